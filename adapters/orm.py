@@ -1,0 +1,161 @@
+"""Tables (one schema for SQLite and PostgreSQL) and the imperative mapping of carts.
+
+Ledger tables (`account_transactions`, `account_ledger_entries`), `processed_requests`, `game_clock` and visits
+are append-only: the repositories only ever INSERT into them and SELECT from them.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import registry, relationship
+
+from domain.carts import Cart, CartLine
+
+metadata = MetaData()
+mapper_registry = registry(metadata=metadata)
+
+# BIGINT on PostgreSQL; INTEGER (the rowid alias, which autoincrements) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    """Timestamps are naive UTC on both backends."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+accounts = Table(
+    "accounts", metadata,
+    Column("id", Id, primary_key=True),
+    Column("owner", String(32), nullable=False),
+    Column("commodity", String(64), nullable=False),
+    UniqueConstraint("owner", "commodity", name="uq_accounts_owner_commodity"),
+)
+
+account_transactions = Table(
+    "account_transactions", metadata,
+    Column("id", Id, primary_key=True),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    Column("kind", String(32), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("game_day", String(20)),
+    Column("game_hour", SmallInteger),
+    Column("request_route", String(64)),
+    Column("request_key", String(255)),
+    Index("ix_account_transactions_created_at", "created_at"),
+    Index("ix_account_transactions_request", "request_route", "request_key"),
+)
+
+account_ledger_entries = Table(
+    "account_ledger_entries", metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("account_transaction_id", Id, ForeignKey("account_transactions.id"), nullable=False),
+    Column("change", BigInteger, nullable=False),
+    Index("ix_account_ledger_entries_account_id", "account_id"),
+    Index("ix_account_ledger_entries_transaction_id", "account_transaction_id"),
+)
+
+processed_requests = Table(
+    "processed_requests", metadata,
+    Column("id", Id, primary_key=True),
+    Column("route", String(64), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("content_type", String(100)),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    UniqueConstraint("route", "key", name="uq_processed_requests_route_key"),
+)
+
+potions = Table(
+    "potions", metadata,
+    Column("sku", String(20), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("red", SmallInteger, nullable=False),
+    Column("green", SmallInteger, nullable=False),
+    Column("blue", SmallInteger, nullable=False),
+    Column("dark", SmallInteger, nullable=False),
+    Column("price", Integer, nullable=False),
+    UniqueConstraint("red", "green", "blue", "dark", name="uq_potions_recipe"),
+    CheckConstraint("red >= 0 AND green >= 0 AND blue >= 0 AND dark >= 0 AND red + green + blue + dark = 100",
+                    name="ck_potions_recipe"),
+    CheckConstraint("price BETWEEN 1 AND 500", name="ck_potions_price"),
+)
+
+carts = Table(
+    "carts", metadata,
+    Column("cart_id", Id, primary_key=True),
+    Column("customer_id", String(255), nullable=False),
+    Column("customer_name", String(255), nullable=False),
+    Column("character_class", String(255), nullable=False),
+    Column("character_species", String(255), nullable=False),
+    Column("level", SmallInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("payment", String(255)),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    Column("game_day", String(20)),
+    Column("game_hour", SmallInteger),
+)
+
+cart_items = Table(
+    "cart_items", metadata,
+    Column("id", Id, primary_key=True),
+    Column("cart_id", Id, ForeignKey("carts.cart_id"), nullable=False),
+    Column("sku", String(20), ForeignKey("potions.sku"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    UniqueConstraint("cart_id", "sku", name="uq_cart_items_cart_sku"),
+)
+
+visits = Table(
+    "visits", metadata,
+    Column("id", Id, primary_key=True),
+    Column("visit_id", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    Column("game_day", String(20)),
+    Column("game_hour", SmallInteger),
+)
+
+visit_customers = Table(
+    "visit_customers", metadata,
+    Column("id", Id, primary_key=True),
+    Column("visit_pk", Id, ForeignKey("visits.id"), nullable=False),
+    Column("customer_id", String(255), nullable=False),
+    Column("customer_name", String(255), nullable=False),
+    Column("character_class", String(255), nullable=False),
+    Column("character_species", String(255), nullable=False),
+    Column("level", SmallInteger, nullable=False),
+)
+
+game_clock = Table(
+    "game_clock", metadata,
+    Column("id", Id, primary_key=True),
+    Column("day", String(20), nullable=False),
+    Column("hour", SmallInteger, nullable=False),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+)
+
+
+def start_mappers() -> None:
+    """Map the domain's cart classes onto their tables (idempotent: bootstrap and tests may call it twice)."""
+    if getattr(Cart, "__mapper__", None) is not None:
+        return
+    mapper_registry.map_imperatively(CartLine, cart_items)
+    mapper_registry.map_imperatively(Cart, carts, properties={
+        "lines": relationship(CartLine, order_by=cart_items.c.id, cascade="all, delete-orphan", lazy="selectin"),
+    })

@@ -1,0 +1,49 @@
+"""`processed_requests`: the stored reply of every POST that carried a key.
+
+Racing twins: on PostgreSQL `claim` takes a transaction-scoped advisory lock on the key, so a second request with
+the same key waits until the first commits or rolls back, and then sees its stored reply. The unique (route, key)
+constraint is the last word: if two replies were ever recorded at once, the second INSERT waits for the first
+and finds the key taken. On SQLite every unit of work holds the database's write lock from BEGIN IMMEDIATE.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from adapters import orm
+from adapters.repositories import insert_ignoring_duplicates, is_postgres
+from service_layer.idempotency import (
+    AbstractProcessedRequests,
+    ProcessedRequest,
+    Reply,
+    RequestAlreadyProcessed,
+    RequestKey,
+)
+
+
+class SqlProcessedRequests(AbstractProcessedRequests):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def claim(self, key: RequestKey) -> ProcessedRequest | None:
+        if is_postgres(self.session):
+            self.session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(
+                f"{key.route}\n{key.value}", 0))))
+        t = orm.processed_requests
+        row = self.session.execute(
+            select(t.c.fingerprint, t.c.status, t.c.body, t.c.content_type)
+            .where(t.c.route == key.route, t.c.key == key.value)
+        ).first()
+        if row is None:
+            return None
+        return ProcessedRequest(key, row.fingerprint, Reply(row.status, bytes(row.body), row.content_type))
+
+    def record(self, key: RequestKey, fingerprint: str, reply: Reply) -> None:
+        t = orm.processed_requests
+        inserted = self.session.execute(
+            insert_ignoring_duplicates(self.session, t, index_elements=[t.c.route, t.c.key]).returning(t.c.id),
+            {"route": key.route, "key": key.value, "fingerprint": fingerprint, "status": reply.status,
+             "content_type": reply.content_type, "body": reply.body},
+        ).first()
+        if inserted is None:
+            raise RequestAlreadyProcessed(key)

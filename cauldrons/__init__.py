@@ -1,0 +1,1 @@
+"""Central Coast Cauldrons: the potion shop. `create_app` builds the Flask app; `cauldrons` is the CLI."""

@@ -1,0 +1,35 @@
+"""Wiring: engine -> schema (migrated when behind) -> session factory -> unit-of-work factory -> opened shop."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from adapters import migrations, orm
+from adapters.db import make_engine, make_session_factory
+from cauldrons.config import Config
+from service_layer import services
+from service_layer.unit_of_work import AbstractUnitOfWork, SqlAlchemyUnitOfWork
+
+UowFactory = Callable[[], AbstractUnitOfWork]
+
+
+@dataclass(frozen=True)
+class Wiring:
+    engine: Engine
+    uow_factory: UowFactory
+
+
+def bootstrap(config: Config) -> Wiring:
+    """Everything the app needs to serve `config`'s database, ready to use."""
+    engine = make_engine(config.database_url)
+    migrations.upgrade(engine)
+    orm.start_mappers()
+    session_factory = make_session_factory(engine)
+
+    def uow_factory() -> AbstractUnitOfWork:
+        return SqlAlchemyUnitOfWork(session_factory)
+
+    services.open_shop(uow_factory())
+    return Wiring(engine, uow_factory)

@@ -1,0 +1,39 @@
+"""`cauldrons`: serve the shop, or migrate its database."""
+from __future__ import annotations
+
+import logging
+
+import click
+
+from cauldrons.config import Config, ConfigError
+
+
+@click.group()
+def main() -> None:
+    """Central Coast Cauldrons, the potion shop."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the shop (DATABASE_URL, default ./cauldrons.db; API_KEY)."""
+    from cauldrons.app import create_app
+    from cauldrons.serving import run_dev_server
+
+    try:
+        config = Config.from_env(host)
+    except ConfigError as err:
+        raise click.ClickException(str(err)) from None
+    run_dev_server(create_app(config), host, port)
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database to the newest schema and open the shop (serving does this too)."""
+    from cauldrons.bootstrap import bootstrap
+
+    config = Config.from_env()
+    bootstrap(config).engine.dispose()
+    click.echo(f"{config.database_url}: schema up to date, shop open")

@@ -1,0 +1,1 @@
+"""The pure model of the shop: ledger, potions, carts, planners. Standard library only."""

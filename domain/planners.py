@@ -1,0 +1,124 @@
+"""What to buy and what to bottle: pure functions of the shop's balances and what is on offer.
+
+The contract's rules are the floor (never spend gold or space the shop does not have, only offered skus, quantities
+within what is offered); the aim is a shop that keeps a mix of colours on hand and potions of every kind in stock.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from domain.ledger import CAPACITY_UNIT_PRICE, Inventory
+from domain.potions import COLOURS, Barrel, Potion, PotionType
+
+MAX_CAPACITY_UNITS_PER_ORDER = 10
+CAPACITY_GOLD_RESERVE = 500  # gold kept back from capacity purchases so the next barrels can be bought
+
+
+def colour_weights(potions: Sequence[Potion]) -> dict[str, int]:
+    """How much each colour is used across the recipes the shop sells (0: never needed)."""
+    weights = Counter({c: 0 for c in COLOURS})
+    for p in potions:
+        weights.update(dict(zip(COLOURS, p.potion_type.as_list())))
+    return dict(weights)
+
+
+def plan_barrels(inventory: Inventory, offers: Sequence[Barrel], potions: Sequence[Potion]) -> list[tuple[str, int]]:
+    """Barrels to buy: fill each needed colour towards its share of ml capacity, cheapest ml first.
+
+    Gold is split between colours in proportion to how far each is below its share; gold a colour could not use
+    goes to the colour furthest behind. Never exceeds gold, free ml space, or the quantity offered.
+    """
+    weights = colour_weights(potions)
+    total_weight = sum(weights.values())
+    if not total_weight or not offers:
+        return []
+    target = {c: inventory.ml_limit * weights[c] // total_weight for c in COLOURS}
+    deficit = {c: max(target[c] - inventory.ml[c], 0) for c in COLOURS}
+    left = {i: offer.quantity for i, offer in enumerate(offers)}
+    state = {"gold": inventory.gold, "space": inventory.free_ml_space}
+    bought: Counter[int] = Counter()
+
+    def buy(colour: str, budget: int) -> int:
+        """Buy barrels that are mostly `colour`, best ml per gold first, within `budget`; return gold spent."""
+        spent = 0
+        mostly_colour = [i for i, o in enumerate(offers) if o.ml_per_barrel and max(
+            range(4), key=lambda k: o.potion_type[k]) == COLOURS.index(colour)]
+        mostly_colour.sort(key=lambda i: (-offers[i].ml(1)[colour] / max(offers[i].price, 1e-9), offers[i].sku))
+        for i in mostly_colour:
+            offer = offers[i]
+            per_barrel = offer.ml(1)
+            limits = [left[i], state["space"] // offer.ml_per_barrel]
+            if offer.price:
+                limits.append((budget - spent) // offer.price)
+            limits += [deficit[c] // n for c, n in per_barrel.items() if n]
+            k = max(min(limits), 0)
+            if not k:
+                continue
+            bought[i] += k
+            left[i] -= k
+            spent += k * offer.price
+            state["space"] -= k * offer.ml_per_barrel
+            for c, n in per_barrel.items():
+                deficit[c] -= k * n
+        return spent
+
+    needy = sorted((c for c in COLOURS if deficit[c] > 0), key=lambda c: (-deficit[c], c))
+    total_deficit = sum(deficit[c] for c in needy)
+    shares = {c: state["gold"] * deficit[c] // total_deficit for c in needy} if total_deficit else {}
+    for colour in needy:
+        state["gold"] -= buy(colour, shares[colour])
+    for colour in sorted(needy, key=lambda c: (-deficit[c], c)):  # leftover gold to whoever is furthest behind
+        state["gold"] -= buy(colour, state["gold"])
+
+    plan: Counter[str] = Counter()
+    for i, k in bought.items():
+        plan[offers[i].sku] += k
+    return [(sku, k) for sku, k in plan.items() if k > 0]
+
+
+def plan_bottling(inventory: Inventory, potions: Sequence[Potion]) -> list[tuple[PotionType, int]]:
+    """Potions to bottle from ml on hand into free potion space, always topping up the scarcest potion first
+    (dearer first on a tie), so the catalog stays varied."""
+    ml = dict(inventory.ml)
+    space = inventory.free_potion_space
+    count = {p.sku: inventory.potions.get(p.sku, 0) for p in potions}
+    planned: Counter[str] = Counter()
+
+    def can_make(p: Potion) -> int:
+        return min((ml[c] // pct for c, pct in zip(COLOURS, p.potion_type.as_list()) if pct), default=0)
+
+    while space > 0:
+        makeable = sorted((p for p in potions if can_make(p) > 0), key=lambda p: (count[p.sku], -p.price, p.sku))
+        if not makeable:
+            break
+        first = makeable[0]
+        catch_up = count[makeable[1].sku] - count[first.sku] + 1 if len(makeable) > 1 else space
+        k = min(can_make(first), space, max(catch_up, 1))
+        for colour, n in first.potion_type.ml(k).items():
+            ml[colour] -= n
+        count[first.sku] += k
+        planned[first.sku] += k
+        space -= k
+    by_sku = {p.sku: p for p in potions}
+    return [(by_sku[sku].potion_type, k) for sku, k in planned.items()]
+
+
+def plan_capacity(inventory: Inventory) -> tuple[int, int]:
+    """Capacity units to buy (potion, ml): grow with spare gold, keeping a reserve for barrels and the two kinds
+    of capacity level (buy the kind the shop has fewer of)."""
+    spare = inventory.gold - CAPACITY_GOLD_RESERVE
+    potion_units = ml_units = 0
+    while spare >= CAPACITY_UNIT_PRICE:
+        potion_total = inventory.potion_capacity_units + potion_units
+        ml_total = inventory.ml_capacity_units + ml_units
+        if potion_total <= ml_total and potion_units < MAX_CAPACITY_UNITS_PER_ORDER:
+            potion_units += 1
+        elif ml_units < MAX_CAPACITY_UNITS_PER_ORDER:
+            ml_units += 1
+        elif potion_units < MAX_CAPACITY_UNITS_PER_ORDER:
+            potion_units += 1
+        else:
+            break
+        spare -= CAPACITY_UNIT_PRICE
+    return potion_units, ml_units

@@ -1,0 +1,104 @@
+"""What every route shares: loading a body, reading the key header, a fresh unit of work, turning replies into
+responses."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import Response, current_app, request
+from marshmallow import Schema, ValidationError
+
+from service_layer.idempotency import JSON, Reply, RequestKey, encode
+from service_layer.unit_of_work import AbstractUnitOfWork
+
+from entrypoints.schemas import MAX_LIST
+
+KEY_HEADER = "Idempotency-Key"
+PRINTABLE_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
+
+
+class RequestInvalid(Exception):
+    """A request that fails validation: `fields` maps each bad field's path to its problems."""
+
+    def __init__(self, message: str, fields: dict[str, list[str]]) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested error dict -> {"0.potion_type": [...]}."""
+    if isinstance(errors, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in errors.items():
+            path = "body" if key == "_schema" and not prefix else f"{prefix}.{key}" if prefix else str(key)
+            out.update(_flatten(value, path))
+        return out
+    messages = errors if isinstance(errors, list) else [errors]
+    flat: dict[str, list[str]] = {}
+    for message in messages:
+        if isinstance(message, dict):
+            flat.update(_flatten(message, prefix))
+        else:
+            flat.setdefault(prefix or "body", []).append(str(message))
+    return flat
+
+
+def load(schema: Schema, many: bool = False, optional: bool = False) -> Any:
+    """The request body, parsed and validated; `optional` bodies may be empty (then `{}`)."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if optional:
+            return {}
+        raise RequestInvalid("a JSON body is required", {"body": ["a JSON body is required"]})
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise RequestInvalid("the body is not valid JSON", {"body": [f"not valid JSON: {err}"]}) from None
+    if many:
+        if not isinstance(data, list):
+            raise RequestInvalid("the body must be a JSON list", {"body": ["must be a list"]})
+        if len(data) > MAX_LIST:
+            raise RequestInvalid("the list is too long", {"body": [f"at most {MAX_LIST} items"]})
+    try:
+        return schema.load(data, many=many)
+    except ValidationError as err:
+        fields = _flatten(err.messages)
+        raise RequestInvalid("invalid " + ", ".join(sorted(fields)), fields) from None
+
+
+def path_id(name: str, value: str) -> str:
+    """An order_id or visit_id from the path: 1-64 characters of [A-Za-z0-9_-]."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+        problem = "must be 1-64 characters of A-Z a-z 0-9 _ -"
+        raise RequestInvalid(f"invalid {name}", {name: [problem]})
+    return value
+
+
+def optional_key(route: str) -> RequestKey | None:
+    """The `Idempotency-Key` header, if sent, scoped to `route`."""
+    value = request.headers.get(KEY_HEADER)
+    if value is None:
+        return None
+    if not PRINTABLE_KEY.fullmatch(value):
+        raise RequestInvalid(f"invalid {KEY_HEADER}", {KEY_HEADER: ["must be 1-255 printable ASCII characters"]})
+    return RequestKey(route, value)
+
+
+def new_uow() -> AbstractUnitOfWork:
+    return current_app.extensions["cauldrons"].uow_factory()
+
+
+def as_response(reply: Reply) -> Response:
+    response = Response(reply.body, status=reply.status)
+    if reply.content_type:
+        response.headers["Content-Type"] = reply.content_type
+    else:
+        del response.headers["Content-Type"]
+    if reply.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def json_response(obj: Any, status: int = 200) -> Response:
+    return Response(encode(obj), status=status, content_type=JSON)

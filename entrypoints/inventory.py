@@ -1,0 +1,27 @@
+from flask import Blueprint, Response
+
+from entrypoints.http import as_response, json_response, load, new_uow, path_id
+from entrypoints.schemas import CapacitySchema, EmptySchema
+from service_layer import services, views
+from service_layer.idempotency import fingerprint
+
+bp = Blueprint("inventory", __name__, url_prefix="/inventory")
+
+
+@bp.get("/audit")
+def audit() -> Response:
+    return json_response(views.audit(new_uow()))
+
+
+@bp.post("/plan")
+def plan() -> Response:
+    load(EmptySchema(), optional=True)
+    return json_response(views.capacity_plan(new_uow()))
+
+
+@bp.post("/deliver/<order_id>")
+def deliver(order_id: str) -> Response:
+    order_id = path_id("order_id", order_id)
+    body = load(CapacitySchema())
+    return as_response(services.deliver_capacity(order_id, body["potion_capacity"], body["ml_capacity"],
+                                                 fingerprint(body), new_uow()))

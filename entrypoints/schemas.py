@@ -1,0 +1,109 @@
+"""Request bodies, with the bounds of API.md. Every schema raises on unknown fields and on wrong JSON types.
+
+Ceilings the contract leaves open (barrel sizes and prices, cart quantities, list lengths, string lengths) are set
+far above anything the exchange sends, so that no number can overflow a database column or an int64 sum.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from domain.carts import Customer
+from domain.potions import Barrel, PotionType
+
+BIG = 1_000_000  # ceiling for barrel sizes, prices and quantities, and for cart quantities
+MAX_LIST = 1000  # ceiling for the length of any list body
+TEXT = validate.Length(min=1, max=255)
+
+
+class WholeNumber(fields.Integer):
+    """A JSON integer: not a string, not a float, not a boolean."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Fraction(fields.Float):
+    """A JSON number (integer or float), finite."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class BarrelSchema(Schema):
+    sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    ml_per_barrel = WholeNumber(required=True, validate=validate.Range(min=1, max=BIG))
+    potion_type = fields.List(Fraction(validate=validate.Range(min=0, max=1)), required=True,
+                              validate=validate.Length(equal=4))
+    price = WholeNumber(required=True, validate=validate.Range(min=0, max=BIG))
+    quantity = WholeNumber(required=True, validate=validate.Range(min=0, max=BIG))
+
+    @validates_schema
+    def fractions_sum_to_one(self, data: dict[str, Any], **_: Any) -> None:
+        parts = data.get("potion_type")
+        if parts and len(parts) == 4 and not math.isclose(sum(parts), 1.0, abs_tol=1e-6):
+            raise ValidationError("fractions must sum to 1.0", "potion_type")
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Barrel:
+        return Barrel(data["sku"], data["ml_per_barrel"], tuple(data["potion_type"]), data["price"],
+                      data["quantity"])
+
+
+class PotionMixSchema(Schema):
+    potion_type = fields.List(WholeNumber(validate=validate.Range(min=0, max=100)), required=True,
+                              validate=validate.Length(equal=4))
+    quantity = WholeNumber(required=True, validate=validate.Range(min=1, max=10_000))
+
+    @validates_schema
+    def percents_sum_to_100(self, data: dict[str, Any], **_: Any) -> None:
+        parts = data.get("potion_type")
+        if parts and len(parts) == 4 and sum(parts) != 100:
+            raise ValidationError("percents must sum to 100", "potion_type")
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> tuple[PotionType, int]:
+        return PotionType.of(data["potion_type"]), data["quantity"]
+
+
+class CustomerSchema(Schema):
+    customer_id = fields.String(required=True, validate=TEXT)
+    customer_name = fields.String(required=True, validate=TEXT)
+    character_class = fields.String(required=True, validate=TEXT)
+    character_species = fields.String(required=True, validate=TEXT)
+    level = WholeNumber(required=True, validate=validate.Range(min=1, max=20))
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Customer:
+        return Customer(**data)
+
+
+class CartItemSchema(Schema):
+    quantity = WholeNumber(required=True, validate=validate.Range(min=1, max=BIG))
+
+
+class CheckoutSchema(Schema):
+    payment = fields.String(required=True, validate=validate.Length(max=255))
+
+
+class CapacitySchema(Schema):
+    potion_capacity = WholeNumber(required=True, validate=validate.Range(min=0, max=10))
+    ml_capacity = WholeNumber(required=True, validate=validate.Range(min=0, max=10))
+
+
+class GameTimeSchema(Schema):
+    day = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    hour = WholeNumber(required=True, validate=validate.Range(min=0, max=23))
+
+
+class EmptySchema(Schema):
+    """For POSTs that take no body: nothing, or `{}`."""

@@ -1,0 +1,18 @@
+"""Root and catalog: the two routes anyone may call."""
+from flask import Blueprint, Response
+
+from entrypoints.http import json_response, new_uow
+from service_layer import views
+
+bp = Blueprint("shop", __name__)
+PUBLIC = {"shop.root", "shop.catalog"}
+
+
+@bp.get("/")
+def root() -> Response:
+    return json_response({"message": "Shop is open for business!"})
+
+
+@bp.get("/catalog/")
+def catalog() -> Response:
+    return json_response(views.catalog(new_uow()))

@@ -1,0 +1,86 @@
+"""Request keys, stored replies, and the one canonical JSON encoder every response goes through.
+
+A POST with a key is processed once: its reply is stored in `processed_requests` in the same database transaction
+as its effects, and a retry with the same key and payload gets that reply back byte for byte.
+"""
+from __future__ import annotations
+
+import abc
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+from domain.errors import IdempotencyKeyReused
+
+JSON = "application/json"
+
+
+def encode(obj: Any) -> bytes:
+    """The shop's JSON: compact, UTF-8, keys in the order given."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def _plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    raise TypeError(f"cannot fingerprint {type(obj).__name__}")
+
+
+def fingerprint(payload: Any) -> str:
+    """SHA-256 of the canonical JSON (sorted keys) of a validated payload (dataclasses become objects)."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                           default=_plain)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RequestKey:
+    """An idempotency key, scoped by the route it was sent to."""
+
+    route: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+    replayed: bool = False
+
+    @classmethod
+    def json(cls, obj: Any, status: int = 200) -> Reply:
+        return cls(status, encode(obj), JSON)
+
+    @classmethod
+    def empty(cls, status: int = 204) -> Reply:
+        return cls(status)
+
+
+@dataclass(frozen=True)
+class ProcessedRequest:
+    key: RequestKey
+    fingerprint: str
+    reply: Reply
+
+    def replay(self, fingerprint: str) -> Reply:
+        if fingerprint != self.fingerprint:
+            raise IdempotencyKeyReused(self.key.route, self.key.value)
+        return replace(self.reply, replayed=True)
+
+
+class RequestAlreadyProcessed(Exception):
+    """Raised by `record` when another transaction stored a reply for the key first."""
+
+
+class AbstractProcessedRequests(abc.ABC):
+    @abc.abstractmethod
+    def claim(self, key: RequestKey) -> ProcessedRequest | None:
+        """The earlier processing of `key`, if any. Until this transaction ends, a concurrent claim of the same key
+        waits, so racing twins see each other's reply instead of both doing the work."""
+
+    @abc.abstractmethod
+    def record(self, key: RequestKey, fingerprint: str, reply: Reply) -> None:
+        """Store the reply in this transaction; raises RequestAlreadyProcessed if the key is taken."""

@@ -1,0 +1,75 @@
+"""The abstractions the service layer works with; `adapters/` implements them on SQLAlchemy, tests on dicts."""
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+
+from domain.carts import Cart, Customer
+from domain.clock import GameTime
+from domain.ledger import AccountRef, Transaction
+from domain.potions import Potion, PotionType
+from service_layer.idempotency import RequestKey
+
+
+class AbstractCartRepository(abc.ABC):
+    def __init__(self) -> None:
+        self.seen: set[Cart] = set()
+
+    def add(self, cart: Cart, game_time: GameTime | None = None) -> None:
+        """Store a new cart, stamped with the game time; its cart_id is set on return."""
+        self._add(cart, game_time)
+        self.seen.add(cart)
+
+    def get(self, cart_id: int) -> Cart | None:
+        """The cart, locked against concurrent changes until the unit of work ends."""
+        if (cart := self._get(cart_id)) is not None:
+            self.seen.add(cart)
+        return cart
+
+    @abc.abstractmethod
+    def _add(self, cart: Cart, game_time: GameTime | None) -> None: ...
+
+    @abc.abstractmethod
+    def _get(self, cart_id: int) -> Cart | None: ...
+
+    @abc.abstractmethod
+    def close_open_carts(self) -> int:
+        """Close every open cart; return how many."""
+
+
+class AbstractPotionRepository(abc.ABC):
+    @abc.abstractmethod
+    def list(self) -> list[Potion]:
+        """Every potion the shop sells, by sku."""
+
+    def get(self, sku: str) -> Potion | None:
+        return next((p for p in self.list() if p.sku == sku), None)
+
+    def by_type(self, potion_type: PotionType) -> Potion | None:
+        return next((p for p in self.list() if p.potion_type == potion_type), None)
+
+
+class AbstractLedgerRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> int:
+        """Append a transaction and its entries; return its id."""
+
+    @abc.abstractmethod
+    def balances(self, owner: str, lock: bool = False) -> dict[AccountRef, int]:
+        """SUM(change) of every account of `owner` (0 for accounts with no entries). With `lock`, the accounts are
+        locked in a fixed order until the unit of work ends, so a balance check cannot be raced."""
+
+
+class AbstractVisitRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, visit_id: str, customers: Sequence[Customer], game_time: GameTime | None) -> None: ...
+
+
+class AbstractClock(abc.ABC):
+    @abc.abstractmethod
+    def now(self) -> GameTime | None:
+        """The latest game time the exchange told the shop, if any."""
+
+    @abc.abstractmethod
+    def set(self, game_time: GameTime) -> None:
+        """Record a new tick (appended: the clock's history is kept)."""

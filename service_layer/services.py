@@ -1,0 +1,159 @@
+"""One function per use case that changes the shop. Primitives in, a `Reply` out, the unit of work last.
+
+Every service runs in one unit of work. With a request key, the work is done once: the earlier reply is replayed
+if the key was seen, otherwise the effects and the reply are committed together. A refusal raises before the
+commit, so nothing of it (not even the key) is kept, and a corrected retry may succeed.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from domain import ledger
+from domain.carts import Cart, Customer
+from domain.clock import GameTime
+from domain.errors import CartNotFound, UnknownPotionType, UnknownSku
+from domain.potions import Barrel, PotionType
+from service_layer.idempotency import Reply, RequestAlreadyProcessed, RequestKey
+from service_layer.unit_of_work import AbstractUnitOfWork
+
+OPENING_KEY = RequestKey("system/open", "opening")
+
+
+def _once(key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork, work: Callable[[], Reply]) -> Reply:
+    """Do `work` inside `uow` at most once per key; store and commit its reply with its effects."""
+    with uow:
+        if key is not None and (earlier := uow.processed_requests.claim(key)) is not None:
+            return earlier.replay(fingerprint)
+        reply = work()
+        try:
+            if key is not None:
+                uow.processed_requests.record(key, fingerprint, reply)
+            uow.commit()
+            return reply
+        except RequestAlreadyProcessed:
+            uow.rollback()  # a twin committed first: our effects go, its reply stands
+    with uow:
+        earlier = uow.processed_requests.claim(key)  # type: ignore[arg-type]
+        assert earlier is not None, "a key that was taken cannot vanish: processed_requests is append-only"
+        return earlier.replay(fingerprint)
+
+
+def _post(uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None) -> None:
+    """Check `txn` against the shop's locked balances and append it, stamped with the game time."""
+    ledger.check_covers(txn, uow.ledger.balances(ledger.SHOP, lock=True))
+    uow.ledger.add(txn, uow.clock.now(), key)
+
+
+def open_shop(uow: AbstractUnitOfWork) -> Reply:
+    """Give a brand-new shop its starting stock (once, however many processes start at the same time)."""
+
+    def work() -> Reply:
+        _post(uow, ledger.reset(uow.ledger.balances(ledger.SHOP, lock=True), kind="opening"), OPENING_KEY)
+        return Reply.empty()
+
+    return _once(OPENING_KEY, "", uow, work)
+
+
+def reset(key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork) -> Reply:
+    def work() -> Reply:
+        _post(uow, ledger.reset(uow.ledger.balances(ledger.SHOP, lock=True)), key)
+        uow.carts.close_open_carts()
+        return Reply.empty()
+
+    return _once(key, fingerprint, uow, work)
+
+
+def set_time(day: str, hour: int, key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork) -> Reply:
+    def work() -> Reply:
+        uow.clock.set(GameTime(day, hour))
+        return Reply.empty()
+
+    return _once(key, fingerprint, uow, work)
+
+
+def deliver_barrels(order_id: str, barrels: Sequence[Barrel], fingerprint: str, uow: AbstractUnitOfWork) -> Reply:
+    key = RequestKey("barrels/deliver", order_id)
+
+    def work() -> Reply:
+        _post(uow, ledger.barrel_purchase(barrels), key)
+        return Reply.empty()
+
+    return _once(key, fingerprint, uow, work)
+
+
+def deliver_bottles(order_id: str, mixes: Sequence[tuple[PotionType, int]], fingerprint: str,
+                    uow: AbstractUnitOfWork) -> Reply:
+    key = RequestKey("bottler/deliver", order_id)
+
+    def work() -> Reply:
+        batches = []
+        for potion_type, quantity in mixes:
+            potion = uow.potions.by_type(potion_type)
+            if potion is None:
+                raise UnknownPotionType(potion_type.as_list())
+            batches.append((potion.sku, potion_type, quantity))
+        _post(uow, ledger.bottling(batches), key)
+        return Reply.empty()
+
+    return _once(key, fingerprint, uow, work)
+
+
+def deliver_capacity(order_id: str, potion_units: int, ml_units: int, fingerprint: str,
+                     uow: AbstractUnitOfWork) -> Reply:
+    key = RequestKey("inventory/deliver", order_id)
+
+    def work() -> Reply:
+        _post(uow, ledger.capacity_purchase(potion_units, ml_units), key)
+        return Reply.empty()
+
+    return _once(key, fingerprint, uow, work)
+
+
+def record_visit(visit_id: str, customers: Sequence[Customer], fingerprint: str, uow: AbstractUnitOfWork) -> Reply:
+    def work() -> Reply:
+        uow.visits.add(visit_id, customers, uow.clock.now())
+        return Reply.empty()
+
+    return _once(RequestKey("carts/visits", visit_id), fingerprint, uow, work)
+
+
+def create_cart(customer: Customer, key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork) -> Reply:
+    def work() -> Reply:
+        cart = Cart(customer)
+        uow.carts.add(cart, uow.clock.now())
+        return Reply.json({"cart_id": cart.cart_id})
+
+    return _once(key, fingerprint, uow, work)
+
+
+def _cart(uow: AbstractUnitOfWork, cart_id: int) -> Cart:
+    cart = uow.carts.get(cart_id)
+    if cart is None:
+        raise CartNotFound(cart_id)
+    return cart
+
+
+def set_item_quantity(cart_id: int, sku: str, quantity: int, key: RequestKey | None, fingerprint: str,
+                      uow: AbstractUnitOfWork) -> Reply:
+    def work() -> Reply:
+        cart = _cart(uow, cart_id)
+        if uow.potions.get(sku) is None:
+            raise UnknownSku(sku)
+        cart.set_quantity(sku, quantity)
+        return Reply.empty()
+
+    return _once(key, fingerprint, uow, work)
+
+
+def checkout(cart_id: int, payment: str, fingerprint: str, uow: AbstractUnitOfWork) -> Reply:
+    key = RequestKey("carts/checkout", str(cart_id))
+
+    def work() -> Reply:
+        cart = _cart(uow, cart_id)
+        prices = {p.sku: p.price for p in uow.potions.list()}
+        lines = [(line.sku, line.quantity, prices[line.sku]) for line in cart.check_out(payment)]
+        _post(uow, ledger.sale(cart_id, lines, payment), key)
+        return Reply.json({"total_potions_bought": sum(q for _, q, _ in lines),
+                           "total_gold_paid": sum(q * price for _, q, price in lines)})
+
+    return _once(key, fingerprint, uow, work)
