@@ -1,0 +1,173 @@
+"""In-memory fakes of every repository and of the unit of work.
+
+`FakeUnitOfWork` works on a copy of its store and swaps the copy in on commit, so `rollback` really discards what
+the unit of work staged: a refused request changes nothing, and unit tests can see that.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from domain.carts import Cart, CartLine, Customer
+from domain.clock import GameTime
+from domain.ledger import AccountRef, Transaction
+from domain.potions import DEFAULT_POTIONS, Potion
+from service_layer.idempotency import (
+    AbstractProcessedRequests,
+    ProcessedRequest,
+    Reply,
+    RequestAlreadyProcessed,
+    RequestKey,
+)
+from service_layer.repositories import (
+    AbstractCartRepository,
+    AbstractClock,
+    AbstractLedgerRepository,
+    AbstractPotionRepository,
+    AbstractVisitRepository,
+)
+from service_layer.unit_of_work import AbstractUnitOfWork
+
+
+@dataclass(frozen=True)
+class PostedTransaction:
+    txn: Transaction
+    game_time: GameTime | None
+    request: RequestKey | None
+
+
+def _clone(cart: Cart) -> Cart:
+    copy = Cart(cart.customer, cart.cart_id)
+    copy.lines = [CartLine(line.sku, line.quantity) for line in cart.lines]
+    copy.status, copy.payment = cart.status, cart.payment
+    return copy
+
+
+@dataclass
+class FakeStore:
+    """What a database would hold. Immutable records are shared between copies; carts are cloned."""
+
+    potions: list[Potion] = field(default_factory=lambda: list(DEFAULT_POTIONS))
+    transactions: list[PostedTransaction] = field(default_factory=list)
+    accounts: set[AccountRef] = field(default_factory=set)
+    processed: dict[RequestKey, ProcessedRequest] = field(default_factory=dict)
+    carts: dict[int, Cart] = field(default_factory=dict)
+    visits: list[tuple[str, tuple[Customer, ...], GameTime | None]] = field(default_factory=list)
+    ticks: list[GameTime] = field(default_factory=list)
+
+    def copy(self) -> FakeStore:
+        return FakeStore(list(self.potions), list(self.transactions), set(self.accounts), dict(self.processed),
+                         {i: _clone(c) for i, c in self.carts.items()}, list(self.visits), list(self.ticks))
+
+
+class FakeLedgerRepository(AbstractLedgerRepository):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> int:
+        self.store.accounts.update(e.account for e in txn.entries)
+        self.store.transactions.append(PostedTransaction(txn, game_time, request))
+        return len(self.store.transactions)
+
+    def balances(self, owner: str, lock: bool = False) -> dict[AccountRef, int]:
+        totals: Counter[AccountRef] = Counter({a: 0 for a in self.store.accounts if a.owner == owner})
+        for posted in self.store.transactions:
+            for entry in posted.txn.entries:
+                if entry.account.owner == owner:
+                    totals[entry.account] += entry.change
+        return dict(totals)
+
+
+class FakePotionRepository(AbstractPotionRepository):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def list(self) -> list[Potion]:
+        return sorted(self.store.potions, key=lambda p: p.sku)
+
+
+class FakeCartRepository(AbstractCartRepository):
+    def __init__(self, store: FakeStore) -> None:
+        super().__init__()
+        self.store = store
+
+    def _add(self, cart: Cart, game_time: GameTime | None) -> None:
+        cart.cart_id = max(self.store.carts, default=0) + 1
+        self.store.carts[cart.cart_id] = cart
+
+    def _get(self, cart_id: int) -> Cart | None:
+        return self.store.carts.get(cart_id)
+
+    def close_open_carts(self) -> int:
+        open_carts = [c for c in self.store.carts.values() if c.is_open]
+        for cart in open_carts:
+            cart.close()
+        return len(open_carts)
+
+
+class FakeVisitRepository(AbstractVisitRepository):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def add(self, visit_id: str, customers: Sequence[Customer], game_time: GameTime | None) -> None:
+        self.store.visits.append((visit_id, tuple(customers), game_time))
+
+
+class FakeClock(AbstractClock):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def now(self) -> GameTime | None:
+        return self.store.ticks[-1] if self.store.ticks else None
+
+    def set(self, game_time: GameTime) -> None:
+        self.store.ticks.append(game_time)
+
+
+class FakeProcessedRequests(AbstractProcessedRequests):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def claim(self, key: RequestKey) -> ProcessedRequest | None:
+        return self.store.processed.get(key)
+
+    def record(self, key: RequestKey, fingerprint: str, reply: Reply) -> None:
+        if key in self.store.processed:
+            raise RequestAlreadyProcessed(key)
+        self.store.processed[key] = ProcessedRequest(key, fingerprint, reply)
+
+
+class FakeUnitOfWork(AbstractUnitOfWork):
+    def __init__(self, store: FakeStore | None = None) -> None:
+        self.store = store if store is not None else FakeStore()
+        self.committed = False
+        self._begin()
+
+    def _begin(self) -> None:
+        self.work = self.store.copy()
+        self.ledger = FakeLedgerRepository(self.work)
+        self.potions = FakePotionRepository(self.work)
+        self.carts = FakeCartRepository(self.work)
+        self.visits = FakeVisitRepository(self.work)
+        self.clock = FakeClock(self.work)
+        self.processed_requests = FakeProcessedRequests(self.work)
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self._begin()
+        return self
+
+    def commit(self) -> None:
+        self.store.__dict__.update(self.work.__dict__)
+        self.committed = True
+        self._begin()
+
+    def rollback(self) -> None:
+        self._begin()
+
+    def transactions(self, kind: str | None = None) -> list[Transaction]:
+        """Committed transactions (of one kind), oldest first."""
+        return [p.txn for p in self.store.transactions if kind is None or p.txn.kind == kind]
+
+    def requests(self) -> Iterable[RequestKey]:
+        return self.store.processed.keys()
