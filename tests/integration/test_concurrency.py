@@ -1,0 +1,46 @@
+"""Racing requests on real databases: one effect per key, and no balance check can be raced."""
+import json
+
+from sqlalchemy import func, select
+
+from adapters import orm
+from domain.errors import InsufficientStock
+from domain.potions import PotionType
+from service_layer import services, views
+from service_layer.idempotency import Reply
+from tests.concurrency import race
+from tests.helpers import ALICE, SMALL_RED, barrel
+
+
+def test_sixteen_racing_twins_of_a_delivery_take_effect_once(wiring):
+    results = race([lambda: services.deliver_barrels("42", [SMALL_RED], "fp", wiring.uow_factory())] * 16)
+    assert all(isinstance(r, Reply) for r in results), results
+    assert sorted(r.replayed for r in results) == [False] + [True] * 15
+    assert {(r.status, r.body) for r in results} == {(204, b"")}
+    assert views.audit(wiring.uow_factory()) == {"number_of_potions": 0, "ml_in_barrels": 500, "gold": 0}
+    with wiring.engine.connect() as conn:
+        posted = conn.execute(select(func.count()).select_from(orm.account_transactions)
+                              .where(orm.account_transactions.c.request_key == "42")).scalar_one()
+    assert posted == 1
+
+
+def test_racing_checkouts_never_oversell(wiring):
+    services.deliver_barrels("b", [SMALL_RED], "fp", wiring.uow_factory())
+    services.deliver_bottles("b", [(PotionType(100, 0, 0, 0), 3)], "fp", wiring.uow_factory())
+    carts = []
+    for _ in range(6):
+        cart_id = json.loads(services.create_cart(ALICE, None, "fp", wiring.uow_factory()).body)["cart_id"]
+        services.set_item_quantity(cart_id, "RED_POTION", 1, None, "fp", wiring.uow_factory())
+        carts.append(cart_id)
+    results = race([lambda c=c: services.checkout(c, "coins", "fp", wiring.uow_factory()) for c in carts])
+    sold = [r for r in results if isinstance(r, Reply)]
+    refused = [r for r in results if isinstance(r, InsufficientStock)]
+    assert (len(sold), len(refused)) == (3, 3), results
+    assert views.audit(wiring.uow_factory()) == {"number_of_potions": 0, "ml_in_barrels": 200, "gold": 150}
+
+
+def test_racing_deliveries_with_different_keys_never_overspend(wiring):
+    results = race([lambda i=i: services.deliver_barrels(f"o{i}", [barrel(price=30)], "fp", wiring.uow_factory())
+                    for i in range(8)])
+    assert sum(isinstance(r, Reply) for r in results) == 3  # 100 gold buys three 30-gold barrels
+    assert views.audit(wiring.uow_factory())["gold"] == 10

@@ -1,0 +1,130 @@
+"""Repositories on real SQLite and PostgreSQL databases."""
+import pytest
+from sqlalchemy import func, select
+
+from adapters import orm
+from domain import ledger
+from domain.carts import Cart
+from domain.clock import GameTime
+from domain.ledger import GOLD, SHOP, AccountRef
+from service_layer.idempotency import Reply, RequestAlreadyProcessed, RequestKey
+from tests.helpers import ALICE, SMALL_RED
+
+
+def test_a_transaction_and_its_entries_are_stored_and_summed(wiring):
+    with wiring.uow_factory() as uow:
+        before = uow.ledger.balances(SHOP)
+        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), GameTime("Edgeday", 2), RequestKey("barrels/deliver", "1"))
+        after = uow.ledger.balances(SHOP)
+        uow.commit()
+    assert before[AccountRef(SHOP, GOLD)] == 100 and after[AccountRef(SHOP, GOLD)] == 0
+    assert after[AccountRef(SHOP, ledger.ML["red"])] == 500
+    with wiring.uow_factory() as uow:
+        assert uow.ledger.balances(ledger.SUPPLIERS) == {AccountRef(ledger.SUPPLIERS, GOLD): 100,
+                                                         AccountRef(ledger.SUPPLIERS, ledger.ML["red"]): -500}
+
+
+def test_balances_with_a_lock_equal_balances_without(wiring):
+    with wiring.uow_factory() as uow:
+        assert uow.ledger.balances(SHOP, lock=True) == uow.ledger.balances(SHOP)
+
+
+def test_accounts_are_opened_on_first_use(wiring):
+    txn = ledger.transfer("correction", "a new potion", [(ledger.BOTTLING, SHOP, ledger.potion("NEW_POTION"), 3)])
+    with wiring.uow_factory() as uow:
+        uow.ledger.add(txn, None, None)
+        uow.commit()
+    with wiring.uow_factory() as uow:
+        assert uow.ledger.balances(SHOP)[AccountRef(SHOP, ledger.potion("NEW_POTION"))] == 3
+
+
+def test_a_stored_reply_is_claimed_byte_for_byte(wiring):
+    key = RequestKey("carts", "k")
+    with wiring.uow_factory() as uow:
+        assert uow.processed_requests.claim(key) is None
+        uow.processed_requests.record(key, "fp", Reply.json({"cart_id": 1}))
+        uow.commit()
+    with wiring.uow_factory() as uow:
+        earlier = uow.processed_requests.claim(key)
+    assert earlier is not None
+    assert earlier.replay("fp") == Reply(200, b'{"cart_id":1}', "application/json", replayed=True)
+
+
+def test_a_key_can_be_recorded_once(wiring):
+    key = RequestKey("carts", "k")
+    with wiring.uow_factory() as uow:
+        uow.processed_requests.record(key, "fp", Reply.empty())
+        uow.commit()
+    with wiring.uow_factory() as uow, pytest.raises(RequestAlreadyProcessed):
+        uow.processed_requests.record(key, "fp", Reply.empty())
+
+
+def test_the_same_key_on_another_route_is_another_request(wiring):
+    with wiring.uow_factory() as uow:
+        uow.processed_requests.record(RequestKey("barrels/deliver", "7"), "fp", Reply.empty())
+        uow.processed_requests.record(RequestKey("bottler/deliver", "7"), "fp", Reply.empty())
+        uow.commit()
+
+
+def test_a_cart_and_its_lines_round_trip(wiring):
+    with wiring.uow_factory() as uow:
+        cart = Cart(ALICE)
+        uow.carts.add(cart, GameTime("Soulday", 22))
+        cart.set_quantity("RED_POTION", 2)
+        cart.set_quantity("BLUE_POTION", 1)
+        cart_id = cart.cart_id
+        uow.commit()
+    assert isinstance(cart_id, int)
+    with wiring.uow_factory() as uow:
+        loaded = uow.carts.get(cart_id)
+        assert loaded is not None and loaded.customer == ALICE and loaded.is_open
+        assert [(line.sku, line.quantity) for line in loaded.lines] == [("RED_POTION", 2), ("BLUE_POTION", 1)]
+        loaded.set_quantity("RED_POTION", 5)
+        loaded.check_out("coins")
+        uow.commit()
+    with wiring.uow_factory() as uow:
+        loaded = uow.carts.get(cart_id)
+        assert loaded.status == "checked_out" and loaded.payment == "coins"
+        assert {line.sku: line.quantity for line in loaded.lines} == {"RED_POTION": 5, "BLUE_POTION": 1}
+        assert uow.carts.get(cart_id + 1000) is None
+
+
+def test_closing_open_carts_leaves_checked_out_ones_alone(wiring):
+    with wiring.uow_factory() as uow:
+        open_cart, sold = Cart(ALICE), Cart(ALICE)
+        uow.carts.add(open_cart)
+        uow.carts.add(sold)
+        sold.check_out("coins")
+        uow.commit()
+    with wiring.uow_factory() as uow:
+        assert uow.carts.close_open_carts() == 1
+        uow.commit()
+    with wiring.uow_factory() as uow:
+        assert uow.carts.get(open_cart.cart_id).status == "closed"
+        assert uow.carts.get(sold.cart_id).status == "checked_out"
+
+
+def test_potions_come_from_the_seeded_table(wiring):
+    with wiring.uow_factory() as uow:
+        red = uow.potions.get("RED_POTION")
+        assert red is not None and red.potion_type.as_list() == [100, 0, 0, 0]
+        assert uow.potions.by_type(red.potion_type) == red
+        assert uow.potions.get("NOPE") is None
+
+
+def test_the_clock_answers_the_latest_tick(wiring):
+    with wiring.uow_factory() as uow:
+        assert uow.clock.now() is None
+        uow.clock.set(GameTime("Edgeday", 0))
+        uow.clock.set(GameTime("Edgeday", 2))
+        uow.commit()
+    with wiring.uow_factory() as uow:
+        assert uow.clock.now() == GameTime("Edgeday", 2)
+
+
+def test_visits_are_stored_with_their_customers(wiring):
+    with wiring.uow_factory() as uow:
+        uow.visits.add("v1", [ALICE, ALICE], GameTime("Edgeday", 4))
+        uow.commit()
+    with wiring.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(orm.visit_customers)).scalar_one() == 2

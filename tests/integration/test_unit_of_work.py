@@ -1,0 +1,79 @@
+"""The unit of work on real databases: commit keeps, everything else discards."""
+import pytest
+from sqlalchemy import func, select
+
+from adapters import orm
+from domain import ledger
+from domain.errors import InsufficientGold
+from service_layer import services
+from service_layer.idempotency import Reply, RequestKey
+from tests.helpers import SMALL_RED, barrel
+
+
+def count(wiring, table) -> int:  # type: ignore[no-untyped-def]
+    with wiring.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def gold(wiring) -> int:  # type: ignore[no-untyped-def]
+    with wiring.uow_factory() as uow:
+        return uow.ledger.balances(ledger.SHOP)[ledger.AccountRef(ledger.SHOP, ledger.GOLD)]
+
+
+def test_a_committed_unit_of_work_persists(wiring):
+    with wiring.uow_factory() as uow:
+        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, None)
+        uow.commit()
+    assert gold(wiring) == 0
+
+
+def test_an_uncommitted_unit_of_work_is_rolled_back(wiring):
+    with wiring.uow_factory() as uow:
+        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, None)
+    assert gold(wiring) == 100
+
+
+def test_a_crash_between_the_ledger_write_and_the_commit_leaves_nothing(wiring):
+    transactions, entries = count(wiring, orm.account_transactions), count(wiring, orm.account_ledger_entries)
+
+    class Crash(Exception):
+        pass
+
+    with pytest.raises(Crash), wiring.uow_factory() as uow:
+        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, RequestKey("barrels/deliver", "1"))
+        uow.processed_requests.record(RequestKey("barrels/deliver", "1"), "fp", Reply.empty())
+        uow.session.flush()
+        raise Crash
+    assert (count(wiring, orm.account_transactions), count(wiring, orm.account_ledger_entries)) == (
+        transactions, entries)
+    assert count(wiring, orm.processed_requests) == 1  # only the opening's
+    services.deliver_barrels("1", [SMALL_RED], "fp", wiring.uow_factory())  # the key was never taken
+    assert gold(wiring) == 0
+
+
+def test_a_lost_connection_before_commit_leaves_nothing(wiring):
+    uow = wiring.uow_factory()
+    with uow:
+        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, None)
+        uow.session.flush()
+        uow.session.connection().invalidate()  # the process holding it dies: the server rolls back
+    assert gold(wiring) == 100
+
+
+def test_a_refused_request_leaves_no_trace(wiring):
+    before = [count(wiring, t) for t in (orm.account_transactions, orm.processed_requests, orm.accounts)]
+    with pytest.raises(InsufficientGold):
+        services.deliver_barrels("1", [barrel(quantity=2)], "fp", wiring.uow_factory())
+    assert [count(wiring, t) for t in (orm.account_transactions, orm.processed_requests, orm.accounts)] == before
+
+
+def test_the_shop_opens_once_however_often_it_is_booted(wiring):
+    from cauldrons.bootstrap import bootstrap
+    from cauldrons.config import Config
+
+    again = bootstrap(Config(wiring.engine.url.render_as_string(hide_password=False)))
+    again.engine.dispose()
+    assert gold(wiring) == 100
+    with wiring.engine.connect() as conn:
+        kinds = conn.execute(select(orm.account_transactions.c.kind)).scalars().all()
+    assert kinds == ["opening"]
