@@ -24,10 +24,10 @@ class Config:
         return self.api_key == DEV_API_KEY
 
     @classmethod
-    def from_env(cls, host: str = "127.0.0.1") -> Self:
-        """`DATABASE_URL` (default: ./cauldrons.db) and `API_KEY`. Without `API_KEY` only a server on loopback may
-        start, on the documented dev key."""
+    def from_env(cls, host: str | None = None) -> Self:
+        """`DATABASE_URL` (default: ./cauldrons.db) and `API_KEY`. Without `API_KEY` only a server known to listen
+        on loopback may start, on the documented dev key; with no host given (gunicorn), API_KEY is required."""
         api_key = os.environ.get("API_KEY")
         if not api_key and host not in LOOPBACK:
-            raise ConfigError(f"set API_KEY before serving beyond this machine (host {host})")
+            raise ConfigError(f"set API_KEY before serving beyond this machine (host {host or 'unknown'})")
         return cls(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, api_key or DEV_API_KEY)

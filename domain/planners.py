@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from domain.ledger import CAPACITY_UNIT_PRICE, Inventory
-from domain.potions import COLOURS, Barrel, Potion, PotionType
+from domain.potions import COLOURS, ML_PER_POTION, Barrel, Potion, PotionType
 
 MAX_CAPACITY_UNITS_PER_ORDER = 10
 CAPACITY_GOLD_RESERVE = 500  # gold kept back from capacity purchases so the next barrels can be bought
@@ -24,7 +24,7 @@ def colour_weights(potions: Sequence[Potion]) -> dict[str, int]:
 
 
 def plan_barrels(inventory: Inventory, offers: Sequence[Barrel], potions: Sequence[Potion]) -> list[tuple[str, int]]:
-    """Barrels to buy: fill each needed colour towards its share of ml capacity, cheapest ml first.
+    """Barrels to buy: fill each needed colour towards its share of the ml worth holding, cheapest ml first.
 
     Gold is split between colours in proportion to how far each is below its share; gold a colour could not use
     goes to the colour furthest behind. Never exceeds gold, free ml space, or the quantity offered.
@@ -33,7 +33,10 @@ def plan_barrels(inventory: Inventory, offers: Sequence[Barrel], potions: Sequen
     total_weight = sum(weights.values())
     if not total_weight or not offers:
         return []
-    target = {c: inventory.ml_limit * weights[c] // total_weight for c in COLOURS}
+    # Enough ml to refill the empty shelf space once, plus half a shelf in reserve: gold sunk in ml that cannot be
+    # bottled earns nothing.
+    wanted_ml = min(inventory.ml_limit, (inventory.free_potion_space + inventory.potion_limit // 2) * ML_PER_POTION)
+    target = {c: wanted_ml * weights[c] // total_weight for c in COLOURS}
     deficit = {c: max(target[c] - inventory.ml[c], 0) for c in COLOURS}
     left = {i: offer.quantity for i, offer in enumerate(offers)}
     state = {"gold": inventory.gold, "space": inventory.free_ml_space}

@@ -9,10 +9,9 @@ from typing import Any
 from flask import Response, current_app, request
 from marshmallow import Schema, ValidationError
 
+from entrypoints.schemas import MAX_LIST
 from service_layer.idempotency import JSON, Reply, RequestKey, encode
 from service_layer.unit_of_work import AbstractUnitOfWork
-
-from entrypoints.schemas import MAX_LIST
 
 KEY_HEADER = "Idempotency-Key"
 PRINTABLE_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")

@@ -9,7 +9,6 @@ from alembic import op
 
 from domain.potions import DEFAULT_POTIONS
 
-
 revision = '0001'
 down_revision = None
 branch_labels = None
