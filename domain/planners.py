@@ -12,6 +12,7 @@ from domain.ledger import CAPACITY_UNIT_PRICE, Inventory
 from domain.potions import COLOURS, ML_PER_POTION, Barrel, Potion, PotionType
 
 MAX_CAPACITY_UNITS_PER_ORDER = 10
+MAX_BOTTLES_PER_MIX = 10_000  # the contract's bound on one PotionMix quantity
 CAPACITY_GOLD_RESERVE = 500  # gold kept back from capacity purchases so the next barrels can be bought
 
 
@@ -89,7 +90,8 @@ def plan_bottling(inventory: Inventory, potions: Sequence[Potion]) -> list[tuple
     planned: Counter[str] = Counter()
 
     def can_make(p: Potion) -> int:
-        return min((ml[c] // pct for c, pct in zip(COLOURS, p.potion_type.as_list()) if pct), default=0)
+        by_ml = min((ml[c] // pct for c, pct in zip(COLOURS, p.potion_type.as_list()) if pct), default=0)
+        return min(by_ml, MAX_BOTTLES_PER_MIX - planned[p.sku])
 
     while space > 0:
         makeable = sorted((p for p in potions if can_make(p) > 0), key=lambda p: (count[p.sku], -p.price, p.sku))

@@ -1,6 +1,7 @@
 """One function per use case that changes the shop. Primitives in, a `Reply` out, the unit of work last.
 
-Every service runs in one unit of work. With a request key, the work is done once: the earlier reply is replayed
+Every service runs in one unit of work, and takes its locks in one order: the request key, then carts, then the
+shop's accounts (all of them, by id), so two services can wait for each other but never deadlock. With a request key, the work is done once: the earlier reply is replayed
 if the key was seen, otherwise the effects and the reply are committed together. A refusal raises before the
 commit, so nothing of it (not even the key) is kept, and a corrected retry may succeed.
 """
@@ -56,8 +57,8 @@ def open_shop(uow: AbstractUnitOfWork) -> Reply:
 
 def reset(key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork) -> Reply:
     def work() -> Reply:
+        uow.carts.close_open_carts()  # carts before accounts: the lock order every service keeps
         _post(uow, ledger.reset(uow.ledger.balances(ledger.SHOP, lock=True)), key)
-        uow.carts.close_open_carts()
         return Reply.empty()
 
     return _once(key, fingerprint, uow, work)

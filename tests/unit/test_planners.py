@@ -106,3 +106,9 @@ def test_capacity_is_bought_only_with_gold_to_spare():
 
 def test_capacity_orders_stay_within_ten_units_of_each_kind():
     assert planners.plan_capacity(inventory(10**9)) == (10, 10)
+
+
+def test_one_bottling_line_never_exceeds_the_contracts_10000():
+    inv = inventory(ml={"red": 3_000_000}, potion_units=1000)
+    plan = planners.plan_bottling(inv, [Potion("RED_POTION", "Red", PotionType(100, 0, 0, 0), 50)])
+    assert plan == [(PotionType(100, 0, 0, 0), 10_000)]

@@ -1,0 +1,3 @@
+from cauldrons.cli import main
+
+main()

@@ -1,0 +1,54 @@
+"""The README's first command, for real: `cauldrons serve` on the embedded default, with no setup."""
+import os
+import socket
+import subprocess
+import sys
+import time
+
+from cauldrons.config import DEV_API_KEY
+from tests.e2e.live import call
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_runs_the_shop_on_a_fresh_sqlite_file_with_the_dev_key(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("API_KEY", "DATABASE_URL")}
+    server = subprocess.Popen([sys.executable, "-m", "cauldrons", "serve", "--port", str(port)], cwd=tmp_path,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                root = call(url)
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert root.json() == {"message": "Shop is open for business!"}
+        assert call(f"{url}/inventory/audit", api_key=DEV_API_KEY).json() == {
+            "number_of_potions": 0, "ml_in_barrels": 0, "gold": 100}
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0]
+    assert (tmp_path / "cauldrons.db").exists()
+    assert "API_KEY is not set" in output
+
+
+def test_serve_refuses_to_listen_beyond_loopback_without_an_api_key(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "API_KEY"}
+    result = subprocess.run([sys.executable, "-m", "cauldrons", "serve", "--host", "0.0.0.0"], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "set API_KEY" in result.stderr
+
+
+def test_migrate_prepares_a_database(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/shop.db"}
+    result = subprocess.run([sys.executable, "-m", "cauldrons", "migrate"], env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "schema up to date, shop open" in result.stdout
