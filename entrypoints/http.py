@@ -52,7 +52,7 @@ def load(schema: Schema, many: bool = False, optional: bool = False) -> Any:
         raise RequestInvalid("a JSON body is required", {"body": ["a JSON body is required"]})
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, RecursionError) as err:  # UnicodeDecodeError is a ValueError
         raise RequestInvalid("the body is not valid JSON", {"body": [f"not valid JSON: {err}"]}) from None
     if many:
         if not isinstance(data, list):

@@ -1,13 +1,14 @@
 """One function per use case that changes the shop. Primitives in, a `Reply` out, the unit of work last.
 
-Every service runs in one unit of work, and takes its locks in one order: the request key, then carts, then the
-shop's accounts (all of them, by id), so two services can wait for each other but never deadlock. With a request key, the work is done once: the earlier reply is replayed
-if the key was seen, otherwise the effects and the reply are committed together. A refusal raises before the
-commit, so nothing of it (not even the key) is kept, and a corrected retry may succeed.
+Every service runs in one unit of work and takes its locks in one order: the request key, then carts, then the
+shop's accounts (all of them, by id), so two services may wait for each other but never deadlock. With a request
+key the work is done once: the earlier reply is replayed if the key was seen, otherwise the effects and the reply
+are committed together. A refusal raises before the commit, so nothing of it (not even the key) is kept, and a
+corrected retry may succeed.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from domain import ledger
 from domain.carts import Cart, Customer
@@ -39,17 +40,25 @@ def _once(key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork, wor
         return earlier.replay(fingerprint)
 
 
-def _post(uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None) -> None:
+def _post(uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None,
+          locked_balances: Mapping[ledger.AccountRef, int] | None = None) -> None:
     """Check `txn` against the shop's locked balances and append it, stamped with the game time."""
-    ledger.check_covers(txn, uow.ledger.balances(ledger.SHOP, lock=True))
+    if locked_balances is None:
+        locked_balances = uow.ledger.balances(ledger.SHOP, lock=True)
+    ledger.check_covers(txn, locked_balances)
     uow.ledger.add(txn, uow.clock.now(), key)
+
+
+def _reset(uow: AbstractUnitOfWork, key: RequestKey | None, kind: str) -> None:
+    balances = uow.ledger.balances(ledger.SHOP, lock=True)
+    _post(uow, ledger.reset(balances, kind), key, balances)
 
 
 def open_shop(uow: AbstractUnitOfWork) -> Reply:
     """Give a brand-new shop its starting stock (once, however many processes start at the same time)."""
 
     def work() -> Reply:
-        _post(uow, ledger.reset(uow.ledger.balances(ledger.SHOP, lock=True), kind="opening"), OPENING_KEY)
+        _reset(uow, OPENING_KEY, "opening")
         return Reply.empty()
 
     return _once(OPENING_KEY, "", uow, work)
@@ -58,7 +67,7 @@ def open_shop(uow: AbstractUnitOfWork) -> Reply:
 def reset(key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork) -> Reply:
     def work() -> Reply:
         uow.carts.close_open_carts()  # carts before accounts: the lock order every service keeps
-        _post(uow, ledger.reset(uow.ledger.balances(ledger.SHOP, lock=True)), key)
+        _reset(uow, key, "reset")
         return Reply.empty()
 
     return _once(key, fingerprint, uow, work)
