@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from domain.ledger import CAPACITY_UNIT_PRICE, Inventory
-from domain.potions import COLOURS, ML_PER_POTION, Barrel, Potion, PotionType
+from domain.potions import CATALOG_SIZE, COLOURS, ML_PER_POTION, Barrel, Potion, PotionType, line_up
 
 MAX_CAPACITY_UNITS_PER_ORDER = 10
 MAX_BOTTLES_PER_MIX = 10_000  # the contract's bound on one PotionMix quantity
@@ -83,7 +83,11 @@ def plan_barrels(inventory: Inventory, offers: Sequence[Barrel], potions: Sequen
 
 def plan_bottling(inventory: Inventory, potions: Sequence[Potion]) -> list[tuple[PotionType, int]]:
     """Potions to bottle from ml on hand into free potion space, always topping up the scarcest potion first
-    (dearer first on a tie), so the catalog stays varied."""
+    (dearer first on a tie), so the catalog stays varied. Only the six potions the catalog can show are bottled:
+    those on offer now, then the dearest others."""
+    on_offer = line_up(potions, inventory.potions)
+    others = sorted((p for p in potions if p not in on_offer), key=lambda p: (-p.price, p.sku))
+    potions = (on_offer + others)[:CATALOG_SIZE]
     ml = dict(inventory.ml)
     space = inventory.free_potion_space
     count = {p.sku: inventory.potions.get(p.sku, 0) for p in potions}

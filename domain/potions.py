@@ -1,10 +1,12 @@
 """Potions, their recipes, and the liquid they are made of."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 COLOURS: tuple[str, ...] = ("red", "green", "blue", "dark")
 ML_PER_POTION = 100
+CATALOG_SIZE = 6  # the exchange shows customers at most six potions
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,12 @@ class Barrel:
     @property
     def cost(self) -> int:
         return self.price * self.quantity
+
+
+def line_up(potions: Sequence[Potion], stock: Mapping[str, int]) -> list[Potion]:
+    """The potions on offer: up to six in stock, the most plentiful first (then the dearest, then by sku)."""
+    in_stock = [p for p in potions if stock.get(p.sku, 0) > 0]
+    return sorted(in_stock, key=lambda p: (-stock[p.sku], -p.price, p.sku))[:CATALOG_SIZE]
 
 
 DEFAULT_POTIONS: tuple[Potion, ...] = (

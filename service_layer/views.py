@@ -5,10 +5,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain import ledger, planners
-from domain.potions import Barrel
+from domain.potions import Barrel, line_up
 from service_layer.unit_of_work import AbstractUnitOfWork
 
-CATALOG_SIZE = 6
 MAX_CATALOG_QUANTITY = 10_000
 
 
@@ -19,11 +18,9 @@ def _inventory(uow: AbstractUnitOfWork) -> ledger.Inventory:
 def catalog(uow: AbstractUnitOfWork) -> list[dict[str, Any]]:
     """Up to six potions in stock, the most plentiful first."""
     with uow:
-        stock = _inventory(uow).potions
-        potions = [p for p in uow.potions.list() if stock.get(p.sku, 0) > 0]
-    potions.sort(key=lambda p: (-stock[p.sku], p.sku))
+        stock, potions = _inventory(uow).potions, uow.potions.list()
     return [{"sku": p.sku, "name": p.name, "quantity": min(stock[p.sku], MAX_CATALOG_QUANTITY), "price": p.price,
-             "potion_type": p.potion_type.as_list()} for p in potions[:CATALOG_SIZE]]
+             "potion_type": p.potion_type.as_list()} for p in line_up(potions, stock)]
 
 
 def audit(uow: AbstractUnitOfWork) -> dict[str, int]:

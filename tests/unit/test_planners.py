@@ -112,3 +112,11 @@ def test_one_bottling_line_never_exceeds_the_contracts_10000():
     inv = inventory(ml={"red": 3_000_000}, potion_units=1000)
     plan = planners.plan_bottling(inv, [Potion("RED_POTION", "Red", PotionType(100, 0, 0, 0), 50)])
     assert plan == [(PotionType(100, 0, 0, 0), 10_000)]
+
+
+def test_only_potions_the_catalog_can_show_are_bottled():
+    inv = inventory(ml={c: 2_500 for c in ("red", "green", "blue", "dark")}, potions={"GREEN_POTION": 1})
+    planned = {tuple(t.as_list()) for t, _ in planners.plan_bottling(inv, DEFAULT_POTIONS)}
+    assert len(planned) == 6
+    assert (0, 100, 0, 0) in planned  # already on offer
+    assert (50, 50, 0, 0) not in planned  # the cheapest of the rest is left out
