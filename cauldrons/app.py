@@ -23,6 +23,7 @@ def create_app(config: Config | None = None, uow_factory: UowFactory | None = No
                     config.api_key)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.url_map.strict_slashes = False  # /catalog and /catalog/ both answer, never an HTML redirect
     app.extensions["cauldrons"] = Wiring(None, uow_factory) if uow_factory else bootstrap(config)  # type: ignore[arg-type]
     for blueprint in (shop.bp, barrels.bp, bottler.bp, carts.bp, inventory.bp, admin.bp):
         app.register_blueprint(blueprint)

@@ -45,7 +45,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response:
         code = re.sub(r"\W+", "_", (err.name or "error").lower()).strip("_")
-        return error(err.code or 500, code, err.description or code)
+        response = error(err.code or 500, code, err.description or code)
+        for name, value in err.get_headers():  # e.g. Allow on a 405
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def crashed(err: Exception) -> Response:

@@ -26,12 +26,13 @@ class RequestInvalid(Exception):
 
 
 def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested error dict -> {"0.potion_type": [...]}."""
+    """marshmallow's nested error dict -> {"0.potion_type": [...]}; errors of a whole object name the object."""
     if isinstance(errors, dict):
         out: dict[str, list[str]] = {}
         for key, value in errors.items():
-            path = "body" if key == "_schema" and not prefix else f"{prefix}.{key}" if prefix else str(key)
-            out.update(_flatten(value, path))
+            path = prefix if key == "_schema" else f"{prefix}.{key}" if prefix else str(key)
+            for field, problems in _flatten(value, path).items():
+                out.setdefault(field, []).extend(problems)
         return out
     messages = errors if isinstance(errors, list) else [errors]
     flat: dict[str, list[str]] = {}

@@ -39,8 +39,21 @@ class Fraction(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class Text(fields.String):
+    """A JSON string that every backend can store: no NUL and no lone surrogate (neither is text in UTF-8 or in
+    PostgreSQL)."""
+
+    default_error_messages = {"not_text": "must be text without NUL characters or lone surrogates"}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text):
+            raise self.make_error("not_text")
+        return text
+
+
 class BarrelSchema(Schema):
-    sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    sku = Text(required=True, validate=validate.Length(min=1, max=64))
     ml_per_barrel = WholeNumber(required=True, validate=validate.Range(min=1, max=BIG))
     potion_type = fields.List(Fraction(validate=validate.Range(min=0, max=1)), required=True,
                               validate=validate.Length(equal=4))
@@ -76,10 +89,10 @@ class PotionMixSchema(Schema):
 
 
 class CustomerSchema(Schema):
-    customer_id = fields.String(required=True, validate=TEXT)
-    customer_name = fields.String(required=True, validate=TEXT)
-    character_class = fields.String(required=True, validate=TEXT)
-    character_species = fields.String(required=True, validate=TEXT)
+    customer_id = Text(required=True, validate=TEXT)
+    customer_name = Text(required=True, validate=TEXT)
+    character_class = Text(required=True, validate=TEXT)
+    character_species = Text(required=True, validate=TEXT)
     level = WholeNumber(required=True, validate=validate.Range(min=1, max=20))
 
     @post_load
@@ -92,7 +105,7 @@ class CartItemSchema(Schema):
 
 
 class CheckoutSchema(Schema):
-    payment = fields.String(required=True, validate=validate.Length(max=255))
+    payment = Text(required=True, validate=validate.Length(max=255))
 
 
 class CapacitySchema(Schema):
@@ -101,7 +114,7 @@ class CapacitySchema(Schema):
 
 
 class GameTimeSchema(Schema):
-    day = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    day = Text(required=True, validate=validate.Length(min=1, max=20))
     hour = WholeNumber(required=True, validate=validate.Range(min=0, max=23))
 
 

@@ -72,4 +72,4 @@ class ShopClient:
 
     def set_item(self, cart_id: int, sku: str, quantity: int) -> None:
         response = self.post(f"/carts/{cart_id}/items/{sku}", json={"quantity": quantity})
-        assert response.status_code == 204, response.data
+        assert response.status_code == 204 and response.data == b"", response.data
