@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, request
 
-from cauldrons.bootstrap import UowFactory, Wiring, bootstrap
+from cauldrons.bootstrap import UowFactory, bootstrap
 from cauldrons.config import Config
 from entrypoints import admin, barrels, bottler, carts, errors, inventory, shop
 
@@ -24,7 +24,7 @@ def create_app(config: Config | None = None, uow_factory: UowFactory | None = No
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.url_map.strict_slashes = False  # /catalog and /catalog/ both answer, never an HTML redirect
-    app.extensions["cauldrons"] = Wiring(None, uow_factory) if uow_factory else bootstrap(config)  # type: ignore[arg-type]
+    app.extensions["cauldrons.uow_factory"] = uow_factory or bootstrap(config).uow_factory
     for blueprint in (shop.bp, barrels.bp, bottler.bp, carts.bp, inventory.bp, admin.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
@@ -35,7 +35,7 @@ def create_app(config: Config | None = None, uow_factory: UowFactory | None = No
             return None
         given = request.headers.get("access_token", "")
         if not hmac.compare_digest(given.encode(), config.api_key.encode()):
-            return errors.error(401, "unauthorized", "send the shop's API key in the access_token header")
+            return errors.unauthorized()
         return None
 
     return app

@@ -8,9 +8,10 @@ from sqlalchemy import Engine
 
 from adapters import migrations, orm
 from adapters.db import make_engine, make_session_factory
+from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from cauldrons.config import Config
 from service_layer import services
-from service_layer.unit_of_work import AbstractUnitOfWork, SqlAlchemyUnitOfWork
+from service_layer.unit_of_work import AbstractUnitOfWork
 
 UowFactory = Callable[[], AbstractUnitOfWork]
 

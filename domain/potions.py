@@ -58,11 +58,13 @@ class Barrel:
     def ml(self, quantity: int | None = None) -> dict[str, int]:
         """Whole ml of each colour in `quantity` barrels (default: all), totalling exactly ml_per_barrel·quantity.
 
-        Fractions become whole ml by the largest-remainder method, so no ml is created or lost by rounding.
+        Fractions (which may miss 1.0 by a rounding error) are scaled to sum to exactly 1, and become whole ml by the
+        largest-remainder method, so no ml is created or lost.
         """
         n = self.quantity if quantity is None else quantity
         total = self.ml_per_barrel * n
-        exact = [total * f for f in self.potion_type]
+        share = sum(self.potion_type)
+        exact = [total * f / share if share else 0.0 for f in self.potion_type]
         whole = [int(x) for x in exact]
         short = total - sum(whole)
         by_remainder = sorted(range(4), key=lambda i: exact[i] - whole[i], reverse=True)

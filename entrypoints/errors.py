@@ -32,6 +32,10 @@ def error(status: int, code: str, message: str, fields: dict[str, list[str]] | N
     return json_response(body, status)
 
 
+def unauthorized() -> Response:
+    return error(401, "unauthorized", "send the shop's API key in the access_token header")
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(shop.ShopError)
     def refused(err: shop.ShopError) -> Response:

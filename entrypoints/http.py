@@ -86,7 +86,7 @@ def optional_key(route: str) -> RequestKey | None:
 
 
 def new_uow() -> AbstractUnitOfWork:
-    return current_app.extensions["cauldrons"].uow_factory()
+    return current_app.extensions["cauldrons.uow_factory"]()
 
 
 def as_response(reply: Reply) -> Response:

@@ -66,6 +66,19 @@ class BarrelSchema(Schema):
         if parts and len(parts) == 4 and not math.isclose(sum(parts), 1.0, abs_tol=1e-6):
             raise ValidationError("fractions must sum to 1.0", "potion_type")
 
+    @validates_schema(pass_collection=True)
+    def skus_are_unique(self, data: Any, many: bool = False, **_: Any) -> None:
+        if not many:
+            return
+        seen: set[str] = set()
+        duplicates = {}
+        for i, item in enumerate(data):
+            if item["sku"] in seen:
+                duplicates[i] = {"sku": ["this sku is already in the list"]}
+            seen.add(item["sku"])
+        if duplicates:
+            raise ValidationError(duplicates)
+
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Barrel:
         return Barrel(data["sku"], data["ml_per_barrel"], tuple(data["potion_type"]), data["price"],

@@ -18,8 +18,9 @@ JSON = "application/json"
 
 
 def encode(obj: Any) -> bytes:
-    """The shop's JSON: compact, UTF-8, keys in the order given."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    """The shop's JSON: compact, ASCII (so any string, even one echoed from bad input, encodes), keys in the order
+    given."""
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False).encode()
 
 
 def _plain(obj: Any) -> Any:
@@ -30,8 +31,7 @@ def _plain(obj: Any) -> Any:
 
 def fingerprint(payload: Any) -> str:
     """SHA-256 of the canonical JSON (sorted keys) of a validated payload (dataclasses become objects)."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
-                           default=_plain)
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False, default=_plain)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -1,13 +1,12 @@
-"""The unit of work: one database transaction, with every repository on it. Commit is explicit."""
+"""The unit of work: one database transaction, with every repository on it. Commit is explicit.
+
+`adapters.unit_of_work.SqlAlchemyUnitOfWork` implements it on a database; `tests.fakes.FakeUnitOfWork` in memory.
+"""
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
 from typing import Self
 
-from sqlalchemy.orm import Session
-
-from adapters import processed_requests, repositories
 from service_layer.idempotency import AbstractProcessedRequests
 from service_layer.repositories import (
     AbstractCartRepository,
@@ -37,28 +36,3 @@ class AbstractUnitOfWork(abc.ABC):
 
     @abc.abstractmethod
     def rollback(self) -> None: ...
-
-
-class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
-        self.session_factory = session_factory
-
-    def __enter__(self) -> Self:
-        self.session = self.session_factory()
-        self.carts = repositories.SqlCartRepository(self.session)
-        self.potions = repositories.SqlPotionRepository(self.session)
-        self.ledger = repositories.SqlLedgerRepository(self.session)
-        self.visits = repositories.SqlVisitRepository(self.session)
-        self.clock = repositories.SqlClock(self.session)
-        self.processed_requests = processed_requests.SqlProcessedRequests(self.session)
-        return super().__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        super().__exit__(*exc)
-        self.session.close()
-
-    def commit(self) -> None:
-        self.session.commit()
-
-    def rollback(self) -> None:
-        self.session.rollback()

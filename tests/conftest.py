@@ -18,9 +18,9 @@ from cauldrons.app import create_app
 from cauldrons.bootstrap import Wiring, bootstrap
 from cauldrons.config import Config
 from tests.fakes import FakeUnitOfWork
+from tests.helpers import API_KEY
 
 PG_ADMIN_URL = os.environ.get("CAULDRONS_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-API_KEY = "test-key"
 
 
 def _pg_admin():  # type: ignore[no-untyped-def]

@@ -6,6 +6,8 @@ import uuid
 from domain.carts import Customer
 from domain.potions import Barrel
 
+API_KEY = "test-key"
+
 RED, GREEN, BLUE, DARK = (1.0, 0.0, 0.0, 0.0), (0.0, 1.0, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0), (0.0, 0.0, 0.0, 1.0)
 
 

@@ -12,8 +12,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.conftest import API_KEY
-from tests.helpers import ALICE, customer_json, random_order_id
+from tests.helpers import ALICE, API_KEY, customer_json, random_order_id
 
 RED_RECIPE = [100, 0, 0, 0]
 

@@ -413,3 +413,17 @@ def test_a_checkout_payment_with_a_nul_is_refused(shop):
     cart_id = shop.open_cart()
     response = shop.post(f"/carts/{cart_id}/checkout", data='{"payment": "coins\\u0000"}')
     assert_validation_error(response, "payment")
+
+
+def test_an_unknown_field_whose_name_is_not_text_is_a_422(shop):
+    response = shop.post("/info/current_time", data='{"day": "Edgeday", "hour": 2, "\\ud800": 1}')
+    assert_validation_error(response, "\ud800")
+
+
+@pytest.mark.parametrize("path", ["/barrels/plan", "/barrels/deliver/{id}"])
+def test_a_barrel_list_naming_a_sku_twice_is_a_422_naming_the_repeat(shop, path):
+    before = shop.audit()
+    body = [FREE_BARREL, {**FREE_BARREL, "sku": "OTHER"}, FREE_BARREL]
+    response = shop.post(path.format(id=random_order_id()), json=body)
+    assert_validation_error(response, "2.sku")
+    assert shop.audit() == before

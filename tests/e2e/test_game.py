@@ -2,10 +2,10 @@
 and after every tick the shop's audit must equal the simulator's own tally of what was delivered and sold."""
 import random
 
-from tests.conftest import API_KEY
-from tests.helpers import WHOLESALE, barrel_json, random_order_id
+from domain import clock
+from tests.helpers import API_KEY, WHOLESALE, barrel_json, random_order_id
 
-DAYS = ["Edgeday", "Bloomday"]
+DAYS = clock.DAYS[:2]
 CLASSES = ["Wizard", "Warrior", "Rogue", "Cleric"]
 
 

@@ -1,8 +1,7 @@
 """Races over real HTTP, through the dev server's request handler, on each backend."""
 from tests.concurrency import race
-from tests.conftest import API_KEY
 from tests.e2e.live import call, serving
-from tests.helpers import SMALL_RED, barrel_json, customer_json
+from tests.helpers import API_KEY, SMALL_RED, barrel_json, customer_json
 
 
 def test_the_access_token_header_survives_a_real_server(app):

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from werkzeug.test import TestResponse
 
-from tests.conftest import API_KEY
 from tests.e2e.shop_client import RED_RECIPE, ShopClient
-from tests.helpers import ALICE, MINI_BLUE, SMALL_RED, WHOLESALE, barrel_json, customer_json, random_order_id
+from tests.helpers import ALICE, API_KEY, MINI_BLUE, SMALL_RED, WHOLESALE, barrel_json, customer_json, random_order_id
 
 GREEN_RECIPE, BLUE_RECIPE, DARK_RECIPE = [0, 100, 0, 0], [0, 0, 100, 0], [0, 0, 0, 100]
 NEW_SHOP = {"number_of_potions": 0, "ml_in_barrels": 0, "gold": 100}

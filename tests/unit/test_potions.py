@@ -26,3 +26,10 @@ def test_barrel_ml_always_totals_exactly_what_was_bought(ml, quantity, weights):
     assert sum(split.values()) == ml * quantity
     assert all(n >= 0 for n in split.values())
     assert all(abs(n - ml * quantity * f) < 1 for n, f in zip(split.values(), fractions))
+
+
+@given(ml=st.integers(1, 1_000_000), quantity=st.integers(1, 1000),
+       error=st.floats(-1e-6, 1e-6, allow_nan=False))
+def test_fractions_a_rounding_error_off_one_still_give_exactly_the_ml_bought(ml, quantity, error):
+    split = Barrel("B", ml, (0.5 + error, 0.5, 0.0, 0.0), 0, quantity).ml()
+    assert sum(split.values()) == ml * quantity

@@ -1,0 +1,35 @@
+"""The unit of work on SQLAlchemy: one session, one database transaction, every repository on it."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Self
+
+from sqlalchemy.orm import Session
+
+from adapters import processed_requests, repositories
+from service_layer.unit_of_work import AbstractUnitOfWork
+
+
+class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        self.session_factory = session_factory
+
+    def __enter__(self) -> Self:
+        self.session = self.session_factory()
+        self.carts = repositories.SqlCartRepository(self.session)
+        self.potions = repositories.SqlPotionRepository(self.session)
+        self.ledger = repositories.SqlLedgerRepository(self.session)
+        self.visits = repositories.SqlVisitRepository(self.session)
+        self.clock = repositories.SqlClock(self.session)
+        self.processed_requests = processed_requests.SqlProcessedRequests(self.session)
+        return super().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
