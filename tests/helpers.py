@@ -15,6 +15,11 @@ def random_order_id() -> str:
     return uuid.uuid4().hex
 
 
+def new_key() -> str:
+    """A fresh Idempotency-Key."""
+    return f"key-{uuid.uuid4()}"
+
+
 def barrel(sku: str = "SMALL_RED_BARREL", ml: int = 500, potion_type: tuple[float, ...] = RED, price: int = 100,
            quantity: int = 1) -> Barrel:
     return Barrel(sku, ml, potion_type, price, quantity)  # type: ignore[arg-type]

@@ -5,7 +5,6 @@ own, reported separately, and checks for itself that the audit did not move and 
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,18 +12,9 @@ import pytest
 from werkzeug.test import TestResponse
 
 from tests.e2e.shop_client import RED_RECIPE, ShopClient
-from tests.helpers import customer_json, random_order_id
+from tests.helpers import customer_json, new_key, random_order_id
 
 HUGE = 10**30
-
-
-@pytest.fixture
-def shop(client) -> ShopClient:  # type: ignore[no-untyped-def]
-    return ShopClient(client)
-
-
-def new_key() -> str:
-    return f"key-{uuid.uuid4()}"
 
 
 def encode(body: Any) -> str:

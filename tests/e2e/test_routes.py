@@ -2,7 +2,6 @@
 idempotent replays."""
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +10,17 @@ import pytest
 from werkzeug.test import TestResponse
 
 from tests.e2e.shop_client import RED_RECIPE, ShopClient
-from tests.helpers import ALICE, API_KEY, MINI_BLUE, SMALL_RED, WHOLESALE, barrel_json, customer_json, random_order_id
+from tests.helpers import (
+    ALICE,
+    API_KEY,
+    MINI_BLUE,
+    SMALL_RED,
+    WHOLESALE,
+    barrel_json,
+    customer_json,
+    new_key,
+    random_order_id,
+)
 
 GREEN_RECIPE, BLUE_RECIPE, DARK_RECIPE = [0, 100, 0, 0], [0, 0, 100, 0], [0, 0, 0, 100]
 NEW_SHOP = {"number_of_potions": 0, "ml_in_barrels": 0, "gold": 100}
@@ -25,15 +34,6 @@ ALL_POTIONS = [
     {"sku": "YELLOW_POTION", "name": "Yellow Potion", "quantity": 1, "price": 50, "potion_type": [50, 50, 0, 0]},
     {"sku": "TEAL_POTION", "name": "Teal Potion", "quantity": 1, "price": 55, "potion_type": [0, 50, 50, 0]},
 ]
-
-
-@pytest.fixture
-def shop(client) -> ShopClient:  # type: ignore[no-untyped-def]
-    return ShopClient(client)
-
-
-def new_key() -> str:
-    return f"key-{uuid.uuid4()}"
 
 
 def assert_no_content(response: TestResponse) -> None:
