@@ -35,13 +35,7 @@ def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
                 out.setdefault(field, []).extend(problems)
         return out
     messages = errors if isinstance(errors, list) else [errors]
-    flat: dict[str, list[str]] = {}
-    for message in messages:
-        if isinstance(message, dict):
-            flat.update(_flatten(message, prefix))
-        else:
-            flat.setdefault(prefix or "body", []).append(str(message))
-    return flat
+    return {prefix or "body": [str(m) for m in messages]}
 
 
 def load(schema: Schema, many: bool = False, optional: bool = False) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from domain.carts import Customer
+from domain.planners import MAX_BOTTLES_PER_MIX
 from domain.potions import Barrel, PotionType
 
 BIG = 1_000_000  # ceiling for barrel sizes, prices and quantities, and for cart quantities
@@ -88,7 +89,7 @@ class BarrelSchema(Schema):
 class PotionMixSchema(Schema):
     potion_type = fields.List(WholeNumber(validate=validate.Range(min=0, max=100)), required=True,
                               validate=validate.Length(equal=4))
-    quantity = WholeNumber(required=True, validate=validate.Range(min=1, max=10_000))
+    quantity = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_BOTTLES_PER_MIX))
 
     @validates_schema
     def percents_sum_to_100(self, data: dict[str, Any], **_: Any) -> None:
