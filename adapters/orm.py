@@ -1,7 +1,8 @@
 """Tables (one schema for SQLite and PostgreSQL) and the imperative mapping of carts.
 
-Ledger tables (`account_transactions`, `account_ledger_entries`), `processed_requests`, `game_clock` and visits
-are append-only: the repositories only ever INSERT into them and SELECT from them.
+Ledger tables (`accounts`, `account_transactions`, `account_ledger_entries`), `processed_requests`, `game_clock` and
+visits are append-only: the repositories only ever INSERT into them and SELECT from them, and for the first four
+the database's triggers refuse anything else (migration 0002).
 """
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -22,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import registry, relationship
 
@@ -43,7 +47,9 @@ accounts = Table(
     Column("id", Id, primary_key=True),
     Column("owner", String(32), nullable=False),
     Column("commodity", String(64), nullable=False),
+    Column("non_negative", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("owner", "commodity", name="uq_accounts_owner_commodity"),
+    Index("uq_accounts_id_non_negative", "id", "non_negative", unique=True),  # the target of entries' flag FK
 )
 
 account_transactions = Table(
@@ -60,13 +66,22 @@ account_transactions = Table(
     Index("ix_account_transactions_request", "request_route", "request_key"),
 )
 
+# Each entry carries its account's running balance and its transaction's time, so the balance now is the account's
+# latest entry and the balance at a moment the latest entry at or before it: one index probe either way. Per
+# account, entries are written under the account's row lock, and `created_at` never goes back.
 account_ledger_entries = Table(
     "account_ledger_entries", metadata,
     Column("id", Id, primary_key=True),
     Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
     Column("account_transaction_id", Id, ForeignKey("account_transactions.id"), nullable=False),
     Column("change", BigInteger, nullable=False),
-    Index("ix_account_ledger_entries_account_id", "account_id"),
+    Column("balance_after", BigInteger, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("non_negative", Boolean, nullable=False),
+    ForeignKeyConstraint(["account_id", "non_negative"], ["accounts.id", "accounts.non_negative"],
+                         name="fk_account_ledger_entries_account_flag"),
+    CheckConstraint("balance_after >= 0 OR NOT non_negative", name="ck_account_ledger_entries_non_negative"),
+    Index("ix_account_ledger_entries_account_time", "account_id", "created_at", "id"),
     Index("ix_account_ledger_entries_transaction_id", "account_transaction_id"),
 )
 

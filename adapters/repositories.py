@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, desc, func, select, update
+from sqlalchemy import Table, desc, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from adapters import orm
 from domain.carts import Cart, Customer
 from domain.clock import GameTime
-from domain.ledger import AccountRef, Transaction
+from domain.ledger import AccountRef, PostedEntry, PostedTransaction, Transaction
 from domain.potions import Potion, PotionType
 from service_layer.idempotency import RequestKey
 from service_layer.repositories import (
@@ -48,37 +49,83 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         if missing := refs - self._ids.keys():
             self.session.execute(
                 insert_ignoring_duplicates(self.session, orm.accounts),
-                [{"owner": r.owner, "commodity": r.commodity} for r in sorted(missing)],
+                [{"owner": r.owner, "commodity": r.commodity, "non_negative": r.non_negative} for r in sorted(missing)],
             )
             rows = self.session.execute(select(orm.accounts.c.id, orm.accounts.c.owner, orm.accounts.c.commodity))
             self._ids = {AccountRef(owner, commodity): id_ for id_, owner, commodity in rows}
         return {r: self._ids[r] for r in refs}
 
+    def _latest(self, where: Any, lock: bool = False, at: datetime | None = None) -> list[Any]:
+        """(account id, owner, commodity, balance, time) of the accounts matching `where`, each read from its
+        latest entry (at or before `at`): one index probe per account, however long the history. With `lock`
+        (PostgreSQL) the accounts are locked in id order until the unit of work ends."""
+        a, e, newer = orm.accounts, orm.account_ledger_entries, orm.account_ledger_entries.alias("newest")
+        latest = select(newer.c.id).where(newer.c.account_id == a.c.id)
+        if at is not None:
+            latest = latest.where(newer.c.created_at <= at)
+        latest = latest.order_by(newer.c.created_at.desc(), newer.c.id.desc()).limit(1).correlate(a).scalar_subquery()
+        if lock and is_postgres(self.session):  # SQLite: the whole database is already ours (BEGIN IMMEDIATE)
+            # Its own statement: a read that waited for a lock must start a fresh snapshot to see the winner's rows.
+            self.session.execute(select(a.c.id).where(where).order_by(a.c.id).with_for_update())
+        return list(self.session.execute(
+            select(a.c.id, a.c.owner, a.c.commodity, func.coalesce(e.c.balance_after, 0), e.c.created_at)
+            .select_from(a.outerjoin(e, e.c.id == latest)).where(where).order_by(a.c.id)))
+
     def add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> int:
         ids = self._account_ids(e.account for e in txn.entries)
+        latest = self._latest(orm.accounts.c.id.in_(ids.values()), lock=True) if ids else []
+        running = {id_: balance for id_, _, _, balance, _ in latest}
+        # Never older than an entry already on these accounts, so per account time order is entry order.
+        created_at = max([orm.utcnow(), *(at for *_, at in latest if at is not None)])
         txn_id = self.session.execute(
             orm.account_transactions.insert().returning(orm.account_transactions.c.id),
-            {"kind": txn.kind, "description": txn.description, **_stamp(game_time),
+            {"created_at": created_at, "kind": txn.kind, "description": txn.description, **_stamp(game_time),
              "request_route": request.route if request else None, "request_key": request.value if request else None},
         ).scalar_one()
-        if txn.entries:
-            self.session.execute(orm.account_ledger_entries.insert(), [
-                {"account_id": ids[e.account], "account_transaction_id": txn_id, "change": e.change}
-                for e in txn.entries
-            ])
+        rows = []
+        for entry in txn.entries:
+            account_id = ids[entry.account]
+            running[account_id] += entry.change
+            rows.append({"account_id": account_id, "account_transaction_id": txn_id, "change": entry.change,
+                         "balance_after": running[account_id], "created_at": created_at,
+                         "non_negative": entry.account.non_negative})
+        if rows:
+            self.session.execute(orm.account_ledger_entries.insert(), rows)
         return txn_id
 
-    def balances(self, owner: str, lock: bool = False) -> dict[AccountRef, int]:
-        a, e = orm.accounts, orm.account_ledger_entries
-        if lock and is_postgres(self.session):  # SQLite: the whole database is already ours (BEGIN IMMEDIATE)
-            self.session.execute(select(a.c.id).where(a.c.owner == owner).order_by(a.c.id).with_for_update())
-        rows = self.session.execute(
-            select(a.c.commodity, func.coalesce(func.sum(e.c.change), 0))
-            .select_from(a.outerjoin(e, e.c.account_id == a.c.id))
-            .where(a.c.owner == owner)
-            .group_by(a.c.id, a.c.commodity)
-        )
-        return {AccountRef(owner, commodity): int(total) for commodity, total in rows}
+    def balances(self, owner: str | None = None, lock: bool = False,
+                 at: datetime | None = None) -> dict[AccountRef, int]:
+        where = orm.accounts.c.owner == owner if owner is not None else true()
+        return {AccountRef(o, c): int(balance) for _, o, c, balance, _ in self._latest(where, lock, at)}
+
+    def history(self, account: AccountRef | None = None, since: datetime | None = None,
+                until: datetime | None = None, before: int | None = None, limit: int = 50) -> list[PostedTransaction]:
+        t, e, a = orm.account_transactions, orm.account_ledger_entries, orm.accounts
+        query = select(t).order_by(t.c.id.desc()).limit(limit)
+        if account is not None:
+            query = query.where(t.c.id.in_(
+                select(e.c.account_transaction_id).join(a, a.c.id == e.c.account_id)
+                .where(a.c.owner == account.owner, a.c.commodity == account.commodity)))
+        if since is not None:
+            query = query.where(t.c.created_at >= since)
+        if until is not None:
+            query = query.where(t.c.created_at <= until)
+        if before is not None:
+            query = query.where(t.c.id < before)
+        txns = list(self.session.execute(query))
+        entries: dict[int, list[PostedEntry]] = {row.id: [] for row in txns}
+        if entries:
+            rows = self.session.execute(
+                select(e.c.account_transaction_id, a.c.owner, a.c.commodity, e.c.change, e.c.balance_after)
+                .join(a, a.c.id == e.c.account_id).where(e.c.account_transaction_id.in_(entries)).order_by(e.c.id))
+            for txn_id, owner, commodity, change, balance_after in rows:
+                entries[txn_id].append(PostedEntry(AccountRef(owner, commodity), change, balance_after))
+        return [PostedTransaction(
+            id=row.id, created_at=row.created_at, kind=row.kind, description=row.description,
+            game_time=GameTime(row.game_day, row.game_hour) if row.game_day is not None else None,
+            request_route=row.request_route, request_key=row.request_key,
+            entries=tuple(entries[row.id]),
+        ) for row in txns]
 
 
 class SqlPotionRepository(AbstractPotionRepository):

@@ -12,6 +12,7 @@ from cauldrons.config import Config, ConfigError
 def main() -> None:
     """Central Coast Cauldrons, the potion shop."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 @main.command()
@@ -37,3 +38,26 @@ def migrate() -> None:
     config = Config.from_env(host="127.0.0.1")  # migrating serves nothing: the dev key is fine
     bootstrap(config).engine.dispose()
     click.echo(f"{config.database_url}: schema up to date, shop open")
+
+
+@main.group()
+def ledger() -> None:
+    """Inspect the ledger."""
+
+
+@ledger.command()
+def verify() -> None:
+    """Re-sum every entry and check every invariant of the books; exit 1 on any drift (DATABASE_URL)."""
+    from adapters.db import make_engine
+    from adapters.verification import verify as verify_books
+
+    engine = make_engine(Config.from_env(host="127.0.0.1").database_url)
+    try:
+        with engine.connect() as connection:
+            report = verify_books(connection)
+    finally:
+        engine.dispose()
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        raise SystemExit(1)

@@ -50,6 +50,11 @@ class UnknownPotionType(ShopError):
         super().__init__(f"the shop sells no potion with recipe {list(potion_type)}")  # type: ignore[call-overload]
 
 
+class UnknownAccount(ShopError):
+    def __init__(self, account: object) -> None:
+        super().__init__(f"there is no account {account} that can be corrected")
+
+
 class IdempotencyKeyReused(ShopError):
     def __init__(self, route: str, key: str) -> None:
         super().__init__(f"key {key!r} was already used on {route} with a different payload")

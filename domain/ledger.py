@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from domain.clock import GameTime
 from domain.errors import (
     InsufficientCapacity,
     InsufficientGold,
@@ -44,6 +46,8 @@ SUPPLIERS = "suppliers"  # barrel sellers: take gold, give ml
 CUSTOMERS = "customers"  # take potions, give gold
 BOTTLING = "bottling"  # takes ml, gives potions
 BUILDERS = "builders"  # take gold, give capacity units
+ADJUSTMENTS = "adjustments"  # the other side of every correction: what the books had wrong
+OWNERS = (SHOP, WORLD, SUPPLIERS, CUSTOMERS, BOTTLING, BUILDERS, ADJUSTMENTS)
 
 POTIONS_PER_CAPACITY_UNIT = 50
 ML_PER_CAPACITY_UNIT = 10_000
@@ -60,6 +64,19 @@ class AccountRef:
 
     def __str__(self) -> str:
         return f"{self.owner}/{self.commodity}"
+
+    @classmethod
+    def parse(cls, text: str) -> AccountRef:
+        """"shop/gold" -> AccountRef("shop", "gold"); ValueError unless both halves are there."""
+        owner, sep, commodity = text.partition("/")
+        if not (owner and sep and commodity):
+            raise ValueError(f"{text!r} is not owner/commodity")
+        return cls(owner, commodity)
+
+    @property
+    def non_negative(self) -> bool:
+        """Only the shop's holdings are real stock that cannot go below zero; counter-accounts are the mirror."""
+        return self.owner == SHOP
 
 
 @dataclass(frozen=True)
@@ -91,6 +108,27 @@ class Transaction:
         for entry in self.entries:
             out[entry.account] += entry.change
         return dict(out)
+
+
+@dataclass(frozen=True)
+class PostedEntry:
+    account: AccountRef
+    change: int
+    balance_after: int
+
+
+@dataclass(frozen=True)
+class PostedTransaction:
+    """A transaction as the books hold it: numbered, timed, each entry with its account's balance after it."""
+
+    id: int
+    created_at: datetime
+    kind: str
+    description: str
+    game_time: GameTime | None
+    request_route: str | None
+    request_key: str | None
+    entries: tuple[PostedEntry, ...]
 
 
 def transfer(kind: str, description: str, moves: Iterable[tuple[str, str, str, int]]) -> Transaction:
@@ -166,6 +204,19 @@ def reset(shop_balances: Mapping[AccountRef, int], kind: str = "reset") -> Trans
     return transfer(kind, "shop opened with its starting stock" if kind == "opening" else "shop reset", moves)
 
 
+def correction(account: AccountRef, change: int, reason: str) -> Transaction:
+    """Put right what the books have wrong: `change` moves between `account` and the adjustments account."""
+    return transfer("correction", f"correction of {account} by {change:+d}: {reason}",
+                    [(ADJUSTMENTS, account.owner, account.commodity, change)])
+
+
+def is_commodity(commodity: str, skus: Iterable[str]) -> bool:
+    """Whether `commodity` is something the shop counts (potions of the given skus)."""
+    if commodity.startswith(POTION_PREFIX):
+        return commodity[len(POTION_PREFIX):] in set(skus)
+    return commodity in {GOLD, POTION_CAPACITY, ML_CAPACITY, *ML.values()}
+
+
 # --- checking a transaction against balances -----------------------------------------------------------------
 
 
@@ -222,8 +273,9 @@ def apply(balances: Mapping[AccountRef, int], txn: Transaction) -> dict[AccountR
     return after
 
 
-def check_covers(txn: Transaction, balances: Mapping[AccountRef, int]) -> None:
-    """Refuse `txn` if it would drive a shop balance below zero or fill the shop past its capacity.
+def check_covers(txn: Transaction, balances: Mapping[AccountRef, int], capacity: bool = True) -> None:
+    """Refuse `txn` if it would drive a shop balance below zero or (with `capacity`) fill the shop past its
+    capacity. A correction records what is really there, so it is held to the first rule only.
 
     `balances` holds the shop's current balances (accounts missing from it are 0).
     """
@@ -240,6 +292,8 @@ def check_covers(txn: Transaction, balances: Mapping[AccountRef, int]) -> None:
         if commodity in ML.values():
             raise InsufficientMl(commodity.split(":", 1)[1], need, have)
         raise InsufficientCapacity(commodity, need, have)
+    if not capacity:
+        return
     before, now = Inventory.from_balances(balances), Inventory.from_balances(after)
     if now.total_potions > max(now.potion_limit, before.total_potions):
         raise InsufficientCapacity("potions", now.total_potions, now.potion_limit)

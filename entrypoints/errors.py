@@ -21,6 +21,7 @@ STATUS: dict[type[shop.ShopError], tuple[int, str]] = {
     shop.CartNotFound: (404, "cart_not_found"),
     shop.UnknownSku: (404, "unknown_sku"),
     shop.UnknownPotionType: (404, "unknown_potion_type"),
+    shop.UnknownAccount: (404, "unknown_account"),
     shop.IdempotencyKeyReused: (422, "idempotency_key_reused"),
 }
 

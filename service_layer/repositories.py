@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from datetime import datetime
 
 from domain.carts import Cart, Customer
 from domain.clock import GameTime
-from domain.ledger import AccountRef, Transaction
+from domain.ledger import AccountRef, PostedTransaction, Transaction
 from domain.potions import Potion, PotionType
 from service_layer.idempotency import RequestKey
 
@@ -55,9 +56,16 @@ class AbstractLedgerRepository(abc.ABC):
         """Append a transaction and its entries; return its id."""
 
     @abc.abstractmethod
-    def balances(self, owner: str, lock: bool = False) -> dict[AccountRef, int]:
-        """SUM(change) of every account of `owner` (0 for accounts with no entries). With `lock`, the accounts are
-        locked in a fixed order until the unit of work ends, so a balance check cannot be raced."""
+    def balances(self, owner: str | None = None, lock: bool = False,
+                 at: datetime | None = None) -> dict[AccountRef, int]:
+        """The balance of every account of `owner` (of everyone if None; 0 for accounts with no entries), now or
+        as it was at `at` (naive UTC). With `lock`, the accounts are locked in a fixed order until the unit of
+        work ends, so a balance check cannot be raced."""
+
+    @abc.abstractmethod
+    def history(self, account: AccountRef | None = None, since: datetime | None = None,
+                until: datetime | None = None, before: int | None = None, limit: int = 50) -> list[PostedTransaction]:
+        """Transactions newest first (by id): touching `account`, made in [since, until], with ids below `before`."""
 
 
 class AbstractVisitRepository(abc.ABC):

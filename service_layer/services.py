@@ -13,12 +13,15 @@ from collections.abc import Callable, Mapping, Sequence
 from domain import ledger
 from domain.carts import Cart, Customer
 from domain.clock import GameTime
-from domain.errors import CartNotFound, UnknownPotionType, UnknownSku
+from domain.errors import CartNotFound, UnknownAccount, UnknownPotionType, UnknownSku
 from domain.potions import Barrel, PotionType
 from service_layer.idempotency import Reply, RequestAlreadyProcessed, RequestKey
 from service_layer.unit_of_work import AbstractUnitOfWork
 
 OPENING_KEY = RequestKey("system/open", "opening")
+# Routes whose successful requests append exactly one ledger transaction, stamped with their key (and refusals none).
+LEDGER_ROUTES = frozenset({"system/open", "admin/reset", "barrels/deliver", "bottler/deliver", "inventory/deliver",
+                           "carts/checkout", "ledger/corrections"})
 
 
 def _once(key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork, work: Callable[[], Reply]) -> Reply:
@@ -41,12 +44,12 @@ def _once(key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork, wor
 
 
 def _post(uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None,
-          locked_balances: Mapping[ledger.AccountRef, int] | None = None) -> None:
-    """Check `txn` against the shop's locked balances and append it, stamped with the game time."""
+          locked_balances: Mapping[ledger.AccountRef, int] | None = None, capacity: bool = True) -> int:
+    """Check `txn` against the shop's locked balances and append it, stamped with the game time; return its id."""
     if locked_balances is None:
         locked_balances = uow.ledger.balances(ledger.SHOP, lock=True)
-    ledger.check_covers(txn, locked_balances)
-    uow.ledger.add(txn, uow.clock.now(), key)
+    ledger.check_covers(txn, locked_balances, capacity)
+    return uow.ledger.add(txn, uow.clock.now(), key)
 
 
 def _reset(uow: AbstractUnitOfWork, key: RequestKey | None, kind: str) -> None:
@@ -165,5 +168,25 @@ def checkout(cart_id: int, payment: str, fingerprint: str, uow: AbstractUnitOfWo
         _post(uow, ledger.sale(cart_id, lines, payment), key)
         return Reply.json({"total_potions_bought": sum(q for _, q, _ in lines),
                            "total_gold_paid": sum(q * price for _, q, price in lines)})
+
+    return _once(key, fingerprint, uow, work)
+
+
+def correct(account: str, change: int, reason: str, key: RequestKey, fingerprint: str,
+            uow: AbstractUnitOfWork) -> Reply:
+    """Append a correcting transaction between `account` ("owner/commodity") and the adjustments account. It may not
+    drive a shop balance below zero; it may exceed capacity, since it records what is really there."""
+
+    def work() -> Reply:
+        try:
+            ref = ledger.AccountRef.parse(account)
+        except ValueError:
+            raise UnknownAccount(account) from None
+        if ref.owner not in ledger.OWNERS or ref.owner == ledger.ADJUSTMENTS or not ledger.is_commodity(
+                ref.commodity, (p.sku for p in uow.potions.list())):
+            raise UnknownAccount(account)
+        txn_id = _post(uow, ledger.correction(ref, change, reason), key, capacity=False)
+        return Reply.json({"transaction_id": txn_id, "account": str(ref), "change": change,
+                           "balance": uow.ledger.balances(ref.owner)[ref]})
 
     return _once(key, fingerprint, uow, work)

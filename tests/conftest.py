@@ -60,16 +60,29 @@ def pg_template() -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture
-def pg_url(pg_template: str) -> Iterator[str]:
+def _pg_database(template: str) -> Iterator[str]:
     name = f"cauldrons_test_{uuid.uuid4().hex[:12]}"
     admin = _pg_admin()
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     yield _pg_url(name)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_template: str) -> Iterator[str]:
+    yield from _pg_database(pg_template)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of each backend with no schema at all, for migration tests."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/empty.db"
+    else:
+        yield from _pg_database("template0")
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from domain.carts import Cart, CartLine, Customer
 from domain.clock import GameTime
-from domain.ledger import AccountRef, Transaction
+from domain.ledger import AccountRef, PostedEntry, PostedTransaction, Transaction
 from domain.potions import DEFAULT_POTIONS, Potion
 from service_layer.idempotency import (
     AbstractProcessedRequests,
@@ -28,13 +29,6 @@ from service_layer.repositories import (
     AbstractVisitRepository,
 )
 from service_layer.unit_of_work import AbstractUnitOfWork
-
-
-@dataclass(frozen=True)
-class PostedTransaction:
-    txn: Transaction
-    game_time: GameTime | None
-    request: RequestKey | None
 
 
 def _clone(cart: Cart) -> Cart:
@@ -61,22 +55,47 @@ class FakeStore:
                          {i: _clone(c) for i, c in self.carts.items()}, list(self.visits), list(self.ticks))
 
 
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 class FakeLedgerRepository(AbstractLedgerRepository):
+    """Balances are plain sums here; the running balances are what `tests/integration` checks on real databases."""
+
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
     def add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> int:
         self.store.accounts.update(e.account for e in txn.entries)
-        self.store.transactions.append(PostedTransaction(txn, game_time, request))
+        running = self.balances()
+        entries = []
+        for entry in txn.entries:
+            running[entry.account] += entry.change
+            entries.append(PostedEntry(entry.account, entry.change, running[entry.account]))
+        created_at = max([utcnow(), *(p.created_at for p in self.store.transactions[-1:])])
+        self.store.transactions.append(PostedTransaction(
+            len(self.store.transactions) + 1, created_at, txn.kind, txn.description, game_time,
+            request.route if request else None, request.value if request else None, tuple(entries)))
         return len(self.store.transactions)
 
-    def balances(self, owner: str, lock: bool = False) -> dict[AccountRef, int]:
-        totals: Counter[AccountRef] = Counter({a: 0 for a in self.store.accounts if a.owner == owner})
+    def balances(self, owner: str | None = None, lock: bool = False,
+                 at: datetime | None = None) -> dict[AccountRef, int]:
+        def mine(account: AccountRef) -> bool:
+            return owner is None or account.owner == owner
+
+        totals: Counter[AccountRef] = Counter({a: 0 for a in self.store.accounts if mine(a)})
         for posted in self.store.transactions:
-            for entry in posted.txn.entries:
-                if entry.account.owner == owner:
-                    totals[entry.account] += entry.change
+            if at is None or posted.created_at <= at:
+                totals.update({e.account: e.change for e in posted.entries if mine(e.account)})
         return dict(totals)
+
+    def history(self, account: AccountRef | None = None, since: datetime | None = None,
+                until: datetime | None = None, before: int | None = None, limit: int = 50) -> list[PostedTransaction]:
+        found = [p for p in reversed(self.store.transactions)
+                 if (account is None or any(e.account == account for e in p.entries))
+                 and (since is None or p.created_at >= since) and (until is None or p.created_at <= until)
+                 and (before is None or p.id < before)]
+        return found[:limit]
 
 
 class FakePotionRepository(AbstractPotionRepository):
@@ -165,9 +184,9 @@ class FakeUnitOfWork(AbstractUnitOfWork):
     def rollback(self) -> None:
         self._begin()
 
-    def transactions(self, kind: str | None = None) -> list[Transaction]:
+    def transactions(self, kind: str | None = None) -> list[PostedTransaction]:
         """Committed transactions (of one kind), oldest first."""
-        return [p.txn for p in self.store.transactions if kind is None or p.txn.kind == kind]
+        return [p for p in self.store.transactions if kind is None or p.kind == kind]
 
     def requests(self) -> Iterable[RequestKey]:
         return self.store.processed.keys()

@@ -236,7 +236,8 @@ def test_transactions_are_stamped_with_the_game_time(uow):
     services.set_time("Bloomday", 14, None, "fp", uow)
     services.deliver_barrels("1", [SMALL_RED], "fp", uow)
     assert uow.store.transactions[-1].game_time.day == "Bloomday"
-    assert uow.store.transactions[-1].request == RequestKey("barrels/deliver", "1")
+    posted = uow.store.transactions[-1]
+    assert (posted.request_route, posted.request_key) == ("barrels/deliver", "1")
 
 
 def test_the_catalog_lists_at_most_six_potions_in_stock(uow):

@@ -1,0 +1,114 @@
+"""`cauldrons ledger verify`: re-derive everything from the raw entries and compare with what the books say.
+
+Each check is one SQL query that returns the rows breaking an invariant (none, when the books are sound). The sums
+here are recomputed from `change` alone, independently of the running balances the shop reads, so a drift in
+either shows up.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, bindparam, text
+
+from service_layer.services import LEDGER_ROUTES
+
+EXAMPLES = 10
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    rule: str
+    sql: str
+
+
+CHECKS = (
+    Check("balanced", "every transaction nets to zero per commodity", """
+        SELECT e.account_transaction_id, a.commodity, SUM(e.change)
+          FROM account_ledger_entries e JOIN accounts a ON a.id = e.account_id
+         GROUP BY e.account_transaction_id, a.commodity HAVING SUM(e.change) <> 0
+         ORDER BY 1"""),
+    Check("running_balances", "each entry's balance_after is the sum of its account's changes up to it", """
+        SELECT id, account_id, balance_after, running FROM (
+            SELECT id, account_id, balance_after,
+                   SUM(change) OVER (PARTITION BY account_id ORDER BY created_at, id) AS running
+              FROM account_ledger_entries) s
+         WHERE balance_after <> running ORDER BY id"""),
+    Check("time_order", "an entry has its transaction's time, and no account's time goes back", """
+        SELECT e.id, e.account_id, e.created_at, t.created_at, e.previous_time FROM (
+            SELECT id, account_id, account_transaction_id, created_at,
+                   LAG(created_at) OVER (PARTITION BY account_id ORDER BY id) AS previous_time
+              FROM account_ledger_entries) e JOIN account_transactions t ON t.id = e.account_transaction_id
+         WHERE e.created_at <> t.created_at OR e.created_at < e.previous_time ORDER BY e.id"""),
+    Check("never_negative", "no shop balance was ever below zero, and only the shop's accounts are held to it", """
+        SELECT s.id, a.owner, a.commodity, s.running FROM (
+            SELECT id, account_id, non_negative,
+                   SUM(change) OVER (PARTITION BY account_id ORDER BY created_at, id) AS running
+              FROM account_ledger_entries) s JOIN accounts a ON a.id = s.account_id
+         WHERE (a.non_negative AND s.running < 0) OR (a.owner = 'shop') <> a.non_negative
+            OR s.non_negative <> a.non_negative ORDER BY s.id"""),
+    Check("one_transaction_per_request", "a request key moved the ledger at most once", """
+        SELECT request_route, request_key, COUNT(*) FROM account_transactions
+         WHERE request_key IS NOT NULL GROUP BY request_route, request_key HAVING COUNT(*) > 1 ORDER BY 1, 2"""),
+    Check("answered_as_booked", "a ledger request's stored reply says success exactly when it booked a transaction",
+          """
+        SELECT p.route, p.key, p.status, COUNT(t.id) FROM processed_requests p
+          LEFT JOIN account_transactions t ON t.request_route = p.route AND t.request_key = p.key
+         WHERE p.route IN :ledger_routes
+         GROUP BY p.route, p.key, p.status
+        HAVING COUNT(t.id) <> CASE WHEN p.status BETWEEN 200 AND 299 THEN 1 ELSE 0 END
+        UNION ALL
+        SELECT t.request_route, t.request_key, NULL, 1 FROM account_transactions t
+         WHERE t.request_key IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM processed_requests p WHERE p.route = t.request_route AND p.key = t.request_key)
+         ORDER BY 1, 2"""),
+)
+
+COUNTS = {
+    "accounts": "SELECT COUNT(*) FROM accounts",
+    "transactions": "SELECT COUNT(*) FROM account_transactions",
+    "entries": "SELECT COUNT(*) FROM account_ledger_entries",
+    "processed requests": "SELECT COUNT(*) FROM processed_requests",
+}
+
+
+@dataclass
+class Finding:
+    check: Check
+    problems: int
+    examples: list[tuple[object, ...]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.problems == 0
+
+
+@dataclass
+class Report:
+    counts: dict[str, int]
+    findings: list[Finding]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.findings)
+
+    def lines(self) -> list[str]:
+        out = ["ledger: " + ", ".join(f"{n:,} {what}" for what, n in self.counts.items())]
+        for f in self.findings:
+            out.append(f"{'ok   ' if f.ok else 'DRIFT'} {f.check.name}: {f.check.rule}"
+                       + ("" if f.ok else f" -- {f.problems} violation(s)"))
+            out.extend(f"        {row}" for row in f.examples)
+        out.append("the books are sound" if self.ok else "the books have drifted: see DRIFT above")
+        return out
+
+
+def verify(connection: Connection) -> Report:
+    counts = {what: connection.execute(text(sql)).scalar_one() for what, sql in COUNTS.items()}
+    findings = []
+    for check in CHECKS:
+        query = text(check.sql)
+        if ":ledger_routes" in check.sql:
+            query = query.bindparams(bindparam("ledger_routes", sorted(LEDGER_ROUTES), expanding=True))
+        rows = [tuple(row) for row in connection.execute(query)]
+        findings.append(Finding(check, len(rows), rows[:EXAMPLES]))
+    return Report(counts, findings)

@@ -1,0 +1,198 @@
+"""The database itself refuses to break the ledger's rules: each test tries with raw SQL, past the repositories."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import Connection, exc, text
+
+from adapters import migrations
+from adapters.db import make_engine
+from adapters.verification import verify
+from domain import ledger
+from domain.ledger import SHOP, AccountRef
+from domain.potions import PotionType
+from service_layer import services
+from tests.helpers import SMALL_RED, barrel
+
+CHEAP_RED = barrel(price=10)
+
+APPEND_ONLY = ("accounts", "account_transactions", "account_ledger_entries", "processed_requests")
+T0 = datetime(2030, 1, 1)  # later than anything the shop wrote, so the raw entries below stay in time order
+
+
+def _account(conn: Connection, owner: str, commodity: str) -> int:
+    conn.execute(text("INSERT INTO accounts (owner, commodity, non_negative) VALUES (:o, :c, :n)"),
+                 {"o": owner, "c": commodity, "n": owner == SHOP})
+    return conn.execute(text("SELECT id FROM accounts WHERE owner = :o AND commodity = :c"),
+                        {"o": owner, "c": commodity}).scalar_one()
+
+
+def _transaction(conn: Connection, at: datetime = T0) -> int:
+    return conn.execute(text("INSERT INTO account_transactions (created_at, kind, description) "
+                             "VALUES (:at, 'test', 'raw') RETURNING id"), {"at": at}).scalar_one()
+
+
+def _entry(conn: Connection, account_id: int, txn_id: int, change: int, balance_after: int,
+           non_negative: bool = False, at: datetime = T0) -> None:
+    conn.execute(text("INSERT INTO account_ledger_entries (account_id, account_transaction_id, change, balance_after,"
+                      " created_at, non_negative) VALUES (:a, :t, :c, :b, :at, :n)"),
+                 {"a": account_id, "t": txn_id, "c": change, "b": balance_after, "at": at, "n": non_negative})
+
+
+@pytest.fixture
+def conn(wiring):  # type: ignore[no-untyped-def]
+    """A raw connection to a shop that has some history (opening, a barrel, a bottling)."""
+    services.deliver_barrels("b1", [SMALL_RED], "fp", wiring.uow_factory())
+    services.deliver_bottles("b1", [(PotionType(100, 0, 0, 0), 2)], "fp", wiring.uow_factory())
+    with wiring.engine.connect() as connection:
+        yield connection
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY)
+@pytest.mark.parametrize("statement", ["UPDATE {table} SET id = id", "DELETE FROM {table}"])
+def test_append_only_tables_refuse_updates_and_deletes(conn, table, statement):
+    with pytest.raises(exc.DBAPIError, match="append-only"):
+        conn.execute(text(statement.format(table=table)))
+    conn.rollback()
+    assert conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one() > 0
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY)
+def test_append_only_tables_refuse_truncate_on_postgres(conn, table):
+    if conn.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    with pytest.raises(exc.DBAPIError, match="append-only"):
+        conn.execute(text(f"TRUNCATE {table} CASCADE"))
+
+
+def test_an_entry_must_carry_its_accounts_running_balance(conn):
+    account = _account(conn, "world", "gold-test")
+    txn = _transaction(conn)
+    _entry(conn, account, txn, 5, 5)
+    with pytest.raises(exc.DBAPIError, match="balance_after"):
+        _entry(conn, account, txn, -3, 1)  # 5 - 3 is 2
+
+
+def test_an_accounts_time_cannot_go_back(conn):
+    account = _account(conn, "world", "gold-test")
+    _entry(conn, account, _transaction(conn), 5, 5)
+    earlier = T0 - timedelta(seconds=1)
+    with pytest.raises(exc.DBAPIError, match="time order|older"):
+        _entry(conn, account, _transaction(conn, earlier), 1, 6, at=earlier)
+
+
+def test_a_shop_balance_cannot_go_below_zero(conn):
+    account = _account(conn, SHOP, "gold-test")
+    with pytest.raises(exc.IntegrityError, match="ck_account_ledger_entries_non_negative|CHECK constraint"):
+        _entry(conn, account, _transaction(conn), -1, -1, non_negative=True)
+
+
+def test_an_entry_cannot_shed_its_accounts_non_negative_flag(conn):
+    account = _account(conn, SHOP, "gold-test")
+    with pytest.raises(exc.IntegrityError, match="fk_account_ledger_entries_account_flag|FOREIGN KEY"):
+        _entry(conn, account, _transaction(conn), -1, -1, non_negative=False)
+
+
+def test_postgres_refuses_an_unbalanced_transaction_at_commit(wiring):
+    if wiring.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no deferred triggers; the domain model and `ledger verify` cover it there")
+    with wiring.engine.connect() as conn:
+        txn = _transaction(conn)
+        _entry(conn, _account(conn, "world", "gold-test"), txn, 5, 5)  # accepted for now: the rest may follow
+        with pytest.raises(exc.IntegrityError, match="does not net to zero"):
+            conn.commit()
+    with wiring.engine.connect() as conn:  # and a balanced one is fine
+        txn = _transaction(conn)
+        _entry(conn, _account(conn, "world", "gold-test"), txn, 5, 5)
+        _entry(conn, _account(conn, "suppliers", "gold-test"), txn, -5, -5)
+        conn.commit()
+
+
+def test_verify_passes_on_books_the_shop_wrote(conn):
+    report = verify(conn)
+    assert report.ok, report.lines()
+    assert report.counts["transactions"] == 3 and report.counts["entries"] > 0
+
+
+def _without_guards(conn: Connection) -> None:
+    """Switch the triggers off, as only someone with the database's owner rights could."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET session_replication_role = replica"))
+    else:
+        for table in APPEND_ONLY:
+            conn.execute(text(f"DROP TRIGGER {table}_no_update"))
+        conn.execute(text("DROP TRIGGER account_ledger_entries_running_balance"))
+
+
+def _drifted(conn: Connection) -> set[str]:
+    return {f.check.name for f in verify(conn).findings if not f.ok}
+
+
+def test_verify_finds_an_entry_edited_behind_the_ledgers_back(conn):
+    _without_guards(conn)
+    conn.execute(text("UPDATE account_ledger_entries SET change = change + 7 WHERE id = "
+                      "(SELECT MAX(id) FROM account_ledger_entries)"))
+    assert _drifted(conn) == {"balanced", "running_balances"}
+
+
+def test_verify_finds_a_shop_balance_that_went_negative_and_a_doubled_request(conn):
+    _without_guards(conn)
+    gold = conn.execute(text("SELECT id FROM accounts WHERE owner = 'shop' AND commodity = 'gold'")).scalar_one()
+    conn.execute(text("UPDATE account_ledger_entries SET change = change - 1000 WHERE account_id = :a"), {"a": gold})
+    conn.execute(text("INSERT INTO account_transactions (created_at, kind, description, request_route, request_key) "
+                      "VALUES (:at, 'barrel_purchase', 'twin', 'barrels/deliver', 'b1')"), {"at": T0})
+    assert {"never_negative", "one_transaction_per_request", "answered_as_booked"} <= _drifted(conn)
+
+
+def test_balances_at_past_moments_are_the_sums_up_to_then(wiring):
+    moments, expected = [], []
+    for order in ("1", "2", "3"):
+        with wiring.uow_factory() as uow:
+            moments.append(uow.ledger.history(limit=1)[0].created_at)
+            expected.append(uow.ledger.balances(SHOP))
+        services.deliver_barrels(order, [CHEAP_RED], "fp", wiring.uow_factory())
+    with wiring.uow_factory() as uow:
+        for moment, balances in zip(moments, expected, strict=True):
+            then = uow.ledger.balances(SHOP, at=moment)  # accounts opened later read 0 then
+            assert {a: n for a, n in then.items() if a in balances or n} == balances
+        assert uow.ledger.balances(SHOP, at=datetime(2000, 1, 1)) == {
+            a: 0 for a in uow.ledger.balances(SHOP)}  # before the shop opened, every account was empty
+
+
+def test_history_pages_newest_first_and_filters_by_account(wiring):
+    for order in ("1", "2", "3"):
+        services.deliver_barrels(order, [CHEAP_RED], "fp", wiring.uow_factory())
+    gold = AccountRef(SHOP, ledger.GOLD)
+    with wiring.uow_factory() as uow:
+        first = uow.ledger.history(gold, limit=2)
+        rest = uow.ledger.history(gold, before=first[-1].id, limit=10)
+    pages = first + rest
+    assert [p.kind for p in pages] == ["barrel_purchase"] * 3 + ["opening"]
+    assert [p.request_key for p in pages[:3]] == ["3", "2", "1"]
+    assert [next(e.balance_after for e in p.entries if e.account == gold) for p in pages] == [70, 80, 90, 100]
+
+
+def test_an_old_database_is_migrated_with_its_running_balances_backfilled(empty_database_url):
+    engine = make_engine(empty_database_url)
+    migrations.upgrade(engine, "0001")
+    with engine.begin() as conn:  # the shape of the books before revision 0002
+        ids = {}
+        for owner, commodity in (("shop", "gold"), ("world", "gold"), ("suppliers", "gold")):
+            ids[owner] = conn.execute(text("INSERT INTO accounts (owner, commodity) VALUES (:o, :c) RETURNING id"),
+                                      {"o": owner, "c": commodity}).scalar_one()
+        for i, (source, target, amount) in enumerate((("world", "shop", 100), ("shop", "suppliers", 60),
+                                                      ("world", "shop", 5))):
+            txn = conn.execute(text("INSERT INTO account_transactions (created_at, kind, description) "
+                                    "VALUES (:at, 'old', 'old') RETURNING id"),
+                               {"at": T0 + timedelta(minutes=i)}).scalar_one()
+            for owner, change in ((source, -amount), (target, amount)):
+                conn.execute(text("INSERT INTO account_ledger_entries (account_id, account_transaction_id, change)"
+                                  " VALUES (:a, :t, :c)"), {"a": ids[owner], "t": txn, "c": change})
+    migrations.upgrade(engine)
+    with engine.connect() as conn:
+        assert verify(conn).ok, verify(conn).lines()
+        rows = conn.execute(text("SELECT balance_after FROM account_ledger_entries WHERE account_id = :a "
+                                 "ORDER BY id"), {"a": ids["shop"]}).scalars().all()
+    engine.dispose()
+    assert rows == [100, 40, 45]
