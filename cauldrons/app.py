@@ -8,7 +8,7 @@ from flask import Flask, request
 
 from cauldrons.bootstrap import UowFactory, bootstrap
 from cauldrons.config import Config
-from entrypoints import admin, barrels, bottler, carts, errors, inventory, shop
+from entrypoints import admin, barrels, bottler, carts, errors, inventory, ledger, shop
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
@@ -25,7 +25,7 @@ def create_app(config: Config | None = None, uow_factory: UowFactory | None = No
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.url_map.strict_slashes = False  # /catalog and /catalog/ both answer, never an HTML redirect
     app.extensions["cauldrons.uow_factory"] = uow_factory or bootstrap(config).uow_factory
-    for blueprint in (shop.bp, barrels.bp, bottler.bp, carts.bp, inventory.bp, admin.bp):
+    for blueprint in (shop.bp, barrels.bp, bottler.bp, carts.bp, inventory.bp, admin.bp, ledger.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
 

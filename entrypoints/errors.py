@@ -45,7 +45,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(RequestInvalid)
     def invalid(err: RequestInvalid) -> Response:
-        return error(422, "validation_error", str(err), err.fields)
+        return error(err.status, "validation_error", str(err), err.fields)
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response:

@@ -18,11 +18,13 @@ PRINTABLE_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
 
 
 class RequestInvalid(Exception):
-    """A request that fails validation: `fields` maps each bad field's path to its problems."""
+    """A request that fails validation: `fields` maps each bad field's path to its problems. A bad body is a 422,
+    a bad query string a 400."""
 
-    def __init__(self, message: str, fields: dict[str, list[str]]) -> None:
+    def __init__(self, message: str, fields: dict[str, list[str]], status: int = 422) -> None:
         super().__init__(message)
         self.fields = fields
+        self.status = status
 
 
 def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -59,6 +61,26 @@ def load(schema: Schema, many: bool = False, optional: bool = False) -> Any:
     except ValidationError as err:
         fields = _flatten(err.messages)
         raise RequestInvalid("invalid " + ", ".join(sorted(fields)), fields) from None
+
+
+def query(schema: Schema) -> Any:
+    """The query string, parsed and validated (each parameter given at most once)."""
+    repeated = sorted(name for name, values in request.args.lists() if len(values) > 1)
+    if repeated:
+        raise RequestInvalid("invalid " + ", ".join(repeated), {n: ["give it once"] for n in repeated}, 400)
+    try:
+        return schema.load(request.args.to_dict())
+    except ValidationError as err:
+        fields = _flatten(err.messages)
+        raise RequestInvalid("invalid " + ", ".join(sorted(fields)), fields, 400) from None
+
+
+def required_key(route: str) -> RequestKey:
+    """The `Idempotency-Key` header, which this route insists on."""
+    key = optional_key(route)
+    if key is None:
+        raise RequestInvalid(f"{KEY_HEADER} is required", {KEY_HEADER: ["required on this route"]})
+    return key
 
 
 def path_id(name: str, value: str) -> str:

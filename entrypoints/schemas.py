@@ -6,6 +6,7 @@ far above anything the exchange sends, so that no number can overflow a database
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
@@ -17,6 +18,8 @@ from domain.potions import Barrel, PotionType
 BIG = 1_000_000  # ceiling for barrel sizes, prices and quantities, and for cart quantities
 MAX_LIST = 1000  # ceiling for the length of any list body
 TEXT = validate.Length(min=1, max=255)
+ACCOUNT = r"^[a-z_]{1,32}/[A-Za-z0-9_:]{1,64}$"  # owner/commodity, e.g. shop/gold or shop/potion:RED_POTION
+MAX_PAGE = 500  # ceiling for a page of ledger history
 
 
 class WholeNumber(fields.Integer):
@@ -134,3 +137,37 @@ class GameTimeSchema(Schema):
 
 class EmptySchema(Schema):
     """For POSTs that take no body: nothing, or `{}`."""
+
+
+class Moment(fields.DateTime):
+    """An ISO 8601 timestamp; one with an offset is turned into UTC, one without is taken to be UTC already."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+        except OverflowError:  # e.g. 9999-12-31T23:00-05:00 is past the last moment a datetime can hold
+            raise self.make_error("invalid") from None
+
+
+class AsOfSchema(Schema):
+    at = Moment(load_default=None)
+
+
+class HistorySchema(Schema):
+    account = Text(load_default=None, validate=validate.Regexp(ACCOUNT, error="must be owner/commodity"))
+    since = Moment(load_default=None)
+    until = Moment(load_default=None)
+    cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[1-9][0-9]{0,17}$",
+                                                                      error="must be a next_cursor from a reply"))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+
+
+class CorrectionSchema(Schema):
+    account = Text(required=True, validate=validate.Regexp(ACCOUNT, error="must be owner/commodity"))
+    change = WholeNumber(required=True, validate=[validate.Range(min=-BIG, max=BIG),
+                                                  validate.NoneOf([0], error="must not be 0")])
+    reason = Text(required=True, validate=TEXT)

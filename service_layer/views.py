@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from domain import ledger, planners
@@ -11,8 +12,12 @@ from service_layer.unit_of_work import AbstractUnitOfWork
 MAX_CATALOG_QUANTITY = 10_000
 
 
-def _inventory(uow: AbstractUnitOfWork) -> ledger.Inventory:
-    return ledger.Inventory.from_balances(uow.ledger.balances(ledger.SHOP))
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _inventory(uow: AbstractUnitOfWork, at: datetime | None = None) -> ledger.Inventory:
+    return ledger.Inventory.from_balances(uow.ledger.balances(ledger.SHOP, at=at))
 
 
 def catalog(uow: AbstractUnitOfWork) -> list[dict[str, Any]]:
@@ -23,9 +28,10 @@ def catalog(uow: AbstractUnitOfWork) -> list[dict[str, Any]]:
              "potion_type": p.potion_type.as_list()} for p in line_up(potions, stock)]
 
 
-def audit(uow: AbstractUnitOfWork) -> dict[str, int]:
+def audit(uow: AbstractUnitOfWork, at: datetime | None = None) -> dict[str, int]:
+    """The shop's totals now, or as they were at `at` (naive UTC)."""
     with uow:
-        inventory = _inventory(uow)
+        inventory = _inventory(uow, at)
     return {"number_of_potions": inventory.total_potions, "ml_in_barrels": inventory.total_ml,
             "gold": inventory.gold}
 
@@ -46,3 +52,38 @@ def capacity_plan(uow: AbstractUnitOfWork) -> dict[str, int]:
     with uow:
         potion_units, ml_units = planners.plan_capacity(_inventory(uow))
     return {"potion_capacity": potion_units, "ml_capacity": ml_units}
+
+
+def moment(at: datetime) -> str:
+    """Naive UTC -> ISO 8601 with a Z."""
+    return at.isoformat(timespec="microseconds") + "Z"
+
+
+def accounts(uow: AbstractUnitOfWork, at: datetime | None = None) -> dict[str, Any]:
+    """Every account with its balance, now or as it was at `at`."""
+    as_of = at or utcnow()
+    with uow:
+        balances = uow.ledger.balances(at=as_of)
+    return {"as_of": moment(as_of), "accounts": [
+        {"account": str(ref), "owner": ref.owner, "commodity": ref.commodity, "balance": balance}
+        for ref, balance in sorted(balances.items())]}
+
+
+def transactions(uow: AbstractUnitOfWork, account: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None, cursor: str | None = None, limit: int = 50) -> dict[str, Any]:
+    """A page of history, newest first; `next_cursor` fetches the page after it (None on the last page)."""
+    with uow:
+        page = uow.ledger.history(ledger.AccountRef.parse(account) if account else None, since, until,
+                                  int(cursor) if cursor else None, limit + 1)
+    more, page = len(page) > limit, page[:limit]
+    return {"transactions": [_posted(p) for p in page], "next_cursor": str(page[-1].id) if more else None}
+
+
+def _posted(p: ledger.PostedTransaction) -> dict[str, Any]:
+    return {
+        "id": p.id, "created_at": moment(p.created_at), "kind": p.kind, "description": p.description,
+        "game_time": {"day": p.game_time.day, "hour": p.game_time.hour} if p.game_time else None,
+        "request": {"route": p.request_route, "key": p.request_key} if p.request_key is not None else None,
+        "entries": [{"account": str(e.account), "change": e.change, "balance_after": e.balance_after}
+                    for e in p.entries],
+    }
