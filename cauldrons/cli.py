@@ -18,16 +18,24 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes. On PostgreSQL the shop is always served by gunicorn; on SQLite by the "
+                   "development server unless --workers > 1.")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Threads per gunicorn worker.")
+def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the shop (DATABASE_URL, default ./cauldrons.db; API_KEY)."""
     from cauldrons.app import create_app
-    from cauldrons.serving import run_dev_server
+    from cauldrons.serving import run_dev_server, run_gunicorn
 
     try:
         config = Config.from_env(host)
     except ConfigError as err:
         raise click.ClickException(str(err)) from None
-    run_dev_server(create_app(config), host, port)
+    if config.database_url.startswith("sqlite") and workers == 1 and threads == 1:
+        run_dev_server(create_app(config), host, port)
+    else:
+        run_gunicorn(config, host, port, workers, threads)
 
 
 @main.command()

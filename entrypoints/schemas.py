@@ -150,7 +150,7 @@ class Moment(fields.DateTime):
         try:
             return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
         except OverflowError:  # e.g. 9999-12-31T23:00-05:00 is past the last moment a datetime can hold
-            raise self.make_error("invalid") from None
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
 
 
 class AsOfSchema(Schema):

@@ -61,10 +61,9 @@ def moment(at: datetime) -> str:
 
 def accounts(uow: AbstractUnitOfWork, at: datetime | None = None) -> dict[str, Any]:
     """Every account with its balance, now or as it was at `at`."""
-    as_of = at or utcnow()
     with uow:
-        balances = uow.ledger.balances(at=as_of)
-    return {"as_of": moment(as_of), "accounts": [
+        balances = uow.ledger.balances(at=at)
+    return {"as_of": moment(at or utcnow()), "accounts": [
         {"account": str(ref), "owner": ref.owner, "commodity": ref.commodity, "balance": balance}
         for ref, balance in sorted(balances.items())]}
 

@@ -1,0 +1,160 @@
+"""What the benchmarks and the stress and crash tests share: a throwaway PostgreSQL database, the shop served by
+real gunicorn workers in a child process, and a small HTTP client that never hides a dropped connection."""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+PG_ADMIN_URL = os.environ.get("CAULDRONS_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+API_KEY = "bench-key"
+
+
+@contextmanager
+def fresh_pg_database(prefix: str = "cauldrons_bench") -> Iterator[str]:
+    """An empty PostgreSQL database, dropped afterwards; yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int  # gunicorn's master; its children are the workers
+
+    def workers(self) -> list[int]:
+        with open(f"/proc/{self.pid}/task/{self.pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            if Client(url).get("/catalog/").status == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the server at {url} did not answer within {timeout} s")
+
+
+@contextmanager
+def serve(command: list[str], env: dict[str, str], port: int) -> Iterator[Server]:
+    """Run a server command in its own process group until the block ends."""
+    log = open(os.devnull, "wb") if not os.environ.get("CAULDRONS_BENCH_LOG") else None
+    process = subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=log, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process)
+        yield Server(url, process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        if log is not None:
+            log.close()
+
+
+@contextmanager
+def gunicorn_shop(database_url: str, workers: int, threads: int = 1) -> Iterator[Server]:
+    """`cauldrons serve --workers N` on a free port."""
+    port = free_port()
+    command = [sys.executable, "-m", "cauldrons", "serve", "--port", str(port), "--workers", str(workers),
+               "--threads", str(threads)]
+    with serve(command, {"DATABASE_URL": database_url, "API_KEY": API_KEY}, port) as server:
+        yield server
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    seconds: float
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Client:
+    """One HTTP/1.1 connection, reopened when the server closes it. A connection lost mid-request raises."""
+
+    def __init__(self, url: str, api_key: str = API_KEY, timeout: float = 60) -> None:
+        parts = urlsplit(url)
+        self.host, self.port, self.api_key, self.timeout = parts.hostname, parts.port, api_key, timeout
+        self.connection: http.client.HTTPConnection | None = None
+
+    def request(self, method: str, path: str, body: Any = None, key: str | None = None) -> Answer:
+        headers = {"access_token": self.api_key, "Content-Type": "application/json"}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        data = None if body is None else json.dumps(body)
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        started = time.perf_counter()
+        try:
+            self.connection.request(method, path, data, headers)
+            response = self.connection.getresponse()
+            payload = response.read()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
+        answer = Answer(response.status, payload, dict(response.headers), time.perf_counter() - started)
+        if response.will_close:
+            self.close()
+        return answer
+
+    def get(self, path: str) -> Answer:
+        return self.request("GET", path)
+
+    def post(self, path: str, body: Any = None, key: str | None = None) -> Answer:
+        return self.request("POST", path, body, key)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
