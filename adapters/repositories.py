@@ -5,14 +5,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, desc, func, select, true, update
+from sqlalchemy import Table, desc, event, func, or_, select, true, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from adapters import orm
 from domain.carts import Cart, Customer
 from domain.clock import GameTime
-from domain.ledger import AccountRef, PostedEntry, PostedTransaction, Transaction
+from domain.ledger import SHOP, AccountRef, PostedEntry, PostedTransaction, Transaction
 from domain.potions import Potion, PotionType
 from service_layer.idempotency import RequestKey
 from service_layer.repositories import (
@@ -41,42 +41,63 @@ def _stamp(game_time: GameTime | None) -> dict[str, Any]:
 class SqlLedgerRepository(AbstractLedgerRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._ids: dict[AccountRef, int] = {}
+        # Both only for the current database transaction: its locks and what it opened end with it.
+        self._opened: dict[AccountRef, int] = {}  # accounts this transaction opened
+        self._held: dict[int, tuple[int, datetime | None]] = {}  # locked account id -> (balance, latest time)
+        event.listen(session, "after_transaction_end", lambda *_: (self._opened.clear(), self._held.clear()))
+
+    def _known(self) -> dict[AccountRef, int]:
+        """Account ids, remembered per database connection: accounts are never changed or removed, so an id
+        seen committed stays right for good."""
+        return self.session.connection().info.setdefault("cauldrons.account_ids", {})
 
     def _account_ids(self, refs: Iterable[AccountRef]) -> dict[AccountRef, int]:
         """Ids of the accounts, opening the missing ones (racing openers meet in the unique constraint)."""
-        refs = set(refs)
-        if missing := refs - self._ids.keys():
-            self.session.execute(
-                insert_ignoring_duplicates(self.session, orm.accounts),
-                [{"owner": r.owner, "commodity": r.commodity, "non_negative": r.non_negative} for r in sorted(missing)],
-            )
-            rows = self.session.execute(select(orm.accounts.c.id, orm.accounts.c.owner, orm.accounts.c.commodity))
-            self._ids = {AccountRef(owner, commodity): id_ for id_, owner, commodity in rows}
-        return {r: self._ids[r] for r in refs}
+        refs, known = set(refs), self._known()
+        if missing := refs - known.keys() - self._opened.keys():
+            a = orm.accounts
+            pairs = tuple_(a.c.owner, a.c.commodity).in_([(r.owner, r.commodity) for r in missing])
+            found = {AccountRef(o, c): i for i, o, c in self.session.execute(select(a.c.id, a.c.owner,
+                                                                                   a.c.commodity).where(pairs))}
+            known.update(found)  # committed by others before we looked: this unit of work opened none yet
+            if unopened := missing - found.keys():
+                self.session.execute(insert_ignoring_duplicates(self.session, a), [
+                    {"owner": r.owner, "commodity": r.commodity, "non_negative": r.non_negative}
+                    for r in sorted(unopened)])
+                rows = self.session.execute(select(a.c.id, a.c.owner, a.c.commodity).where(pairs))
+                self._opened.update({AccountRef(o, c): i for i, o, c in rows if AccountRef(o, c) in unopened})
+        return {r: known.get(r) or self._opened[r] for r in refs}
 
-    def _latest(self, where: Any, lock: bool = False, at: datetime | None = None) -> list[Any]:
+    def _latest(self, where: Any, at: datetime | None = None) -> list[Any]:
         """(account id, owner, commodity, balance, time) of the accounts matching `where`, each read from its
-        latest entry (at or before `at`): one index probe per account, however long the history. With `lock`
-        (PostgreSQL) the accounts are locked in id order until the unit of work ends."""
+        latest entry (at or before `at`): one index probe per account, however long the history."""
         a, e, newer = orm.accounts, orm.account_ledger_entries, orm.account_ledger_entries.alias("newest")
         latest = select(newer.c.id).where(newer.c.account_id == a.c.id)
         if at is not None:
             latest = latest.where(newer.c.created_at <= at)
         latest = latest.order_by(newer.c.created_at.desc(), newer.c.id.desc()).limit(1).correlate(a).scalar_subquery()
-        if lock and is_postgres(self.session):  # SQLite: the whole database is already ours (BEGIN IMMEDIATE)
-            # Its own statement: a read that waited for a lock must start a fresh snapshot to see the winner's rows.
-            self.session.execute(select(a.c.id).where(where).order_by(a.c.id).with_for_update())
         return list(self.session.execute(
             select(a.c.id, a.c.owner, a.c.commodity, func.coalesce(e.c.balance_after, 0), e.c.created_at)
             .select_from(a.outerjoin(e, e.c.id == latest)).where(where).order_by(a.c.id)))
 
+    def lock(self, accounts: Iterable[AccountRef] = ()) -> dict[AccountRef, int]:
+        a = orm.accounts
+        ids = self._account_ids(accounts).values()
+        where = or_(a.c.owner == SHOP, a.c.id.in_(ids))
+        if is_postgres(self.session):  # SQLite: the whole database is already ours (BEGIN IMMEDIATE)
+            # Its own statement: a read that waited for a lock must start a fresh snapshot to see the winner's rows.
+            self.session.execute(select(a.c.id).where(where).order_by(a.c.id).with_for_update())
+        rows = self._latest(where)
+        self._held.update({id_: (balance, at) for id_, _, _, balance, at in rows})
+        return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance, _ in rows}
+
     def add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> int:
         ids = self._account_ids(e.account for e in txn.entries)
-        latest = self._latest(orm.accounts.c.id.in_(ids.values()), lock=True) if ids else []
-        running = {id_: balance for id_, _, _, balance, _ in latest}
+        if not set(ids.values()) <= self._held.keys():
+            self.lock(ids)
+        running = {id_: self._held[id_][0] for id_ in ids.values()}
         # Never older than an entry already on these accounts, so per account time order is entry order.
-        created_at = max([orm.utcnow(), *(at for *_, at in latest if at is not None)])
+        created_at = max([orm.utcnow(), *(at for id_ in ids.values() if (at := self._held[id_][1]) is not None)])
         txn_id = self.session.execute(
             orm.account_transactions.insert().returning(orm.account_transactions.c.id),
             {"created_at": created_at, "kind": txn.kind, "description": txn.description, **_stamp(game_time),
@@ -91,12 +112,12 @@ class SqlLedgerRepository(AbstractLedgerRepository):
                          "non_negative": entry.account.non_negative})
         if rows:
             self.session.execute(orm.account_ledger_entries.insert(), rows)
+        self._held.update({id_: (balance, created_at) for id_, balance in running.items()})
         return txn_id
 
-    def balances(self, owner: str | None = None, lock: bool = False,
-                 at: datetime | None = None) -> dict[AccountRef, int]:
+    def balances(self, owner: str | None = None, at: datetime | None = None) -> dict[AccountRef, int]:
         where = orm.accounts.c.owner == owner if owner is not None else true()
-        return {AccountRef(o, c): int(balance) for _, o, c, balance, _ in self._latest(where, lock, at)}
+        return {AccountRef(o, c): int(balance) for _, o, c, balance, _ in self._latest(where, at)}
 
     def history(self, account: AccountRef | None = None, since: datetime | None = None,
                 until: datetime | None = None, before: int | None = None, limit: int = 50) -> list[PostedTransaction]:

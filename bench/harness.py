@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import multiprocessing
 import os
 import signal
 import socket
@@ -149,12 +150,25 @@ class Client:
             self.connection = None
 
 
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+Call = tuple[str, Any, "str | None"]  # (path, JSON body, Idempotency-Key)
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+def _fire(url: str, calls: list[Call]) -> list[tuple[int, float]]:
+    client = Client(url)
+    return [(a.status, a.seconds) for a in (client.post(path, body, key) for path, body, key in calls)]
+
+
+def _ready() -> None:
+    return None
+
+
+def fire(url: str, calls: list[Call], processes: int) -> tuple[float, list[tuple[int, float]]]:
+    """POST `calls` from `processes` client processes (each its share, one after another); return the wall time
+    from the first request to the last answer, and every (status, seconds)."""
+    shares = [calls[i::processes] for i in range(processes)]
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        pool.starmap(_ready, [()] * processes)  # processes started and imported before the clock starts
+        started = time.perf_counter()
+        results = pool.starmap(_fire, [(url, share) for share in shares], chunksize=1)
+        wall = time.perf_counter() - started
+    return wall, [r for share in results for r in share]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from domain.carts import Cart, Customer
@@ -56,11 +56,15 @@ class AbstractLedgerRepository(abc.ABC):
         """Append a transaction and its entries; return its id."""
 
     @abc.abstractmethod
-    def balances(self, owner: str | None = None, lock: bool = False,
-                 at: datetime | None = None) -> dict[AccountRef, int]:
+    def lock(self, accounts: Iterable[AccountRef] = ()) -> dict[AccountRef, int]:
+        """Lock every account of the shop and `accounts` (opening missing ones) until the unit of work ends, in
+        one fixed order, and return their balances: a check against them cannot be raced, and `add` may write
+        the next running balances."""
+
+    @abc.abstractmethod
+    def balances(self, owner: str | None = None, at: datetime | None = None) -> dict[AccountRef, int]:
         """The balance of every account of `owner` (of everyone if None; 0 for accounts with no entries), now or
-        as it was at `at` (naive UTC). With `lock`, the accounts are locked in a fixed order until the unit of
-        work ends, so a balance check cannot be raced."""
+        as it was at `at` (naive UTC)."""
 
     @abc.abstractmethod
     def history(self, account: AccountRef | None = None, since: datetime | None = None,

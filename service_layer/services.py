@@ -1,14 +1,15 @@
 """One function per use case that changes the shop. Primitives in, a `Reply` out, the unit of work last.
 
 Every service runs in one unit of work and takes its locks in one order: the request key, then carts, then the
-shop's accounts (all of them, by id), so two services may wait for each other but never deadlock. With a request
+shop's accounts (all of them) with the transaction's counter-accounts, by id, so two services may wait for each
+other but never deadlock. With a request
 key the work is done once: the earlier reply is replayed if the key was seen, otherwise the effects and the reply
 are committed together. A refusal raises before the commit, so nothing of it (not even the key) is kept, and a
 corrected retry may succeed.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from domain import ledger
 from domain.carts import Cart, Customer
@@ -43,18 +44,16 @@ def _once(key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork, wor
         return earlier.replay(fingerprint)
 
 
-def _post(uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None,
-          locked_balances: Mapping[ledger.AccountRef, int] | None = None, capacity: bool = True) -> int:
-    """Check `txn` against the shop's locked balances and append it, stamped with the game time; return its id."""
-    if locked_balances is None:
-        locked_balances = uow.ledger.balances(ledger.SHOP, lock=True)
-    ledger.check_covers(txn, locked_balances, capacity)
-    return uow.ledger.add(txn, uow.clock.now(), key)
+def _post(uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None, capacity: bool = True) -> int:
+    """Lock the shop's accounts and `txn`'s, check `txn` against their balances and append it, stamped with the
+    game time; return its id."""
+    game_time = uow.clock.now()  # read before the locks: they are held until commit, so hold them briefly
+    ledger.check_covers(txn, uow.ledger.lock(e.account for e in txn.entries), capacity)
+    return uow.ledger.add(txn, game_time, key)
 
 
 def _reset(uow: AbstractUnitOfWork, key: RequestKey | None, kind: str) -> None:
-    balances = uow.ledger.balances(ledger.SHOP, lock=True)
-    _post(uow, ledger.reset(balances, kind), key, balances)
+    _post(uow, ledger.reset(uow.ledger.lock(), kind), key)
 
 
 def open_shop(uow: AbstractUnitOfWork) -> Reply:

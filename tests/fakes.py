@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from domain.carts import Cart, CartLine, Customer
 from domain.clock import GameTime
-from domain.ledger import AccountRef, PostedEntry, PostedTransaction, Transaction
+from domain.ledger import SHOP, AccountRef, PostedEntry, PostedTransaction, Transaction
 from domain.potions import DEFAULT_POTIONS, Potion
 from service_layer.idempotency import (
     AbstractProcessedRequests,
@@ -78,8 +78,11 @@ class FakeLedgerRepository(AbstractLedgerRepository):
             request.route if request else None, request.value if request else None, tuple(entries)))
         return len(self.store.transactions)
 
-    def balances(self, owner: str | None = None, lock: bool = False,
-                 at: datetime | None = None) -> dict[AccountRef, int]:
+    def lock(self, accounts: Iterable[AccountRef] = ()) -> dict[AccountRef, int]:
+        everyone = self.balances()
+        return {a: everyone.get(a, 0) for a in {*self.balances(SHOP), *accounts}}
+
+    def balances(self, owner: str | None = None, at: datetime | None = None) -> dict[AccountRef, int]:
         def mine(account: AccountRef) -> bool:
             return owner is None or account.owner == owner
 

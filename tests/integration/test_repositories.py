@@ -24,9 +24,10 @@ def test_a_transaction_and_its_entries_are_stored_and_summed(wiring):
                                                          AccountRef(ledger.SUPPLIERS, ledger.ML["red"]): -500}
 
 
-def test_balances_with_a_lock_equal_balances_without(wiring):
+def test_locking_returns_the_shops_balances_and_the_named_accounts(wiring):
+    customers_gold = AccountRef(ledger.CUSTOMERS, GOLD)
     with wiring.uow_factory() as uow:
-        assert uow.ledger.balances(SHOP, lock=True) == uow.ledger.balances(SHOP)
+        assert uow.ledger.lock([customers_gold]) == {**uow.ledger.balances(SHOP), customers_gold: 0}
 
 
 def test_accounts_are_opened_on_first_use(wiring):

@@ -1,0 +1,77 @@
+"""Checkout throughput of the shop with 4 gunicorn workers / a bare Flask + psycopg2 endpoint doing one INSERT
+per request, same gunicorn settings, same PostgreSQL, same clients (target >= 0.5).
+
+The shop's checkouts are real: every cart (made beforehand, one potion each) is checked out once, which claims the
+key, locks the cart and the shop's accounts, appends the sale with running balances, stores the reply and commits.
+
+    python bench/checkout_throughput.py [--carts 3000] [--workers 4] [--clients 4]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from bench.bare_app import SCHEMA  # noqa: E402
+from bench.harness import Client, fire, free_port, fresh_pg_database, gunicorn_shop, serve  # noqa: E402
+
+CUSTOMER = {"customer_id": "c", "customer_name": "Bench", "character_class": "Rogue", "character_species": "Gnome",
+            "level": 3}
+
+
+def figures(name: str, wall: float, results: list[tuple[int, float]], expected: int) -> float:
+    statuses = {s for s, _ in results}
+    assert statuses == {expected}, f"{name}: statuses {statuses}"
+    latencies = [t for _, t in results]
+    rate = len(results) / wall
+    print(f"  {name:10} {rate:>8,.0f} checkouts/s   median {statistics.median(latencies) * 1000:.2f} ms, "
+          f"p99 {statistics.quantiles(latencies, n=100)[98] * 1000:.2f} ms   ({len(results)} in {wall:.2f} s)")
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--carts", type=int, default=3000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=4, help="client processes")
+    args = parser.parse_args()
+    print(f"checkout throughput, {args.workers} gunicorn workers each, {args.clients} client processes, PostgreSQL")
+    with fresh_pg_database() as url, gunicorn_shop(url, args.workers) as server:
+        client = Client(server.url)
+        stocked = client.post("/ledger/corrections", {"account": "shop/potion:RED_POTION", "change": args.carts,
+                                                      "reason": "bench stock"}, key="bench-stock")
+        assert stocked.status == 200, stocked
+        carts = [client.post("/carts/", CUSTOMER).json()["cart_id"] for _ in range(args.carts)]
+        _, made = fire(server.url, [(f"/carts/{c}/items/RED_POTION", {"quantity": 1}, None) for c in carts],
+                       args.clients)
+        assert {s for s, _ in made} == {204}
+        wall, results = fire(server.url, [(f"/carts/{c}/checkout", {"payment": "gold"}, None) for c in carts],
+                             args.clients)
+        shop = figures("shop", wall, results, 200)
+        audit = client.get("/inventory/audit").json()
+        assert audit["number_of_potions"] == 0 and audit["gold"] == 100 + 50 * args.carts, audit
+    with fresh_pg_database() as url:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(SCHEMA))
+        engine.dispose()
+        port = free_port()
+        command = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
+                   "--no-control-socket", "bench.bare_app:app"]
+        with serve(command, {"DATABASE_URL": url, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+                   port) as server:
+            wall, results = fire(server.url, [(f"/carts/{c}/checkout", {"payment": "gold"}, None) for c in carts],
+                                 args.clients)
+            bare = figures("bare", wall, results, 200)
+    print(f"target: shop / bare >= 0.5 -> {shop / bare:.2f} {'met' if shop / bare >= 0.5 else 'NOT MET'}")
+    sys.exit(0 if shop / bare >= 0.5 else 1)
+
+
+if __name__ == "__main__":
+    main()
