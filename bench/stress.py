@@ -40,14 +40,16 @@ from bench.harness import Client, fresh_pg_database, gunicorn_shop  # noqa: E402
 COLOURS = ("red", "green", "blue", "dark")
 PURE_POTIONS = {"red": ("RED_POTION", 50), "green": ("GREEN_POTION", 50), "blue": ("BLUE_POTION", 60),
                 "dark": ("DARK_POTION", 75)}  # the seeded one-colour potions: sku and price
+# The status of success, by step (a sale's steps in their order).
 SUCCESS = {"barrels": 204, "bottler": 204, "capacity": 204, "cart": 200, "item": 204, "checkout": 200}
 LEDGER_ROUTE = {"barrels": "barrels/deliver", "bottler": "bottler/deliver", "capacity": "inventory/deliver",
                 "checkout": "carts/checkout"}
 STARTING_GOLD = 1_000_000
 
 
-def _pure(colour: str) -> list[int]:
-    return [100 if c == colour else 0 for c in COLOURS]
+def _pure(colour: str, whole: int = 100) -> list[int]:
+    """A one-colour potion type: parts of 100 for a recipe, fractions (whole=1) for a barrel."""
+    return [whole if c == colour else 0 for c in COLOURS]
 
 
 @dataclass
@@ -92,7 +94,7 @@ def make_plans(seed: int, clients: int, ops_per_client: int) -> list[Plan]:
 def _payload(kind: str, p: dict[str, Any], variant: int) -> Any:
     q = p["quantity"] + variant  # the changed payload asks for one more
     if kind == "barrels":
-        return [{"sku": f"STRESS_{p['colour'].upper()}", "ml_per_barrel": p["ml"], "potion_type": _pure(p["colour"]),
+        return [{"sku": f"STRESS_{p['colour'].upper()}", "ml_per_barrel": p["ml"], "potion_type": _pure(p["colour"], 1),
                  "price": p["price"], "quantity": q}]
     if kind == "bottler":
         return [{"potion_type": _pure(p["colour"]), "quantity": q}]
@@ -203,7 +205,7 @@ def judge(plans: list[Plan], log: list[Sent], before: dict[str, int], after: dic
     applied = mismatches_refused = 0
     item_quantity: dict[int, int] = {}
     cart_ids: dict[int, int] = {}
-    for (op, step), sent in sorted(by_key.items()):
+    for (op, step), sent in sorted(by_key.items(), key=lambda kv: (kv[0][0], list(SUCCESS).index(kv[0][1]))):
         kind, p = params[op]
         wins = [s for s in sent if s.status == SUCCESS[step]]
         if any(s.status >= 500 or s.status == 0 for s in sent):
@@ -214,7 +216,9 @@ def judge(plans: list[Plan], log: list[Sent], before: dict[str, int], after: dic
         for s in sent:
             if s.status == SUCCESS[step]:
                 continue
-            if won is not None and s.variant != won:
+            if s.status == 422 and b"idempotency_key_reused" not in s.body:
+                problems.append(f"{step}-{op}: the harness sent a bad request: {s.body!r}")
+            elif won is not None and s.variant != won:
                 if s.status == 422 and b"idempotency_key_reused" in s.body:
                     mismatches_refused += 1
                 elif s.status != 409:

@@ -69,3 +69,50 @@ def verify() -> None:
         click.echo(line)
     if not report.ok:
         raise SystemExit(1)
+
+
+@main.command()
+@click.option("--url", default=None, metavar="URL",
+              help="The shop to play (it is reset first). Default: start one on a temporary SQLite database.")
+@click.option("--api-key", default=None, metavar="KEY",
+              help="The shop's API key (access_token). Default: the dev key with --url, a fresh one without.")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 365), help="Game days of 12 ticks.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seeds customers, offers and faults.")
+@click.option("--faults", default=0.0, show_default=True, type=click.FloatRange(0, 0.9),
+              help="Fraction of POSTs whose reply is lost (and retried, some later) or that are sent twice at once.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None, metavar="PNG",
+              help="Write gold, ml and potions over the run to this PNG.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (progress goes to stderr).")
+def simulate(url: str | None, api_key: str | None, days: int, seed: int, faults: float, plot: str | None,
+             as_json: bool) -> None:
+    """Play the potion exchange against the shop over HTTP, with faults, checking its books after every tick.
+
+    Exits 1 if the books ever differed from the shop's, the shop broke the contract, or any 5xx came back."""
+    import json
+    import secrets
+    from contextlib import ExitStack
+
+    from rich.console import Console
+
+    from cauldrons.config import DEV_API_KEY
+    from cauldrons.exchange import report
+    from cauldrons.exchange.embedded import embedded_shop
+    from cauldrons.exchange.game import Settings, play
+    from cauldrons.exchange.transport import HttpTransport
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    settings = Settings(days=days, seed=seed, faults=faults)
+    with ExitStack() as stack:
+        if url is None:
+            api_key = api_key or secrets.token_urlsafe(24)
+            url = stack.enter_context(embedded_shop(api_key))
+        progress = stack.enter_context(report.ProgressReport(Console(stderr=True)))
+        result = play(HttpTransport(url, api_key or DEV_API_KEY), settings, progress)
+    if plot:
+        report.plot(result, plot)
+    if as_json:
+        click.echo(json.dumps(report.summary(result), indent=2))
+    else:
+        Console().print(report.table(result))
+    if not result.ok:
+        raise SystemExit(1)

@@ -126,9 +126,13 @@ class BarrelOffer:
 def population(rng: random.Random, size: int = 150) -> list[Customer]:
     """The town's customers, each with a class, a species and a level (most are low-level, a few are heroes)."""
     classes, species = sorted(CLASS_COLOURS), sorted(SPECIES_WEALTH)
-    return [Customer(f"c{n:04d}", f"{rng.choice(NAMES)} the {kind}", kind, rng.choice(species),
-                     min(20, 1 + int(rng.expovariate(1 / 5))))
-            for n, kind in ((n, rng.choice(classes)) for n in range(1, size + 1))]
+    town = []
+    for n in range(1, size + 1):
+        kind = rng.choice(classes)
+        name = f"{rng.choice(NAMES)} the {kind}"
+        level = min(20, 1 + int(rng.expovariate(1 / 5)))
+        town.append(Customer(f"c{n:04d}", name, kind, rng.choice(species), level))
+    return town
 
 
 def crowd_size(day: str, hour: int, rng: random.Random) -> int:

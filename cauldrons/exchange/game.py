@@ -1,0 +1,368 @@
+"""The game loop: the exchange plays the shop tick by tick and checks the shop's books against its own after each.
+
+Each tick (12 a day, hours 0, 2, ..., 22): the time is set; once a day (hour 0) the capacity sequence; every other
+tick the barrel sequence (a wholesale catalog -> /barrels/plan -> /barrels/deliver) and the bottler sequence;
+then customers visit, read the catalog, fill carts and check out. Each sequence starts with every answer in (so
+plans are checked against settled books), and the tick ends with the books compared with the audit, the ledger's
+accounts and the catalog. Every difference is a discrepancy.
+
+Keys are unique to the run (the shop never forgets a key, not even across a reset), and every retry reuses its key
+and body. Only 2xx answers change the books; a 409 is a refusal the shop may give, counted and nothing more.
+"""
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from cauldrons.exchange import world
+from cauldrons.exchange.books import Books, Difference
+from cauldrons.exchange.faults import FaultyClient, Traffic
+from cauldrons.exchange.transport import Answer, Transport
+from cauldrons.exchange.world import CatalogItem, Customer, Recipe
+
+PAYMENT = "gold coins"
+
+
+@dataclass(frozen=True)
+class Settings:
+    days: int = 7
+    seed: int = 0
+    faults: float = 0.0
+    customers: int = 150  # the town's size
+
+
+@dataclass(frozen=True)
+class Moment:
+    tick: int
+    day: str
+    hour: int
+
+    def __str__(self) -> str:
+        return f"tick {self.tick} ({self.day} {self.hour}:00)" if self.tick else "the start (after the reset)"
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    moment: Moment
+    difference: Difference
+    recent: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Point:
+    """The shop's state after a tick, by the books (which matched the shop's unless a discrepancy says otherwise)."""
+
+    tick: int
+    day: str
+    gold: int
+    ml: dict[str, int]
+    potions: int
+
+
+@dataclass
+class Tally:
+    """What happened in the game."""
+
+    visitors: int = 0
+    carts: int = 0
+    checkouts: int = 0
+    potions_sold: Counter[str] = field(default_factory=Counter)  # by sku
+    revenue_by_class: Counter[str] = field(default_factory=Counter)
+    barrels_bought: Counter[str] = field(default_factory=Counter)  # by sku
+    gold_on_barrels: int = 0
+    potions_bottled: int = 0
+    capacity_bought: Counter[str] = field(default_factory=Counter)  # potion / ml units
+    gold_on_capacity: int = 0
+    refusals: Counter[str] = field(default_factory=Counter)  # "checkout: insufficient_stock" -> n
+
+    @property
+    def revenue(self) -> int:
+        return sum(self.revenue_by_class.values())
+
+
+@dataclass
+class Result:
+    settings: Settings
+    run_id: str
+    books: Books
+    tally: Tally
+    traffic: Traffic
+    discrepancies: list[Discrepancy]
+    violations: list[str]
+    points: list[Point]
+    gold_start: int
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.discrepancies and not self.violations and not self.traffic.server_errors
+
+
+class Observer(Protocol):
+    def day_started(self, day: str, ticks: int) -> None: ...
+    def tick_done(self, point: Point) -> None: ...
+    def discrepancy(self, found: Discrepancy) -> None: ...
+    def violation(self, moment: Moment, message: str) -> None: ...
+
+
+class Silent:
+    def day_started(self, day: str, ticks: int) -> None:
+        pass
+
+    def tick_done(self, point: Point) -> None:
+        pass
+
+    def discrepancy(self, found: Discrepancy) -> None:
+        pass
+
+    def violation(self, moment: Moment, message: str) -> None:
+        pass
+
+
+class Game:
+    def __init__(self, client: FaultyClient, settings: Settings, observer: Observer | None = None) -> None:
+        self.client = client
+        self.settings = settings
+        self.observer = observer or Silent()
+        self.rng = random.Random(f"world-{settings.seed}")
+        self.town = world.population(self.rng, settings.customers)
+        self.run_id = uuid.uuid4().hex[:10]
+        self.books = Books()
+        self.tally = Tally()
+        self.discrepancies: list[Discrepancy] = []
+        self.violations: list[str] = []
+        self.points: list[Point] = []
+        self.moment = Moment(0, "", 0)
+        self._wire_violations_seen = 0
+
+    def play(self) -> Result:
+        started = time.monotonic()
+        answer = self.client.call("/admin/reset", key=self._key("reset"))
+        if answer.status != 204:
+            raise RuntimeError(f"the shop refused to reset: {answer}")
+        gold_start = self.books.gold
+        self._check_books()
+        for day_number in range(self.settings.days):
+            day = world.DAYS[day_number % len(world.DAYS)]
+            self.observer.day_started(day, len(world.HOURS))
+            for hour in world.HOURS:
+                self._tick(day, hour)
+        self.client.settle()
+        self._note_violations()
+        return Result(self.settings, self.run_id, self.books, self.tally, self.client.traffic, self.discrepancies,
+                      self.violations, self.points, gold_start, time.monotonic() - started)
+
+    def _key(self, what: str) -> str:
+        """A key (or order/visit id) unique to this run: 1-64 of [A-Za-z0-9_-]."""
+        return f"{self.run_id}-{what}"
+
+    def _tick(self, day: str, hour: int) -> None:
+        self.moment = Moment(self.moment.tick + 1, day, hour)
+        tick = self.moment.tick
+        self.client.send("/info/current_time", {"day": day, "hour": hour}, self._expect("time"),
+                         key=self._key(f"t{tick}-time"))
+        if hour == 0:
+            self._buy_capacity()
+        if tick % 2 == 1:
+            self._buy_barrels()
+            self._bottle()
+        self._serve_customers(day, hour)
+        self.client.settle()
+        self._check_books()
+        self.points.append(Point(tick, day, self.books.gold, {c: self.books.ml[c] for c in world.COLOURS},
+                                 self.books.total_potions))
+        self.observer.tick_done(self.points[-1])
+
+    # --- the sequences -----------------------------------------------------------------------------------------------
+
+    def _buy_capacity(self) -> None:
+        self.client.settle()
+        plan = self._plan("/inventory/plan")
+        if not isinstance(plan, dict):
+            return self._violate(f"capacity plan {plan!r} is not an object")
+        self._violate(*self.books.capacity_plan_problems(plan))
+        potion_units, ml_units = plan.get("potion_capacity", 0), plan.get("ml_capacity", 0)
+        if not (potion_units or ml_units):
+            return None
+
+        def delivered(answer: Answer) -> None:
+            if self._refused("capacity delivery", answer):
+                return
+            self.books.capacity_bought(potion_units, ml_units)
+            self.tally.capacity_bought.update({"potion": potion_units, "ml": ml_units})
+            self.tally.gold_on_capacity += 1000 * (potion_units + ml_units)
+
+        self.client.send(f"/inventory/deliver/{self._key(f'c{self.moment.tick}')}",
+                         {"potion_capacity": potion_units, "ml_capacity": ml_units}, delivered)
+        return None
+
+    def _buy_barrels(self) -> None:
+        self.client.settle()
+        offers = world.wholesale_catalog(self.rng)
+        plan = self._plan("/barrels/plan", [offer.as_json() for offer in offers])
+        if not isinstance(plan, list):
+            return self._violate(f"barrel plan {plan!r} is not a list")
+        order, problems = world.fill_order(plan, offers)
+        self._violate(*problems, *self.books.barrel_order_problems(order))
+        if not order:
+            return None
+
+        def delivered(answer: Answer) -> None:
+            if self._refused("barrel delivery", answer):
+                return
+            self.books.barrels_delivered(order)
+            for offer, quantity in order:
+                self.tally.barrels_bought[offer.sku] += quantity
+                self.tally.gold_on_barrels += offer.price * quantity
+
+        self.client.send(f"/barrels/deliver/{self._key(f'b{self.moment.tick}')}",
+                         [offer.as_json(quantity) for offer, quantity in order], delivered)
+        return None
+
+    def _bottle(self) -> None:
+        self.client.settle()
+        plan = self._plan("/bottler/plan")
+        if not isinstance(plan, list):
+            return self._violate(f"bottler plan {plan!r} is not a list")
+        mixes, problems = self.books.bottler_plan_problems(plan)
+        self._violate(*problems)
+        if not plan:
+            return None
+
+        def delivered(answer: Answer) -> None:
+            if self._refused("bottler delivery", answer):
+                return
+            self.books.bottled(mixes)
+            self.tally.potions_bottled += sum(q for _, q in mixes)
+
+        self.client.send(f"/bottler/deliver/{self._key(f'p{self.moment.tick}')}", plan, delivered)
+        return None
+
+    def _serve_customers(self, day: str, hour: int) -> None:
+        tick = self.moment.tick
+        crowd = world.visitors(self.town, day, hour, self.rng)
+        self.tally.visitors += len(crowd)
+        self.client.send(f"/carts/visits/{self._key(f'v{tick}')}", [c.as_json() for c in crowd],
+                         self._expect("visit"))
+        answer = self.client.get("/catalog/")
+        if not answer.ok:
+            return self._violate(f"GET /catalog/ answered {answer}")
+        catalog = [CatalogItem.from_json(item) for item in answer.json()]
+        for n, customer in enumerate(crowd):
+            if not world.goes_shopping(self.rng):
+                continue
+            lines = world.choose(customer, catalog, world.purse(customer, self.rng), self.rng)
+            if lines:
+                self._shop(customer, lines, f"t{tick}-{n}")
+        return None
+
+    def _shop(self, customer: Customer, lines: list[tuple[CatalogItem, int]], tag: str) -> None:
+        answer = self.client.call("/carts/", customer.as_json(), key=self._key(f"cart-{tag}"))
+        if not answer.ok:
+            return self._violate(f"POST /carts/ answered {answer}")
+        cart_id = answer.json()["cart_id"]
+        self.tally.carts += 1
+        for item, quantity in lines:
+            self.client.send(f"/carts/{cart_id}/items/{item.sku}", {"quantity": quantity}, self._expect("cart item"),
+                             key=self._key(f"item-{tag}-{item.sku}"))
+        self.client.send(f"/carts/{cart_id}/checkout", {"payment": PAYMENT}, self._checked_out(customer, lines))
+        return None
+
+    def _checked_out(self, customer: Customer, lines: list[tuple[CatalogItem, int]]) -> Callable[[Answer], None]:
+        potions = sum(q for _, q in lines)
+        gold = sum(item.price * q for item, q in lines)
+
+        def checked_out(answer: Answer) -> None:
+            if self._refused("checkout", answer):
+                return
+            paid = answer.json()
+            if paid != {"total_potions_bought": potions, "total_gold_paid": gold}:
+                self._violate(f"checkout answered {paid} for {potions} potions at catalog prices ({gold} gold)")
+            sold: list[tuple[Recipe, int]] = [(item.potion_type, q) for item, q in lines]
+            self.books.sold(sold, paid.get("total_gold_paid", 0) if isinstance(paid, dict) else 0)
+            self.tally.checkouts += 1
+            self.tally.revenue_by_class[customer.character_class] += gold
+            for item, q in lines:
+                self.tally.potions_sold[item.sku] += q
+
+        return checked_out
+
+    # --- answers and checks ------------------------------------------------------------------------------------------
+
+    def _plan(self, path: str, body: object = None) -> object:
+        answer = self.client.call(path, body)
+        if not answer.ok:
+            self._violate(f"POST {path} answered {answer}")
+            return None
+        return answer.json()
+
+    def _refused(self, what: str, answer: Answer) -> bool:
+        """Whether the shop refused (only a 409 is a refusal the game expects; anything else is a violation)."""
+        if answer.ok:
+            return False
+        self.tally.refusals[f"{what}: {answer.error}"] += 1
+        if answer.status != 409:
+            self._violate(f"{what} answered {answer}")
+        return True
+
+    def _expect(self, what: str) -> Callable[[Answer], None]:
+        def expect(answer: Answer) -> None:
+            if not answer.ok:
+                self._violate(f"{what} answered {answer}")
+
+        return expect
+
+    def _violate(self, *messages: str) -> None:
+        for message in messages:
+            self.violations.append(f"{self.moment}: {message}")
+            self.observer.violation(self.moment, message)
+
+    def _note_violations(self) -> None:
+        """The wire's own findings (replays that differ, twins processed twice) join the game's."""
+        wire = self.client.violations
+        self._violate(*wire[self._wire_violations_seen:])
+        self._wire_violations_seen = len(wire)
+
+    def _check_books(self) -> None:
+        """Compare the books with the shop's audit, accounts and catalog; every difference is a discrepancy."""
+        self._note_violations()
+        differences: list[Difference] = []
+        audit = self.client.get("/inventory/audit")
+        if audit.ok:
+            differences += self.books.audit_differences(audit.json())
+        else:
+            self._violate(f"GET /inventory/audit answered {audit}")
+        catalog = self.client.get("/catalog/")
+        if catalog.ok:
+            found, problems = self.books.catalog_differences([CatalogItem.from_json(i) for i in catalog.json()])
+            differences += found
+            self._violate(*problems)
+        else:
+            self._violate(f"GET /catalog/ answered {catalog}")
+        accounts = self.client.get("/ledger/accounts")
+        if accounts.ok:
+            differences += self.books.account_differences(
+                {a["account"]: a["balance"] for a in accounts.json()["accounts"]})
+        elif accounts.status != 404:  # a shop without the ledger extension: the audit must do
+            self._violate(f"GET /ledger/accounts answered {accounts}")
+        self._violate(*self.books.invariant_problems())
+        recent = self.client.recent()
+        for difference in differences:
+            found_one = Discrepancy(self.moment, difference, recent)
+            self.discrepancies.append(found_one)
+            self.observer.discrepancy(found_one)
+
+
+def play(transport: Transport, settings: Settings, observer: Observer | None = None) -> Result:
+    """A whole game against the shop behind `transport`, with faults seeded apart from the world (so the same seed
+    brings the same customers and offers whatever the fault rate)."""
+    client = FaultyClient(transport, settings.faults, random.Random(f"faults-{settings.seed}"))
+    try:
+        return Game(client, settings, observer).play()
+    finally:
+        client.close()
