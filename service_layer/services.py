@@ -1,11 +1,10 @@
 """One function per use case that changes the shop. Primitives in, a `Reply` out, the unit of work last.
 
 Every service runs in one unit of work and takes its locks in one order: the request key, then carts, then the
-shop's accounts (all of them) with the transaction's counter-accounts, by id, so two services may wait for each
-other but never deadlock. With a request
-key the work is done once: the earlier reply is replayed if the key was seen, otherwise the effects and the reply
-are committed together. A refusal raises before the commit, so nothing of it (not even the key) is kept, and a
-corrected retry may succeed.
+shop's accounts (all of them) with the transaction's counter-accounts, by id and in one statement, so two
+services may wait for each other but never deadlock. With a request key the work is done once: the earlier reply
+is replayed if the key was seen, otherwise the effects and the reply are committed together. A refusal raises
+before the commit, so nothing of it (not even the key) is kept, and a corrected retry may succeed.
 """
 from __future__ import annotations
 
@@ -53,7 +52,11 @@ def _post(uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | No
 
 
 def _reset(uow: AbstractUnitOfWork, key: RequestKey | None, kind: str) -> None:
-    _post(uow, ledger.reset(uow.ledger.lock(), kind), key)
+    # Lock the world's side up front with the shop's, in the one statement every lock takes, so that `_post` locks
+    # nothing new: a second lock statement reaching below ids already held could deadlock with another poster.
+    commodities = {a.commodity for a in uow.ledger.balances(ledger.SHOP)} | set(ledger.STARTING_BALANCES)
+    balances = uow.ledger.lock(ledger.AccountRef(ledger.WORLD, c) for c in sorted(commodities))
+    _post(uow, ledger.reset(balances, kind), key)
 
 
 def open_shop(uow: AbstractUnitOfWork) -> Reply:

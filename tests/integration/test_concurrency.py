@@ -7,7 +7,7 @@ from adapters import orm
 from domain.errors import InsufficientStock
 from domain.potions import PotionType
 from service_layer import services, views
-from service_layer.idempotency import Reply
+from service_layer.idempotency import Reply, RequestKey
 from tests.concurrency import race
 from tests.helpers import ALICE, SMALL_RED, barrel
 
@@ -44,3 +44,24 @@ def test_racing_deliveries_with_different_keys_never_overspend(wiring):
                     for i in range(8)])
     assert sum(isinstance(r, Reply) for r in results) == 3  # 100 gold buys three 30-gold barrels
     assert views.audit(wiring.uow_factory())["gold"] == 10
+
+
+def test_resets_corrections_and_deliveries_racing_never_deadlock_and_keep_the_books_sound(wiring):
+    from adapters.verification import verify
+    from domain.errors import ShopError
+
+    services.deliver_barrels("seed", [barrel(price=10, quantity=4)], "fp", wiring.uow_factory())
+    calls = []
+    for i in range(4):
+        calls += [
+            lambda i=i: services.reset(None, "fp", wiring.uow_factory()),
+            lambda i=i: services.deliver_barrels(f"d{i}", [barrel(price=1)], "fp", wiring.uow_factory()),
+            lambda i=i: services.deliver_bottles(f"b{i}", [(PotionType(100, 0, 0, 0), 1)], "fp",
+                                                 wiring.uow_factory()),
+            lambda i=i: services.correct("world/gold", 5, "found", RequestKey("ledger/corrections", f"c{i}"), "fp",
+                                         wiring.uow_factory()),
+        ]
+    results = race(calls)
+    assert all(isinstance(r, Reply | ShopError) for r in results), results  # no deadlock, no database error
+    with wiring.engine.connect() as conn:
+        assert verify(conn).ok
