@@ -72,3 +72,12 @@ class ShopClient:
     def set_item(self, cart_id: int, sku: str, quantity: int) -> None:
         response = self.post(f"/carts/{cart_id}/items/{sku}", json={"quantity": quantity})
         assert response.status_code == 204 and response.data == b"", response.data
+
+
+def assert_error(response: TestResponse, status: int, code: str) -> None:
+    """A JSON refusal with this status and code, and never a replay."""
+    assert response.status_code == status, response.data
+    assert response.content_type == "application/json"
+    assert response.json["error"] == code
+    assert response.json["message"]
+    assert "Idempotent-Replayed" not in response.headers

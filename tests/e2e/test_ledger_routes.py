@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from werkzeug.test import TestResponse
 
-from tests.e2e.shop_client import ShopClient
+from tests.e2e.shop_client import ShopClient, assert_error
 from tests.helpers import SMALL_RED, barrel_json, new_key, random_order_id
 
 NEW_SHOP = {"number_of_potions": 0, "ml_in_barrels": 0, "gold": 100}
@@ -16,14 +16,6 @@ BOUGHT = {"number_of_potions": 0, "ml_in_barrels": 500, "gold": 0}  # NEW_SHOP a
 OPENED = {"shop/gold": 100, "shop/ml_capacity": 1, "shop/potion_capacity": 1,
           "world/gold": -100, "world/ml_capacity": -1, "world/potion_capacity": -1}
 FOUND_COINS = {"account": "shop/gold", "change": 25, "reason": "found coins under the counter"}
-
-
-def assert_error(response: TestResponse, status: int, code: str) -> None:
-    assert response.status_code == status, response.data
-    assert response.content_type == "application/json"
-    assert response.json["error"] == code
-    assert response.json["message"]
-    assert "Idempotent-Replayed" not in response.headers
 
 
 def assert_invalid(response: TestResponse, status: int, field: str) -> None:

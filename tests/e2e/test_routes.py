@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from werkzeug.test import TestResponse
 
-from tests.e2e.shop_client import RED_RECIPE, ShopClient
+from tests.e2e.shop_client import RED_RECIPE, ShopClient, assert_error
 from tests.helpers import (
     ALICE,
     API_KEY,
@@ -39,14 +39,6 @@ ALL_POTIONS = [
 def assert_no_content(response: TestResponse) -> None:
     assert response.status_code == 204, response.data
     assert response.data == b""
-
-
-def assert_error(response: TestResponse, status: int, code: str) -> None:
-    assert response.status_code == status, response.data
-    assert response.content_type == "application/json"
-    assert response.json["error"] == code
-    assert response.json["message"]
-    assert "Idempotent-Replayed" not in response.headers
 
 
 def sell(shop: ShopClient, sku: str, quantity: int) -> TestResponse:
