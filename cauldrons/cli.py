@@ -97,17 +97,25 @@ def simulate(url: str | None, api_key: str | None, days: int, seed: int, faults:
     from cauldrons.config import DEV_API_KEY
     from cauldrons.exchange import report
     from cauldrons.exchange.embedded import embedded_shop
-    from cauldrons.exchange.game import Settings, play
-    from cauldrons.exchange.transport import HttpTransport
+    from cauldrons.exchange.game import GameAborted, Settings, play
+    from cauldrons.exchange.transport import HttpTransport, TransportError
 
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for noisy in ("alembic", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings(days=days, seed=seed, faults=faults)
     with ExitStack() as stack:
         if url is None:
             api_key = api_key or secrets.token_urlsafe(24)
             url = stack.enter_context(embedded_shop(api_key))
+        try:
+            transport = HttpTransport(url, api_key or DEV_API_KEY)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--url") from None
         progress = stack.enter_context(report.ProgressReport(Console(stderr=True)))
-        result = play(HttpTransport(url, api_key or DEV_API_KEY), settings, progress)
+        try:
+            result = play(transport, settings, progress)
+        except (GameAborted, TransportError) as err:
+            raise click.ClickException(f"cannot play the shop at {url}: {err}") from None
     if plot:
         report.plot(result, plot)
     if as_json:

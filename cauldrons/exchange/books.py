@@ -30,7 +30,7 @@ class Difference:
 
     what: str
     books: int
-    shop: int
+    shop: int | None  # None: the shop's answer lacks the figure
 
     def __str__(self) -> str:
         return f"{self.what}: books {self.books}, shop {self.shop}"
@@ -40,7 +40,7 @@ def recipe_of(parts: Sequence[Any]) -> Recipe | None:
     """A potion_type as the contract has it (four whole percents >= 0 summing to 100), or None."""
     if len(parts) != 4 or any(not isinstance(p, int) or isinstance(p, bool) or p < 0 for p in parts):
         return None
-    return tuple(parts) if sum(parts) == ML_PER_POTION else None  # type: ignore[return-value]
+    return tuple(parts) if sum(parts) == ML_PER_POTION else None
 
 
 @dataclass
@@ -102,8 +102,7 @@ class Books:
     def audit_differences(self, audit: Mapping[str, Any]) -> list[Difference]:
         """Compare with GET /inventory/audit."""
         ours = {"gold": self.gold, "ml_in_barrels": self.total_ml, "number_of_potions": self.total_potions}
-        return [Difference(f"audit {name}", n, audit.get(name)) for name, n in ours.items()  # type: ignore[arg-type]
-                if audit.get(name) != n]
+        return [Difference(f"audit {name}", n, audit.get(name)) for name, n in ours.items() if audit.get(name) != n]
 
     def account_differences(self, balances: Mapping[str, int]) -> list[Difference]:
         """Compare with the shop's accounts from GET /ledger/accounts ({"shop/gold": 100, ...}; missing = 0). Potions
@@ -191,16 +190,17 @@ class Books:
         units = [plan.get("potion_capacity"), plan.get("ml_capacity")]
         if any(not isinstance(u, int) or isinstance(u, bool) or not 0 <= u <= MAX_UNITS_PER_ORDER for u in units):
             return [f"capacity plan {dict(plan)} breaks the contract"]
-        cost = UNIT_PRICE * sum(units)  # type: ignore[arg-type]
+        cost = UNIT_PRICE * (plan["potion_capacity"] + plan["ml_capacity"])
         return [f"capacity plan costs {cost} gold but the shop has {self.gold}"] if cost > self.gold else []
 
     def invariant_problems(self) -> list[str]:
         """What can never be true of a shop that keeps the contract: a negative balance, stock beyond capacity."""
-        problems = [f"{name} is {n}" for name, n in (("gold", self.gold), *((f"ml of {c}", self.ml[c])
-                                                                            for c in COLOURS)) if n < 0]
+        problems = [f"gold is {self.gold}"] if self.gold < 0 else []
+        problems += [f"ml of {c} is {self.ml[c]}" for c in COLOURS if self.ml[c] < 0]
         problems += [f"{n} potions of {list(recipe)}" for recipe, n in self.potions.items() if n < 0]
         if self.free_potions < 0:
-            problems.append(f"{self.total_potions} potions held with room for {self.potion_capacity * POTIONS_PER_UNIT}")
+            room = self.potion_capacity * POTIONS_PER_UNIT
+            problems.append(f"{self.total_potions} potions held with room for {room}")
         if self.free_ml < 0:
             problems.append(f"{self.total_ml} ml held with room for {self.ml_capacity * ML_PER_UNIT}")
         return problems

@@ -77,7 +77,7 @@ class FaultyClient:
     """
 
     def __init__(self, transport: Transport, rate: float = 0.0, rng: random.Random | None = None,
-                 history: int = 10) -> None:
+                 history: int = 60) -> None:
         if not 0 <= rate <= 1:
             raise ValueError(f"a fault rate is between 0 and 1, not {rate}")
         self.transport = transport
@@ -95,22 +95,27 @@ class FaultyClient:
         self.transport.close()
 
     def recent(self) -> tuple[str, ...]:
-        """The last requests sent, oldest first, with their answers."""
+        """The POSTs sent since the last `mark()` (at most the last `history`), oldest first, with their answers:
+        the requests that can have changed the shop since its books were last compared."""
         with self._lock:
             return tuple(self._recent)
+
+    def mark(self) -> None:
+        with self._lock:
+            self._recent.clear()
 
     # --- what the game calls -----------------------------------------------------------------------------------------
 
     def get(self, path: str) -> Answer:
-        return self._post_or_get(Request("GET", path), None, may_delay=False)  # type: ignore[return-value]
+        return self._now(Request("GET", path))
 
     def call(self, path: str, body: Any = None, key: str | None = None, keyed: bool | None = None) -> Answer:
         """POST and return the answer (a lost reply is retried at once)."""
-        return self._post_or_get(Request.post(path, body, key, keyed), None, may_delay=False)  # type: ignore[return-value]
+        return self._now(Request.post(path, body, key, keyed))
 
     def send(self, path: str, body: Any, then: Callback, key: str | None = None, keyed: bool = True) -> None:
         """POST; `then` gets the answer now or, after a delayed retry, later (at the latest in `settle`)."""
-        self._post_or_get(Request.post(path, body, key, keyed), then, may_delay=True)
+        self._send(Request.post(path, body, key, keyed), then, may_delay=True)
 
     def settle(self) -> None:
         """Send every delayed retry now, so every answer is in."""
@@ -119,7 +124,12 @@ class FaultyClient:
 
     # --- the faults --------------------------------------------------------------------------------------------------
 
-    def _post_or_get(self, request: Request, then: Callback | None, may_delay: bool) -> Answer | None:
+    def _now(self, request: Request) -> Answer:
+        answers: list[Answer] = []
+        self._send(request, answers.append, may_delay=False)
+        return answers[0]
+
+    def _send(self, request: Request, then: Callback, may_delay: bool) -> None:
         due = self._count_down()
         fault = self._draw(may_delay) if request.method == "POST" else Fault.NONE
         if request.method == "POST":
@@ -132,7 +142,6 @@ class FaultyClient:
         else:
             lost = [self._exchange(request, lost=True)]
             if fault is Fault.LOST_DELAYED:
-                assert then is not None
                 self.traffic.delayed += 1
                 self._delayed.append(_Delayed(request, lost, then, self.rng.randint(1, MAX_DELAY)))
                 answer = None
@@ -140,9 +149,8 @@ class FaultyClient:
                 answer = self._retry(request, lost, at_once=True)
         for delayed in due:  # retries that were waiting for this later request
             self._retry_delayed(delayed)
-        if answer is not None and then is not None:
+        if answer is not None:
             then(answer)
-        return answer
 
     def _draw(self, may_delay: bool) -> Fault:
         if self.rng.random() >= self.rate:
@@ -208,7 +216,8 @@ class FaultyClient:
             except TransportError as err:
                 with self._lock:
                     self.traffic.connection_errors += 1
-                    self._recent.append(f"{request} -> no answer ({err})")
+                    if request.method == "POST":
+                        self._recent.append(f"{request} -> no answer ({err})")
                 if attempt == CONNECTION_ATTEMPTS:
                     raise
                 time.sleep(0.05 * attempt)
@@ -216,7 +225,8 @@ class FaultyClient:
             self.traffic.by_status[answer.status] += 1
             self.traffic.replayed += answer.replayed
             self.traffic.lost += lost
-            self._recent.append(f"{request} -> {answer}" + (" (reply lost)" if lost else ""))
+            if request.method == "POST":
+                self._recent.append(f"{request} -> {answer}" + (" (reply lost)" if lost else ""))
         return answer
 
     def _violation(self, message: str) -> None:

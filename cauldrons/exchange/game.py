@@ -17,7 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from cauldrons.exchange import world
 from cauldrons.exchange.books import Books, Difference
@@ -50,7 +50,7 @@ class Moment:
 class Discrepancy:
     moment: Moment
     difference: Difference
-    recent: tuple[str, ...]
+    recent: tuple[str, ...]  # the POSTs since the last check, with their answers
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,7 @@ class Tally:
     capacity_bought: Counter[str] = field(default_factory=Counter)  # potion / ml units
     gold_on_capacity: int = 0
     refusals: Counter[str] = field(default_factory=Counter)  # "checkout: insufficient_stock" -> n
+    prices: dict[str, int] = field(default_factory=dict)  # by sku, as the catalog last showed them
 
     @property
     def revenue(self) -> int:
@@ -101,6 +102,10 @@ class Result:
     @property
     def ok(self) -> bool:
         return not self.discrepancies and not self.violations and not self.traffic.server_errors
+
+
+class GameAborted(Exception):
+    """The game could not start (the shop would not reset: a wrong key, or not a shop)."""
 
 
 class Observer(Protocol):
@@ -144,9 +149,10 @@ class Game:
         started = time.monotonic()
         answer = self.client.call("/admin/reset", key=self._key("reset"))
         if answer.status != 204:
-            raise RuntimeError(f"the shop refused to reset: {answer}")
+            raise GameAborted(f"POST /admin/reset answered {answer}")
         gold_start = self.books.gold
         self._check_books()
+        self._record_point()
         for day_number in range(self.settings.days):
             day = world.DAYS[day_number % len(world.DAYS)]
             self.observer.day_started(day, len(world.HOURS))
@@ -174,21 +180,25 @@ class Game:
         self._serve_customers(day, hour)
         self.client.settle()
         self._check_books()
-        self.points.append(Point(tick, day, self.books.gold, {c: self.books.ml[c] for c in world.COLOURS},
-                                 self.books.total_potions))
-        self.observer.tick_done(self.points[-1])
+        self.observer.tick_done(self._record_point())
+
+    def _record_point(self) -> Point:
+        point = Point(self.moment.tick, self.moment.day, self.books.gold,
+                      {c: self.books.ml[c] for c in world.COLOURS}, self.books.total_potions)
+        self.points.append(point)
+        return point
 
     # --- the sequences -----------------------------------------------------------------------------------------------
 
     def _buy_capacity(self) -> None:
         self.client.settle()
-        plan = self._plan("/inventory/plan")
-        if not isinstance(plan, dict):
-            return self._violate(f"capacity plan {plan!r} is not an object")
+        plan = self._plan("/inventory/plan", dict)
+        if plan is None:
+            return
         self._violate(*self.books.capacity_plan_problems(plan))
         potion_units, ml_units = plan.get("potion_capacity", 0), plan.get("ml_capacity", 0)
         if not (potion_units or ml_units):
-            return None
+            return
 
         def delivered(answer: Answer) -> None:
             if self._refused("capacity delivery", answer):
@@ -199,18 +209,17 @@ class Game:
 
         self.client.send(f"/inventory/deliver/{self._key(f'c{self.moment.tick}')}",
                          {"potion_capacity": potion_units, "ml_capacity": ml_units}, delivered)
-        return None
 
     def _buy_barrels(self) -> None:
         self.client.settle()
         offers = world.wholesale_catalog(self.rng)
-        plan = self._plan("/barrels/plan", [offer.as_json() for offer in offers])
-        if not isinstance(plan, list):
-            return self._violate(f"barrel plan {plan!r} is not a list")
+        plan = self._plan("/barrels/plan", list, [offer.as_json() for offer in offers])
+        if plan is None:
+            return
         order, problems = world.fill_order(plan, offers)
         self._violate(*problems, *self.books.barrel_order_problems(order))
         if not order:
-            return None
+            return
 
         def delivered(answer: Answer) -> None:
             if self._refused("barrel delivery", answer):
@@ -222,17 +231,16 @@ class Game:
 
         self.client.send(f"/barrels/deliver/{self._key(f'b{self.moment.tick}')}",
                          [offer.as_json(quantity) for offer, quantity in order], delivered)
-        return None
 
     def _bottle(self) -> None:
         self.client.settle()
-        plan = self._plan("/bottler/plan")
-        if not isinstance(plan, list):
-            return self._violate(f"bottler plan {plan!r} is not a list")
+        plan = self._plan("/bottler/plan", list)
+        if plan is None:
+            return
         mixes, problems = self.books.bottler_plan_problems(plan)
         self._violate(*problems)
         if not plan:
-            return None
+            return
 
         def delivered(answer: Answer) -> None:
             if self._refused("bottler delivery", answer):
@@ -241,7 +249,6 @@ class Game:
             self.tally.potions_bottled += sum(q for _, q in mixes)
 
         self.client.send(f"/bottler/deliver/{self._key(f'p{self.moment.tick}')}", plan, delivered)
-        return None
 
     def _serve_customers(self, day: str, hour: int) -> None:
         tick = self.moment.tick
@@ -249,29 +256,26 @@ class Game:
         self.tally.visitors += len(crowd)
         self.client.send(f"/carts/visits/{self._key(f'v{tick}')}", [c.as_json() for c in crowd],
                          self._expect("visit"))
-        answer = self.client.get("/catalog/")
-        if not answer.ok:
-            return self._violate(f"GET /catalog/ answered {answer}")
-        catalog = [CatalogItem.from_json(item) for item in answer.json()]
+        catalog = self._catalog()
         for n, customer in enumerate(crowd):
             if not world.goes_shopping(self.rng):
                 continue
             lines = world.choose(customer, catalog, world.purse(customer, self.rng), self.rng)
             if lines:
                 self._shop(customer, lines, f"t{tick}-{n}")
-        return None
 
     def _shop(self, customer: Customer, lines: list[tuple[CatalogItem, int]], tag: str) -> None:
         answer = self.client.call("/carts/", customer.as_json(), key=self._key(f"cart-{tag}"))
-        if not answer.ok:
-            return self._violate(f"POST /carts/ answered {answer}")
-        cart_id = answer.json()["cart_id"]
+        body = answer.json() if answer.ok else None
+        cart_id = body.get("cart_id") if isinstance(body, dict) else None
+        if not isinstance(cart_id, int):
+            self._violate(f"POST /carts/ answered {answer}")
+            return
         self.tally.carts += 1
         for item, quantity in lines:
             self.client.send(f"/carts/{cart_id}/items/{item.sku}", {"quantity": quantity}, self._expect("cart item"),
                              key=self._key(f"item-{tag}-{item.sku}"))
         self.client.send(f"/carts/{cart_id}/checkout", {"payment": PAYMENT}, self._checked_out(customer, lines))
-        return None
 
     def _checked_out(self, customer: Customer, lines: list[tuple[CatalogItem, int]]) -> Callable[[Answer], None]:
         potions = sum(q for _, q in lines)
@@ -283,10 +287,11 @@ class Game:
             paid = answer.json()
             if paid != {"total_potions_bought": potions, "total_gold_paid": gold}:
                 self._violate(f"checkout answered {paid} for {potions} potions at catalog prices ({gold} gold)")
+            paid_gold = paid.get("total_gold_paid", 0) if isinstance(paid, dict) else 0
             sold: list[tuple[Recipe, int]] = [(item.potion_type, q) for item, q in lines]
-            self.books.sold(sold, paid.get("total_gold_paid", 0) if isinstance(paid, dict) else 0)
+            self.books.sold(sold, paid_gold)
             self.tally.checkouts += 1
-            self.tally.revenue_by_class[customer.character_class] += gold
+            self.tally.revenue_by_class[customer.character_class] += paid_gold
             for item, q in lines:
                 self.tally.potions_sold[item.sku] += q
 
@@ -294,12 +299,30 @@ class Game:
 
     # --- answers and checks ------------------------------------------------------------------------------------------
 
-    def _plan(self, path: str, body: object = None) -> object:
+    def _plan(self, path: str, kind: type, body: object = None) -> Any:
+        """The shop's plan; None (and a violation) if it refused or answered anything but a JSON `kind`."""
         answer = self.client.call(path, body)
-        if not answer.ok:
+        try:
+            plan = answer.json() if answer.ok else None
+        except ValueError:
+            plan = None
+        if not isinstance(plan, kind):
             self._violate(f"POST {path} answered {answer}")
             return None
-        return answer.json()
+        return plan
+
+    def _catalog(self) -> list[CatalogItem]:
+        """The shop's catalog; empty (and a violation) if it is not a list of catalog items."""
+        answer = self.client.get("/catalog/")
+        try:
+            if answer.ok:
+                catalog = [CatalogItem.from_json(item) for item in answer.json()]
+                self.tally.prices.update({item.sku: item.price for item in catalog})
+                return catalog
+        except (ValueError, TypeError, KeyError):
+            pass
+        self._violate(f"GET /catalog/ answered {answer}")
+        return []
 
     def _refused(self, what: str, answer: Answer) -> bool:
         """Whether the shop refused (only a 409 is a refusal the game expects; anything else is a violation)."""
@@ -337,13 +360,9 @@ class Game:
             differences += self.books.audit_differences(audit.json())
         else:
             self._violate(f"GET /inventory/audit answered {audit}")
-        catalog = self.client.get("/catalog/")
-        if catalog.ok:
-            found, problems = self.books.catalog_differences([CatalogItem.from_json(i) for i in catalog.json()])
-            differences += found
-            self._violate(*problems)
-        else:
-            self._violate(f"GET /catalog/ answered {catalog}")
+        found, problems = self.books.catalog_differences(self._catalog())
+        differences += found
+        self._violate(*problems)
         accounts = self.client.get("/ledger/accounts")
         if accounts.ok:
             differences += self.books.account_differences(
@@ -352,6 +371,7 @@ class Game:
             self._violate(f"GET /ledger/accounts answered {accounts}")
         self._violate(*self.books.invariant_problems())
         recent = self.client.recent()
+        self.client.mark()
         for difference in differences:
             found_one = Discrepancy(self.moment, difference, recent)
             self.discrepancies.append(found_one)

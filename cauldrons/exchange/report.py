@@ -11,8 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from cauldrons.exchange.game import Discrepancy, Moment, Point, Result
-from cauldrons.exchange.world import COLOURS
+from cauldrons.exchange.world import COLOURS, HOURS
 
+SHOWN_REQUESTS = 12  # of the POSTs since the last check, printed with a discrepancy
 PLOT_COLOURS = {"red": "#c0392b", "green": "#27ae60", "blue": "#2e86de", "dark": "#34495e"}
 
 
@@ -39,6 +40,7 @@ def summary(result: Result) -> dict[str, Any]:
         "gold_on_capacity": tally.gold_on_capacity,
         "stock_end": {"ml": {c: books.ml[c] for c in COLOURS}, "potions": books.potions_by_sku(),
                       "potion_capacity_units": books.potion_capacity, "ml_capacity_units": books.ml_capacity},
+        "stock_value_at_list_price": sum(n * tally.prices.get(sku, 0) for sku, n in books.potions_by_sku().items()),
         "customers": {"visitors": tally.visitors, "carts": tally.carts, "checkouts": tally.checkouts},
         "refusals": dict(sorted(tally.refusals.items())),
         "requests": {"sent": traffic.sent, "posts": traffic.posts, "retried": traffic.retried,
@@ -65,6 +67,10 @@ def table(result: Result) -> Table:
     profit = data["profit"]
     grid.add_row("gold", f"start {data['gold_start']}, end {data['gold_end']} "
                          f"([{'green' if profit >= 0 else 'red'}]{profit:+d}[/])")
+    grid.add_row("result", f"{profit:+d} gold, holding {sum(data['stock_end']['potions'].values())} potions worth "
+                           f"{data['stock_value_at_list_price']} at list price and "
+                           f"{sum(data['stock_end']['ml'].values())} ml; {data['gold_on_capacity']} gold went into "
+                           f"capacity")
     grid.add_row("revenue", f"{data['revenue']} gold from {data['customers']['checkouts']} checkouts "
                             f"({data['customers']['visitors']} visitors, {data['customers']['carts']} carts)")
     grid.add_row("spent", f"{data['gold_on_barrels']} gold on barrels, {data['gold_on_capacity']} on capacity "
@@ -117,15 +123,13 @@ def plot(result: Result, path: str) -> None:
     potions.plot(ticks, [p.potions for p in points], color="#8e44ad")
     potions.set_ylabel("potions")
     potions.set_xlabel("tick")
+    first_ticks = [p for p in points if p.tick % len(HOURS) == 1]
     for axis in (gold, ml, potions):
         axis.grid(alpha=0.3)
-        for p in points:
-            if p.tick % 12 == 1:
-                axis.axvline(p.tick - 0.5, color="grey", linewidth=0.5)
-    for p in points:
-        if p.tick % 12 == 1:
-            potions.annotate(p.day, (p.tick - 0.5, 0), textcoords="offset points", xytext=(2, -28), fontsize="small",
-                             annotation_clip=False)
+        for p in first_ticks:
+            axis.axvline(p.tick - 0.5, color="grey", linewidth=0.5)
+    for p in first_ticks:
+        gold.text(p.tick, 1.02, p.day, transform=gold.get_xaxis_transform(), fontsize="small")
     figure.suptitle(f"cauldrons simulate: seed {result.settings.seed}, faults {result.settings.faults}, "
                     f"{len(result.discrepancies)} discrepancies")
     figure.tight_layout()
@@ -141,6 +145,7 @@ class ProgressReport:
         self.progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=console)
         self.task: TaskID | None = None
+        self.shown_requests_of: Moment | None = None
 
     def __enter__(self) -> ProgressReport:
         self.progress.start()
@@ -160,7 +165,13 @@ class ProgressReport:
 
     def discrepancy(self, found: Discrepancy) -> None:
         self.console.print(f"[red]discrepancy[/] at {found.moment}: {escape(str(found.difference))}")
-        for line in found.recent:
+        if found.moment == self.shown_requests_of:
+            return
+        self.shown_requests_of = found.moment
+        shown = found.recent[-SHOWN_REQUESTS:]
+        self.console.print(f"  the last {len(shown)} of {len(found.recent)} POSTs since the last check:",
+                           highlight=False)
+        for line in shown:
             self.console.print(f"    {line}", markup=False, highlight=False)
 
     def violation(self, moment: Moment, message: str) -> None:

@@ -92,7 +92,7 @@ class CatalogItem:
 
     @classmethod
     def from_json(cls, item: Mapping[str, Any]) -> CatalogItem:
-        return cls(item["sku"], item["name"], item["quantity"], item["price"], tuple(item["potion_type"]))  # type: ignore[arg-type]
+        return cls(item["sku"], item["name"], item["quantity"], item["price"], tuple(item["potion_type"]))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,93 @@
+"""`cauldrons simulate` against the real shop: in-process for two game days with faults on, a shop that forgets its
+keys (which the simulator must catch), and the command itself on its embedded shop."""
+import json
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+
+from cauldrons.app import create_app
+from cauldrons.bootstrap import bootstrap
+from cauldrons.cli import main
+from cauldrons.config import Config
+from cauldrons.exchange.game import Settings, play
+from cauldrons.exchange.transport import Answer, FlaskTransport, Request, Transport
+from tests.helpers import API_KEY
+
+
+@pytest.fixture
+def shop(sqlite_url: str) -> Iterator[FlaskTransport]:
+    """The real app over a fresh SQLite database, spoken to in-process."""
+    config = Config(sqlite_url, API_KEY)
+    wiring = bootstrap(config)
+    yield FlaskTransport(create_app(config, uow_factory=wiring.uow_factory), API_KEY)
+    wiring.engine.dispose()
+
+
+class ForgetfulShop(Transport):
+    """The shop behind a proxy that gives every barrel delivery a new order id, so retries and twins are processed
+    again: what a shop without idempotent deliveries would do."""
+
+    def __init__(self, shop: Transport) -> None:
+        self.shop = shop
+        self.sent = 0
+
+    def send(self, request: Request) -> Answer:
+        self.sent += 1
+        if request.path.startswith("/barrels/deliver/"):
+            request = Request(request.method, f"{request.path}-{self.sent}", request.body, request.key, request.keyed)
+        return self.shop.send(request)
+
+
+def test_two_game_days_with_faults_keep_the_books_exact(shop):
+    result = play(shop, Settings(days=2, seed=1, faults=0.1))
+    assert result.discrepancies == []
+    assert result.violations == []
+    assert result.traffic.server_errors == 0
+    traffic = result.traffic
+    assert traffic.lost and traffic.delayed and traffic.duplicated and traffic.replayed >= traffic.lost
+    assert result.tally.checkouts > 20 and sum(result.tally.potions_sold.values()) > 30
+    assert result.books.gold > result.gold_start
+    assert result.ok
+    assert len(result.points) == 1 + 2 * 12
+
+
+def test_faults_change_the_traffic_but_not_the_game(shop):
+    calm = play(shop, Settings(days=1, seed=2, faults=0.0))
+    stormy = play(shop, Settings(days=1, seed=2, faults=0.3))
+    assert calm.ok and stormy.ok
+    assert stormy.traffic.retried > 0 and calm.traffic.retried == 0
+    assert stormy.tally.potions_sold == calm.tally.potions_sold
+    assert stormy.points == calm.points
+
+
+def test_a_shop_that_processes_a_retried_delivery_twice_is_caught(shop):
+    result = play(ForgetfulShop(shop), Settings(days=1, seed=1, faults=0.9))
+    assert not result.ok
+    assert any(d.difference.what in ("audit gold", "shop/gold") for d in result.discrepancies)
+    found = result.discrepancies[0]
+    assert found.moment.tick >= 1 and any("/barrels/deliver/" in line for line in found.recent)
+
+
+def test_the_command_plays_its_own_shop_and_prints_a_json_summary(tmp_path):
+    png = tmp_path / "run.png"
+    run = CliRunner().invoke(main, ["simulate", "--days", "1", "--faults", "0.1", "--json", "--plot", str(png)])
+    assert run.exit_code == 0, run.output
+    summary = json.loads(run.stdout)
+    assert summary["ok"] is True and summary["discrepancies"] == [] and summary["violations"] == []
+    assert summary["days"] == 1 and summary["faults"] == 0.1 and summary["gold_start"] == 100
+    for field in ("gold_end", "potions_sold_by_sku", "revenue_by_class", "barrels_bought", "requests",
+                  "errors_by_status", "stock_end", "stock_value_at_list_price"):
+        assert field in summary
+    assert summary["requests"]["sent"] > 100 and summary["requests"]["retried"] > 0
+    assert not any(status.startswith("5") for status in summary["errors_by_status"])
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert "Edgeday" in run.stderr
+
+
+def test_the_command_shows_a_summary_table():
+    run = CliRunner().invoke(main, ["simulate", "--days", "1", "--seed", "3"])
+    assert run.exit_code == 0, run.output
+    for row in ("gold", "result", "potions sold by SKU", "revenue by class", "barrels bought", "requests",
+                "errors by status", "discrepancies"):
+        assert row in run.stdout
