@@ -210,11 +210,14 @@ def correction(account: AccountRef, change: int, reason: str) -> Transaction:
                     [(ADJUSTMENTS, account.owner, account.commodity, change)])
 
 
+def commodities(skus: Iterable[str]) -> list[str]:
+    """Everything the shop can hold: gold, ml of each colour, both capacities, and potions of the given skus."""
+    return [GOLD, *ML.values(), POTION_CAPACITY, ML_CAPACITY, *(potion(sku) for sku in sorted(set(skus)))]
+
+
 def is_commodity(commodity: str, skus: Iterable[str]) -> bool:
     """Whether `commodity` is something the shop counts (potions of the given skus)."""
-    if commodity.startswith(POTION_PREFIX):
-        return commodity[len(POTION_PREFIX):] in set(skus)
-    return commodity in {GOLD, POTION_CAPACITY, ML_CAPACITY, *ML.values()}
+    return commodity in commodities(skus)
 
 
 # --- checking a transaction against balances -----------------------------------------------------------------

@@ -46,16 +46,17 @@ def _once(key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork, wor
 def _post(uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None, capacity: bool = True) -> int:
     """Lock the shop's accounts and `txn`'s, check `txn` against their balances and append it, stamped with the
     game time; return its id."""
-    game_time = uow.clock.now()  # read before the locks: they are held until commit, so hold them briefly
     ledger.check_covers(txn, uow.ledger.lock(e.account for e in txn.entries), capacity)
-    return uow.ledger.add(txn, game_time, key)
+    return uow.ledger.add(txn, uow.clock.now(), key)
 
 
 def _reset(uow: AbstractUnitOfWork, key: RequestKey | None, kind: str) -> None:
-    # Lock the world's side up front with the shop's, in the one statement every lock takes, so that `_post` locks
-    # nothing new: a second lock statement reaching below ids already held could deadlock with another poster.
-    commodities = {a.commodity for a in uow.ledger.balances(ledger.SHOP)} | set(ledger.STARTING_BALANCES)
-    balances = uow.ledger.lock(ledger.AccountRef(ledger.WORLD, c) for c in sorted(commodities))
+    # The world's side of everything the shop holds or could come to hold is opened and locked up front, in the one
+    # lock statement: `_post` then opens and locks nothing new. (Opening an account while holding the shop's locks
+    # could wait for another poster that opened the same account and waits for those locks: a deadlock.)
+    held = {a.commodity for a in uow.ledger.balances(ledger.SHOP)}
+    everything = held | set(ledger.commodities(p.sku for p in uow.potions.list()))
+    balances = uow.ledger.lock(ledger.AccountRef(ledger.WORLD, c) for c in sorted(everything))
     _post(uow, ledger.reset(balances, kind), key)
 
 

@@ -1,6 +1,7 @@
 """Racing requests on real databases: one effect per key, and no balance check can be raced."""
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from adapters import orm
@@ -65,3 +66,52 @@ def test_resets_corrections_and_deliveries_racing_never_deadlock_and_keep_the_bo
     assert all(isinstance(r, Reply | ShopError) for r in results), results  # no deadlock, no database error
     with wiring.engine.connect() as conn:
         assert verify(conn).ok
+
+
+def test_a_reset_opens_no_account_while_holding_the_shops_locks(wiring, monkeypatch):
+    """The interleaving that once deadlocked: while a reset reads the shop's accounts, a first bottling opens
+    shop/potion:RED_POTION; after the reset has locked, a correction opens world/potion:RED_POTION and waits for
+    the shop's locks. The reset must then post without opening that account itself."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from adapters.repositories import SqlLedgerRepository
+
+    if wiring.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: there is no interleaving to make")
+    services.correct("shop/ml:red", 500, "to bottle", RequestKey("ledger/corrections", "ml"), "fp",
+                     wiring.uow_factory())
+    others: list[object] = []
+    phase = ["reset reads"]
+    balances, lock = SqlLedgerRepository.balances, SqlLedgerRepository.lock
+
+    def balances_then_bottle(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        found = balances(self, *args, **kwargs)
+        if phase[0] == "reset reads":
+            phase[0] = "bottling"
+            services.deliver_bottles("first", [(PotionType(100, 0, 0, 0), 1)], "fp", wiring.uow_factory())
+            phase[0] = "reset locks"
+        return found
+
+    def lock_then_race(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        held = lock(self, *args, **kwargs)
+        if phase[0] == "reset locks":
+            phase[0] = "reset posts"
+            others.append(threading.Thread(target=lambda: others.append(services.correct(
+                "world/potion:RED_POTION", 1, "race", RequestKey("ledger/corrections", "race"), "fp",
+                wiring.uow_factory()))))
+            others[0].start()
+            with wiring.engine.connect() as conn:
+                while not conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                            "AND datname = current_database()")).scalar():
+                    conn.rollback()
+                    time.sleep(0.01)
+        return held
+
+    monkeypatch.setattr(SqlLedgerRepository, "balances", balances_then_bottle)
+    monkeypatch.setattr(SqlLedgerRepository, "lock", lock_then_race)
+    assert services.reset(None, "fp", wiring.uow_factory()).status == 204
+    others[0].join(30)
+    assert isinstance(others[-1], Reply) and others[-1].status == 200
