@@ -4,10 +4,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import Connection, exc, text
+from sqlalchemy import Connection, exc, select, text
+from sqlalchemy.orm import Session as SqlAlchemySession
 
-from adapters import migrations
+from adapters import migrations, orm
 from adapters.db import make_engine
+from adapters.repositories import SqlLedgerRepository
 from adapters.verification import verify
 from domain import ledger
 from domain.ledger import SHOP, AccountRef
@@ -181,11 +183,12 @@ def test_an_old_database_is_migrated_with_its_running_balances_backfilled(empty_
         for owner, commodity in (("shop", "gold"), ("world", "gold"), ("suppliers", "gold")):
             ids[owner] = conn.execute(text("INSERT INTO accounts (owner, commodity) VALUES (:o, :c) RETURNING id"),
                                       {"o": owner, "c": commodity}).scalar_one()
-        for i, (source, target, amount) in enumerate((("world", "shop", 100), ("shop", "suppliers", 60),
-                                                      ("world", "shop", 5))):
+        # the third transaction's clock had gone back a minute: the migration must put it in order again
+        for minutes, (source, target, amount) in zip((0, 2, 1), (("world", "shop", 100), ("shop", "suppliers", 60),
+                                                                 ("world", "shop", 5))):
             txn = conn.execute(text("INSERT INTO account_transactions (created_at, kind, description) "
                                     "VALUES (:at, 'old', 'old') RETURNING id"),
-                               {"at": T0 + timedelta(minutes=i)}).scalar_one()
+                               {"at": T0 + timedelta(minutes=minutes)}).scalar_one()
             for owner, change in ((source, -amount), (target, amount)):
                 conn.execute(text("INSERT INTO account_ledger_entries (account_id, account_transaction_id, change)"
                                   " VALUES (:a, :t, :c)"), {"a": ids[owner], "t": txn, "c": change})
@@ -194,5 +197,11 @@ def test_an_old_database_is_migrated_with_its_running_balances_backfilled(empty_
         assert verify(conn).ok, verify(conn).lines()
         rows = conn.execute(text("SELECT balance_after FROM account_ledger_entries WHERE account_id = :a "
                                  "ORDER BY id"), {"a": ids["shop"]}).scalars().all()
+        t = orm.account_transactions
+        times = conn.execute(select(t.c.created_at).order_by(t.c.id)).scalars().all()
+        shop = {"gold": 45}
+        with SqlAlchemySession(bind=conn) as session:
+            assert {r.commodity: n for r, n in SqlLedgerRepository(session).balances(SHOP).items()} == shop
     engine.dispose()
     assert rows == [100, 40, 45]
+    assert times == sorted(times) and times[-1] == T0 + timedelta(minutes=2)

@@ -76,16 +76,26 @@ END
 
 
 def _backfill() -> None:
-    """Running balances, times and flags for the entries written before this revision."""
+    """Running balances, times and flags for the entries written before this revision, in one pass each.
+
+    Times were the application's clock, which may have gone back: each transaction's time is first raised to the
+    latest before it (in id order), so that time order and entry order agree, as the readers and triggers expect.
+    """
     op.execute("UPDATE accounts SET non_negative = (owner = 'shop')")
     op.execute("""
-        UPDATE account_ledger_entries SET
-            balance_after = (SELECT SUM(e.change) FROM account_ledger_entries e
-                              WHERE e.account_id = account_ledger_entries.account_id
-                                AND e.id <= account_ledger_entries.id),
-            created_at = (SELECT t.created_at FROM account_transactions t
-                           WHERE t.id = account_ledger_entries.account_transaction_id),
-            non_negative = (SELECT a.non_negative FROM accounts a WHERE a.id = account_ledger_entries.account_id)
+        UPDATE account_transactions SET created_at = c.latest
+          FROM (SELECT id, MAX(created_at) OVER (ORDER BY id) AS latest FROM account_transactions) c
+         WHERE account_transactions.id = c.id AND account_transactions.created_at < c.latest
+    """)
+    op.execute("""
+        UPDATE account_ledger_entries SET balance_after = s.running, created_at = s.created_at,
+                                          non_negative = s.non_negative
+          FROM (SELECT e.id, SUM(e.change) OVER (PARTITION BY e.account_id ORDER BY e.id) AS running,
+                       t.created_at, a.non_negative
+                  FROM account_ledger_entries e
+                  JOIN account_transactions t ON t.id = e.account_transaction_id
+                  JOIN accounts a ON a.id = e.account_id) s
+         WHERE account_ledger_entries.id = s.id
     """)
 
 
