@@ -6,8 +6,6 @@ the database's triggers refuse anything else (migration 0002).
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -30,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry, relationship
 
 from domain.carts import Cart, CartLine
+from domain.clock import utcnow
 
 metadata = MetaData()
 mapper_registry = registry(metadata=metadata)
@@ -38,9 +37,6 @@ mapper_registry = registry(metadata=metadata)
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
 
-def utcnow() -> datetime:
-    """Timestamps are naive UTC on both backends."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 accounts = Table(
     "accounts", metadata,

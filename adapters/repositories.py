@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from adapters import orm
 from domain.carts import Cart, Customer
-from domain.clock import GameTime
+from domain.clock import GameTime, utcnow
 from domain.ledger import SHOP, AccountRef, PostedEntry, PostedTransaction, Transaction
 from domain.potions import Potion, PotionType
 from service_layer.idempotency import RequestKey
@@ -97,7 +97,7 @@ class SqlLedgerRepository(AbstractLedgerRepository):
             self.lock(ids)
         running = {id_: self._held[id_][0] for id_ in ids.values()}
         # Never older than an entry already on these accounts, so per account time order is entry order.
-        created_at = max([orm.utcnow(), *(at for id_ in ids.values() if (at := self._held[id_][1]) is not None)])
+        created_at = max([utcnow(), *(at for id_ in ids.values() if (at := self._held[id_][1]) is not None)])
         txn_id = self.session.execute(
             orm.account_transactions.insert().returning(orm.account_transactions.c.id),
             {"created_at": created_at, "kind": txn.kind, "description": txn.description, **_stamp(game_time),

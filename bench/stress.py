@@ -218,6 +218,8 @@ def judge(plans: list[Plan], log: list[Sent], before: dict[str, int], after: dic
                 continue
             if s.status == 422 and b"idempotency_key_reused" not in s.body:
                 problems.append(f"{step}-{op}: the harness sent a bad request: {s.body!r}")
+            elif s.status == 422 and (won is None or s.variant == won):  # only a stored reply can be reused
+                problems.append(f"{step}-{op}: the winner's own payload was refused as a reused key: {s.body!r}")
             elif won is not None and s.variant != won:
                 if s.status == 422 and b"idempotency_key_reused" in s.body:
                     mismatches_refused += 1

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import click
 
 from cauldrons.config import Config, ConfigError
+
+MAX_THREADS = 15  # SQLAlchemy's default pool: 5 connections and 10 more on demand
 
 
 @click.group()
@@ -18,12 +21,12 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes. On PostgreSQL the shop is always served by gunicorn; on SQLite by the "
-                   "development server unless --workers > 1.")
-@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Threads per gunicorn worker.")
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="Worker processes [default: 2 x CPUs + 1 on PostgreSQL, 1 on SQLite]. On PostgreSQL the shop is "
+                   "always served by gunicorn; on SQLite by the development server unless --workers > 1.")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, MAX_THREADS),
+              help="Threads per gunicorn worker (each may hold one database connection).")
+def serve(host: str, port: int, workers: int | None, threads: int) -> None:
     """Serve the shop (DATABASE_URL, default ./cauldrons.db; API_KEY)."""
     from cauldrons.app import create_app
     from cauldrons.serving import run_dev_server, run_gunicorn
@@ -32,7 +35,10 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         config = Config.from_env(host)
     except ConfigError as err:
         raise click.ClickException(str(err)) from None
-    if config.database_url.startswith("sqlite") and workers == 1 and threads == 1:
+    sqlite = config.database_url.startswith("sqlite")
+    if workers is None:
+        workers = 1 if sqlite else 2 * (os.cpu_count() or 1) + 1
+    if sqlite and workers == 1 and threads == 1:
         run_dev_server(create_app(config), host, port)
     else:
         run_gunicorn(config, host, port, workers, threads)
@@ -56,12 +62,16 @@ def ledger() -> None:
 @ledger.command()
 def verify() -> None:
     """Re-sum every entry and check every invariant of the books; exit 1 on any drift (DATABASE_URL)."""
+    from adapters import migrations
     from adapters.db import make_engine
     from adapters.verification import verify as verify_books
 
-    engine = make_engine(Config.from_env(host="127.0.0.1").database_url)
+    database_url = Config.from_env(host="127.0.0.1").database_url
+    engine = make_engine(database_url, read_only=True)
     try:
         with engine.connect() as connection:
+            if migrations.current(connection) != migrations.head():
+                raise click.ClickException(f"{database_url} is not a shop at the newest schema: run cauldrons migrate")
             report = verify_books(connection)
     finally:
         engine.dispose()

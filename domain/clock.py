@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 DAYS: tuple[str, ...] = ("Edgeday", "Bloomday", "Arcanaday", "Hearthday", "Crownday", "Blesseday", "Soulday")
 
@@ -10,3 +11,8 @@ DAYS: tuple[str, ...] = ("Edgeday", "Bloomday", "Arcanaday", "Hearthday", "Crown
 class GameTime:
     day: str
     hour: int
+
+
+def utcnow() -> datetime:
+    """The wall clock, as the ledger stores times: naive UTC on both backends."""
+    return datetime.now(UTC).replace(tzinfo=None)

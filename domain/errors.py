@@ -26,15 +26,9 @@ class InsufficientStock(ShopError):
 
 
 class InsufficientCapacity(ShopError):
-    def __init__(self, what: str, needed: int, limit: int) -> None:
-        super().__init__(f"this would hold {needed} {what} but capacity is {limit}")
-
-    @classmethod
-    def units(cls, commodity: str, needed: int, available: int) -> InsufficientCapacity:
-        """Capacity units themselves running short (a correction taking away more than the shop has)."""
-        err = cls(commodity, needed, available)
-        err.args = (f"this needs {needed} {commodity} units but the shop has {available}",)
-        return err
+    def __init__(self, what: str, needed: int, limit: int, units: bool = False) -> None:
+        super().__init__(f"this needs {needed} {what} units but the shop has {limit}" if units
+                         else f"this would hold {needed} {what} but capacity is {limit}")
 
 
 class CartNotFound(ShopError):

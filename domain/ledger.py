@@ -294,7 +294,7 @@ def check_covers(txn: Transaction, balances: Mapping[AccountRef, int], capacity:
             raise InsufficientStock(commodity[len(POTION_PREFIX):], need, have)
         if commodity in ML.values():
             raise InsufficientMl(commodity.split(":", 1)[1], need, have)
-        raise InsufficientCapacity.units(commodity, need, have)
+        raise InsufficientCapacity(commodity, need, have, units=True)
     if not capacity:
         return
     before, now = Inventory.from_balances(balances), Inventory.from_balances(after)

@@ -1,7 +1,7 @@
 from flask import Blueprint, Response
 
 from entrypoints.http import as_response, json_response, load, new_uow, path_id, query
-from entrypoints.schemas import AsOfSchema, CapacitySchema, EmptySchema
+from entrypoints.schemas import AuditQuerySchema, CapacitySchema, EmptySchema
 from service_layer import services, views
 from service_layer.idempotency import fingerprint
 
@@ -10,7 +10,7 @@ bp = Blueprint("inventory", __name__, url_prefix="/inventory")
 
 @bp.get("/audit")
 def audit() -> Response:
-    return json_response(views.audit(new_uow(), query(AsOfSchema())["at"]))
+    return json_response(views.audit(new_uow(), query(AuditQuerySchema())["at"]))
 
 
 @bp.post("/plan")

@@ -9,7 +9,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from domain.carts import Customer
 from domain.planners import MAX_BOTTLES_PER_MIX
@@ -155,6 +155,13 @@ class Moment(fields.DateTime):
 
 class AsOfSchema(Schema):
     at = Moment(load_default=None)
+
+
+class AuditQuerySchema(AsOfSchema):
+    """The audit is a contract route: parameters other than `at` (a cache-buster, say) are ignored, not refused."""
+
+    class Meta:
+        unknown = EXCLUDE
 
 
 class HistorySchema(Schema):

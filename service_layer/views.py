@@ -2,18 +2,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from domain import ledger, planners
+from domain.clock import utcnow
 from domain.potions import Barrel, line_up
 from service_layer.unit_of_work import AbstractUnitOfWork
 
 MAX_CATALOG_QUANTITY = 10_000
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _inventory(uow: AbstractUnitOfWork, at: datetime | None = None) -> ledger.Inventory:

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from domain.carts import Cart, CartLine, Customer
-from domain.clock import GameTime
+from domain.clock import GameTime, utcnow
 from domain.ledger import SHOP, AccountRef, PostedEntry, PostedTransaction, Transaction
 from domain.potions import DEFAULT_POTIONS, Potion
 from service_layer.idempotency import (
@@ -53,10 +53,6 @@ class FakeStore:
     def copy(self) -> FakeStore:
         return FakeStore(list(self.potions), list(self.transactions), set(self.accounts), dict(self.processed),
                          {i: _clone(c) for i, c in self.carts.items()}, list(self.visits), list(self.ticks))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class FakeLedgerRepository(AbstractLedgerRepository):

@@ -52,3 +52,37 @@ def test_migrate_prepares_a_database(tmp_path):
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert "schema up to date, shop open" in result.stdout
+
+
+def test_ledger_verify_reports_sound_books_and_refuses_a_database_that_is_not_a_shop(database_url, wiring):
+    from click.testing import CliRunner
+
+    from cauldrons.cli import main
+
+    sound = CliRunner().invoke(main, ["ledger", "verify"], env={"DATABASE_URL": database_url})
+    assert sound.exit_code == 0, sound.output
+    assert "ledger: 17 accounts, 1 transactions" in sound.output and "the books are sound" in sound.output
+    empty = CliRunner().invoke(main, ["ledger", "verify"], env={"DATABASE_URL": "sqlite://"})
+    assert empty.exit_code == 1 and "not a shop at the newest schema" in empty.output
+
+
+def test_ledger_verify_exits_1_on_drift(sqlite_url):
+    from click.testing import CliRunner
+    from sqlalchemy import text
+
+    from cauldrons.bootstrap import bootstrap
+    from cauldrons.cli import main
+    from cauldrons.config import Config
+
+    engine = bootstrap(Config(sqlite_url, "key")).engine  # an opened shop
+    with engine.begin() as conn:  # an unbalanced transaction, past the guards (SQLite has no deferred check)
+        txn = conn.execute(text("INSERT INTO account_transactions (created_at, kind, description) "
+                                "VALUES ('2030-01-01 00:00:00.000000', 'forged', 'forged') RETURNING id")).scalar()
+        conn.execute(text("INSERT INTO account_ledger_entries (account_id, account_transaction_id, change, "
+                          "balance_after, created_at, non_negative) SELECT id, :txn, 5, 105, "
+                          "'2030-01-01 00:00:00.000000', non_negative FROM accounts "
+                          "WHERE owner = 'shop' AND commodity = 'gold'"), {"txn": txn})
+    engine.dispose()
+    result = CliRunner().invoke(main, ["ledger", "verify"], env={"DATABASE_URL": sqlite_url})
+    assert result.exit_code == 1
+    assert "DRIFT balanced" in result.output and "the books have drifted" in result.output

@@ -1,6 +1,6 @@
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from adapters import migrations, orm
 from adapters.db import make_engine
@@ -32,3 +32,27 @@ def test_an_empty_database_is_migrated_and_seeded_with_potions(tmp_path):
         skus = conn.execute(select(orm.potions.c.sku)).scalars().all()
     engine.dispose()
     assert {"RED_POTION", "GREEN_POTION", "BLUE_POTION", "DARK_POTION"} <= set(skus)
+
+
+EXPECTED_TRIGGERS = {
+    "sqlite": {f"{t}_no_{op}" for t in ("accounts", "account_transactions", "account_ledger_entries",
+                                         "processed_requests") for op in ("update", "delete")}
+    | {"account_ledger_entries_running_balance"},
+    "postgresql": {f"{t}_{kind}" for t in ("accounts", "account_transactions", "account_ledger_entries",
+                                            "processed_requests") for kind in ("append_only", "no_truncate")}
+    | {"account_ledger_entries_running_balance", "account_ledger_entries_balanced"},
+}
+
+
+def test_the_newest_schema_has_every_guarding_trigger(database_url):
+    """Triggers are invisible to the schema comparison above: a later migration that rebuilt a table on SQLite
+    would drop them silently."""
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            names = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars()
+        else:
+            names = conn.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars()
+        found = set(names)
+    engine.dispose()
+    assert found == EXPECTED_TRIGGERS[engine.dialect.name]
