@@ -24,6 +24,16 @@ def colour_weights(potions: Sequence[Potion]) -> dict[str, int]:
     return dict(weights)
 
 
+def _barrels_towards(deficit: int, ml: int) -> int:
+    """How many barrels of `ml` to buy towards a `deficit`: enough to cover it if that overshoots by less than the
+    deficit itself (so one MEDIUM barrel may fill a gap of 2,000 ml, at half the price per ml of four SMALL ones),
+    otherwise as many as fit in it."""
+    if deficit <= 0:
+        return 0
+    covering = -(-deficit // ml)
+    return covering if covering * ml <= 2 * deficit else deficit // ml
+
+
 def plan_barrels(inventory: Inventory, offers: Sequence[Barrel], potions: Sequence[Potion]) -> list[tuple[str, int]]:
     """Barrels to buy: fill each needed colour towards its share of the ml worth holding, cheapest ml first.
 
@@ -55,7 +65,7 @@ def plan_barrels(inventory: Inventory, offers: Sequence[Barrel], potions: Sequen
             limits = [left[i], state["space"] // offer.ml_per_barrel]
             if offer.price:
                 limits.append((budget - spent) // offer.price)
-            limits += [deficit[c] // n for c, n in per_barrel.items() if n]
+            limits += [_barrels_towards(deficit[c], n) for c, n in per_barrel.items() if n]
             k = max(min(limits), 0)
             if not k:
                 continue

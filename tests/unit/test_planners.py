@@ -61,6 +61,15 @@ def test_the_barrel_plan_prefers_cheaper_ml():
     assert planners.plan_barrels(inventory(200), offers, only_red) == [("CHEAP_RED", 2)]
 
 
+def test_one_bigger_barrel_that_overshoots_a_little_beats_many_small_ones_at_twice_the_price_per_ml():
+    offers = [barrel("SMALL_RED", 500, RED, 100, 10), barrel("MEDIUM_RED", 2500, RED, 250, 10)]
+    only_red = [Potion("RED_POTION", "Red", PotionType(100, 0, 0, 0), 50)]
+    shop = inventory(1000, {"red": 5600})  # wants 7,500 ml of red: 1,900 short
+    assert planners.plan_barrels(shop, offers, only_red) == [("MEDIUM_RED", 1)]  # 2,500 ml for 250 gold
+    nearly_full = inventory(1000, {"red": 6400})  # 1,100 short: a 2,500 ml barrel would overshoot too far
+    assert planners.plan_barrels(nearly_full, offers, only_red) == [("SMALL_RED", 3)]
+
+
 def test_the_barrel_plan_buys_nothing_when_there_is_nothing_to_buy():
     assert planners.plan_barrels(inventory(0), WHOLESALE, DEFAULT_POTIONS) == []
     assert planners.plan_barrels(inventory(1000), [], DEFAULT_POTIONS) == []
