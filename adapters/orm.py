@@ -13,7 +13,6 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -23,7 +22,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    false,
 )
 from sqlalchemy.orm import registry, relationship
 
@@ -43,9 +41,7 @@ accounts = Table(
     Column("id", Id, primary_key=True),
     Column("owner", String(32), nullable=False),
     Column("commodity", String(64), nullable=False),
-    Column("non_negative", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("owner", "commodity", name="uq_accounts_owner_commodity"),
-    Index("uq_accounts_id_non_negative", "id", "non_negative", unique=True),  # the target of entries' flag FK
 )
 
 account_transactions = Table(
@@ -73,9 +69,7 @@ account_ledger_entries = Table(
     Column("change", BigInteger, nullable=False),
     Column("balance_after", BigInteger, nullable=False),
     Column("created_at", DateTime, nullable=False),
-    Column("non_negative", Boolean, nullable=False),
-    ForeignKeyConstraint(["account_id", "non_negative"], ["accounts.id", "accounts.non_negative"],
-                         name="fk_account_ledger_entries_account_flag"),
+    Column("non_negative", Boolean, nullable=False),  # the account is the shop's (the insert trigger checks it)
     CheckConstraint("balance_after >= 0 OR NOT non_negative", name="ck_account_ledger_entries_non_negative"),
     Index("ix_account_ledger_entries_account_time", "account_id", "created_at", "id"),
     Index("ix_account_ledger_entries_transaction_id", "account_transaction_id"),

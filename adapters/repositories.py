@@ -62,8 +62,7 @@ class SqlLedgerRepository(AbstractLedgerRepository):
             known.update(found)  # committed by others before we looked: this unit of work opened none yet
             if unopened := missing - found.keys():
                 self.session.execute(insert_ignoring_duplicates(self.session, a), [
-                    {"owner": r.owner, "commodity": r.commodity, "non_negative": r.non_negative}
-                    for r in sorted(unopened)])
+                    {"owner": r.owner, "commodity": r.commodity} for r in sorted(unopened)])
                 rows = self.session.execute(select(a.c.id, a.c.owner, a.c.commodity).where(pairs))
                 self._opened.update({AccountRef(o, c): i for i, o, c in rows if AccountRef(o, c) in unopened})
         return {r: known.get(r) or self._opened[r] for r in refs}

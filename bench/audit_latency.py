@@ -64,8 +64,8 @@ def grow(engine: Engine, target: int) -> None:
     with engine.begin() as conn:
         for owner in ("shop", "world"):
             for commodity in COMMODITIES:
-                conn.execute(text("INSERT INTO accounts (owner, commodity, non_negative) VALUES (:o, :c, :n) "
-                                  "ON CONFLICT DO NOTHING"), {"o": owner, "c": commodity, "n": owner == "shop"})
+                conn.execute(text("INSERT INTO accounts (owner, commodity) VALUES (:o, :c) ON CONFLICT DO NOTHING"),
+                             {"o": owner, "c": commodity})
     missing = (target - entries(engine)) // 2
     while missing > 0:
         n = min(CHUNK, missing)
@@ -78,7 +78,8 @@ def grow(engine: Engine, target: int) -> None:
                     conn.execute(text("""
                         INSERT INTO bench_slots
                         SELECT :slot, a.id, :sign, COALESCE((SELECT balance_after FROM account_ledger_entries e
-                               WHERE e.account_id = a.id ORDER BY created_at DESC, id DESC LIMIT 1), 0), a.non_negative
+                               WHERE e.account_id = a.id ORDER BY created_at DESC, id DESC LIMIT 1), 0),
+                               a.owner = 'shop'
                           FROM accounts a WHERE a.owner = :owner AND a.commodity = :commodity"""),
                                  {"slot": slot, "sign": sign, "owner": owner, "commodity": commodity})
             conn.execute(text(GROW), {"start": latest + timedelta(seconds=1), "offset": 0, "n": n,

@@ -80,7 +80,7 @@ def test_ledger_verify_exits_1_on_drift(sqlite_url):
                                 "VALUES ('2030-01-01 00:00:00.000000', 'forged', 'forged') RETURNING id")).scalar()
         conn.execute(text("INSERT INTO account_ledger_entries (account_id, account_transaction_id, change, "
                           "balance_after, created_at, non_negative) SELECT id, :txn, 5, 105, "
-                          "'2030-01-01 00:00:00.000000', non_negative FROM accounts "
+                          "'2030-01-01 00:00:00.000000', 1 FROM accounts "
                           "WHERE owner = 'shop' AND commodity = 'gold'"), {"txn": txn})
     engine.dispose()
     result = CliRunner().invoke(main, ["ledger", "verify"], env={"DATABASE_URL": sqlite_url})

@@ -1,11 +1,14 @@
 """A ledger the database itself keeps honest: running balances, append-only tables, balanced transactions.
 
-- Every entry carries its account's balance after it (`balance_after`) and its transaction's time (`created_at`),
-  indexed by (account, time), so a balance now or at any moment is one index probe. Existing entries are backfilled.
-- Accounts say whether they may go below zero (`non_negative`: the shop's may not). Entries copy the flag under a
-  composite foreign key, so a CHECK on the entry can refuse a negative shop balance.
+- Every entry carries its account's balance after it (`balance_after`), its time (`created_at`) and whether its
+  account is the shop's (`non_negative`), indexed by (account, time), so a balance now or at any moment is one index
+  probe. The entries table is rebuilt, not updated: its rows are copied aside, the table is made anew, and every row
+  comes back with the new columns computed in one pass (an entry's time is its transaction's, raised where an old
+  application clock went back, so that each account's time order is its entry order).
+- A CHECK refuses a negative balance on an entry flagged `non_negative`.
 - Triggers refuse UPDATE, DELETE and TRUNCATE on accounts, transactions, entries and processed requests, and refuse
-  an entry whose `balance_after` is not the account's previous balance plus its change, or whose time goes back.
+  an entry whose `balance_after` is not the account's previous balance plus its change, whose time goes back, or
+  whose flag does not say whether the account is the shop's.
 - PostgreSQL only: a deferred constraint trigger refuses, at commit, a transaction that does not net to zero per
   commodity. (SQLite has no deferred triggers; there the domain model and `cauldrons ledger verify` check it.)
 
@@ -44,6 +47,10 @@ BEGIN
         RAISE EXCEPTION 'account %: entry at % is older than the one before it (%)', NEW.account_id,
             NEW.created_at, previous_time USING ERRCODE = 'check_violation';
     END IF;
+    IF NEW.non_negative IS DISTINCT FROM (SELECT owner = 'shop' FROM accounts WHERE id = NEW.account_id) THEN
+        RAISE EXCEPTION 'account %: non_negative must say whether the account is the shop''s', NEW.account_id
+            USING ERRCODE = 'check_violation';
+    END IF;
     RETURN NEW;
 END $$;
 
@@ -69,57 +76,63 @@ WHEN NEW.balance_after IS NOT COALESCE((SELECT balance_after FROM account_ledger
                                         WHERE account_id = NEW.account_id ORDER BY created_at DESC, id DESC LIMIT 1), 0)
                                + NEW.change
   OR NEW.created_at < (SELECT MAX(created_at) FROM account_ledger_entries WHERE account_id = NEW.account_id)
+  OR NEW.non_negative IS NOT ((SELECT owner FROM accounts WHERE id = NEW.account_id) = 'shop')
 BEGIN
-    SELECT RAISE(ABORT, 'account_ledger_entries: balance_after must be the previous balance plus change, in time order');
+    SELECT RAISE(ABORT, 'account_ledger_entries: balance_after must be the previous balance plus change, in time order, and non_negative must say whether the account is the shop''s');
 END
 """
 
+# The entries of revision 0001, with the new columns computed: running sums and running latest times per account in
+# entry order, and the shop's flag.
+COPY_BACK = """
+INSERT INTO account_ledger_entries (id, account_id, account_transaction_id, change, balance_after, created_at,
+                                    non_negative)
+SELECT e.id, e.account_id, e.account_transaction_id, e.change, SUM(e.change) OVER running,
+       MAX(t.created_at) OVER running, a.owner = 'shop'
+  FROM entries_0001 e
+  JOIN account_transactions t ON t.id = e.account_transaction_id
+  JOIN accounts a ON a.id = e.account_id
+WINDOW running AS (PARTITION BY e.account_id ORDER BY e.id)
+ ORDER BY e.id
+"""
 
-def _backfill() -> None:
-    """Running balances, times and flags for the entries written before this revision, in one pass each.
 
-    Times were the application's clock, which may have gone back: each transaction's time is first raised to the
-    latest before it (in id order), so that time order and entry order agree, as the readers and triggers expect.
-    """
-    op.execute("UPDATE accounts SET non_negative = (owner = 'shop')")
-    op.execute("""
-        UPDATE account_transactions SET created_at = c.latest
-          FROM (SELECT id, MAX(created_at) OVER (ORDER BY id) AS latest FROM account_transactions) c
-         WHERE account_transactions.id = c.id AND account_transactions.created_at < c.latest
-    """)
-    op.execute("""
-        UPDATE account_ledger_entries SET balance_after = s.running, created_at = s.created_at,
-                                          non_negative = s.non_negative
-          FROM (SELECT e.id, SUM(e.change) OVER (PARTITION BY e.account_id ORDER BY e.id) AS running,
-                       t.created_at, a.non_negative
-                  FROM account_ledger_entries e
-                  JOIN account_transactions t ON t.id = e.account_transaction_id
-                  JOIN accounts a ON a.id = e.account_id) s
-         WHERE account_ledger_entries.id = s.id
-    """)
+def _rebuild_entries(copy_back: str, *columns: sa.Column, checks: tuple[sa.CheckConstraint, ...] = ()) -> None:
+    """Copy the entries aside, make the table anew with `columns`, and bring every row back with `copy_back`."""
+    op.execute("CREATE TEMPORARY TABLE entries_0001 AS "
+               "SELECT id, account_id, account_transaction_id, change FROM account_ledger_entries")
+    op.drop_table('account_ledger_entries')
+    op.create_table('account_ledger_entries',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('account_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('account_transaction_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('change', sa.BigInteger(), nullable=False),
+    *columns,
+    *checks,
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ),
+    sa.ForeignKeyConstraint(['account_transaction_id'], ['account_transactions.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_account_ledger_entries_transaction_id', 'account_ledger_entries', ['account_transaction_id'])
+    op.execute(copy_back)
+    op.execute("DROP TABLE entries_0001")
+    if op.get_bind().dialect.name == "postgresql":  # the new id sequence goes on after the copied ids
+        op.execute("SELECT setval(pg_get_serial_sequence('account_ledger_entries', 'id'), "
+                   "COALESCE(MAX(id), 0) + 1, false) FROM account_ledger_entries")
 
 
 def upgrade() -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
-    # Plain ALTERs (no table rebuild on SQLite: `accounts` is referenced, so it could not be dropped and copied).
-    op.add_column('accounts', sa.Column('non_negative', sa.Boolean(), server_default=sa.false(), nullable=False))
-    op.create_index('uq_accounts_id_non_negative', 'accounts', ['id', 'non_negative'], unique=True)
-    for column in (sa.Column('balance_after', sa.BigInteger()), sa.Column('created_at', sa.DateTime()),
-                   sa.Column('non_negative', sa.Boolean())):
-        op.add_column('account_ledger_entries', column)
-    _backfill()
-    with op.batch_alter_table('account_ledger_entries', schema=None, recreate='always' if not postgres else 'auto'
-                              ) as batch_op:
-        for column in ('balance_after', 'created_at', 'non_negative'):
-            batch_op.alter_column(column, nullable=False)
-        batch_op.create_foreign_key('fk_account_ledger_entries_account_flag', 'accounts',
-                                    ['account_id', 'non_negative'], ['id', 'non_negative'])
-        batch_op.create_check_constraint('ck_account_ledger_entries_non_negative',
-                                         'balance_after >= 0 OR NOT non_negative')
-        batch_op.drop_index('ix_account_ledger_entries_account_id')
-        batch_op.create_index('ix_account_ledger_entries_account_time', ['account_id', 'created_at', 'id'])
+    _rebuild_entries(
+        COPY_BACK,
+        sa.Column('balance_after', sa.BigInteger(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('non_negative', sa.Boolean(), nullable=False),
+        checks=(sa.CheckConstraint('balance_after >= 0 OR NOT non_negative',
+                                   name='ck_account_ledger_entries_non_negative'),))
+    op.create_index('ix_account_ledger_entries_account_time', 'account_ledger_entries',
+                    ['account_id', 'created_at', 'id'])
 
-    if postgres:
+    if op.get_bind().dialect.name == "postgresql":
         op.execute(PG_FUNCTIONS)
         for table in APPEND_ONLY:
             op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
@@ -139,8 +152,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
-    if postgres:
+    if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER account_ledger_entries_balanced ON account_ledger_entries")
         op.execute("DROP TRIGGER account_ledger_entries_running_balance ON account_ledger_entries")
         for table in APPEND_ONLY:
@@ -153,13 +165,6 @@ def downgrade() -> None:
         for table in APPEND_ONLY:
             for event in ("update", "delete"):
                 op.execute(f"DROP TRIGGER {table}_no_{event}")
-    with op.batch_alter_table('account_ledger_entries', schema=None) as batch_op:
-        batch_op.drop_index('ix_account_ledger_entries_account_time')
-        batch_op.create_index('ix_account_ledger_entries_account_id', ['account_id'])
-        batch_op.drop_constraint('ck_account_ledger_entries_non_negative', type_='check')
-        batch_op.drop_constraint('fk_account_ledger_entries_account_flag', type_='foreignkey')
-        batch_op.drop_column('non_negative')
-        batch_op.drop_column('created_at')
-        batch_op.drop_column('balance_after')
-    op.drop_index('uq_accounts_id_non_negative', 'accounts')
-    op.drop_column('accounts', 'non_negative')
+    _rebuild_entries("INSERT INTO account_ledger_entries (id, account_id, account_transaction_id, change) "
+                     "SELECT id, account_id, account_transaction_id, change FROM entries_0001 ORDER BY id")
+    op.create_index('ix_account_ledger_entries_account_id', 'account_ledger_entries', ['account_id'])
