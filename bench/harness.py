@@ -1,9 +1,8 @@
 """What the benchmarks and the stress and crash tests share: a throwaway PostgreSQL database, the shop served by
-real gunicorn workers in a child process, and a small HTTP client that never hides a dropped connection."""
+real gunicorn workers in a child process, and the simulator's HTTP client, which never hides a dropped
+connection."""
 from __future__ import annotations
 
-import http.client
-import json
 import multiprocessing
 import os
 import signal
@@ -16,10 +15,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from cauldrons.exchange.transport import HttpTransport
 
 PG_ADMIN_URL = os.environ.get("CAULDRONS_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 API_KEY = "bench-key"
@@ -99,55 +99,12 @@ def gunicorn_shop(database_url: str, workers: int, threads: int = 1) -> Iterator
         yield server
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: bytes
-    headers: dict[str, str]
-    seconds: float
+class Client(HttpTransport):
+    """The simulator's HTTP transport (one keep-alive connection per thread, each answer timed; a lost connection
+    raises TransportError, an OSError), with the benchmarks' key."""
 
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class Client:
-    """One HTTP/1.1 connection, reopened when the server closes it. A connection lost mid-request raises."""
-
-    def __init__(self, url: str, api_key: str = API_KEY, timeout: float = 60) -> None:
-        parts = urlsplit(url)
-        self.host, self.port, self.api_key, self.timeout = parts.hostname, parts.port, api_key, timeout
-        self.connection: http.client.HTTPConnection | None = None
-
-    def request(self, method: str, path: str, body: Any = None, key: str | None = None) -> Answer:
-        headers = {"access_token": self.api_key, "Content-Type": "application/json"}
-        if key is not None:
-            headers["Idempotency-Key"] = key
-        data = None if body is None else json.dumps(body)
-        if self.connection is None:
-            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-        started = time.perf_counter()
-        try:
-            self.connection.request(method, path, data, headers)
-            response = self.connection.getresponse()
-            payload = response.read()
-        except (OSError, http.client.HTTPException):
-            self.close()
-            raise
-        answer = Answer(response.status, payload, dict(response.headers), time.perf_counter() - started)
-        if response.will_close:
-            self.close()
-        return answer
-
-    def get(self, path: str) -> Answer:
-        return self.request("GET", path)
-
-    def post(self, path: str, body: Any = None, key: str | None = None) -> Answer:
-        return self.request("POST", path, body, key)
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
+    def __init__(self, url: str, api_key: str = API_KEY) -> None:
+        super().__init__(url, api_key)
 
 
 Call = tuple[str, Any, "str | None"]  # (path, JSON body, Idempotency-Key)

@@ -20,7 +20,6 @@ import multiprocessing
 import random
 import statistics
 import sys
-import threading
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -115,24 +114,17 @@ class Sender:
     """Sends the copies of one keyed POST at once, from a pool of threads with a connection each."""
 
     def __init__(self, url: str, seed: int, threads: int = 5) -> None:
-        self.url, self.rng = url, random.Random(seed)
-        self.local = threading.local()
+        self.client, self.rng = Client(url), random.Random(seed)  # a connection per thread
         self.pool = ThreadPoolExecutor(threads)
         self.log: list[Sent] = []
-
-    def _client(self) -> Client:
-        if not hasattr(self.local, "client"):
-            self.local.client = Client(self.url)
-        return self.local.client
 
     def _one(self, op: int, step: str, path: str, key: str, variant: int, body: Any, delay: float) -> Sent:
         time.sleep(delay)
         try:
-            answer = self._client().post(path, body, key)
+            answer = self.client.post(path, body, key)
         except OSError:
             return Sent(op, step, key, variant, 0, b"", False, 0.0)
-        return Sent(op, step, key, variant, answer.status, answer.body,
-                    answer.headers.get("Idempotent-Replayed") == "true", answer.seconds)
+        return Sent(op, step, key, variant, answer.status, answer.body, answer.replayed, answer.seconds)
 
     def send(self, op: int, step: str, path: str, kind: str, params: dict[str, Any]) -> list[Sent]:
         key = f"{step}-{op}"

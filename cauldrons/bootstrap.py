@@ -22,15 +22,18 @@ class Wiring:
     uow_factory: UowFactory
 
 
-def bootstrap(config: Config) -> Wiring:
-    """Everything the app needs to serve `config`'s database, ready to use."""
+def bootstrap(config: Config, prepare: bool = True) -> Wiring:
+    """Everything the app needs to serve `config`'s database, ready to use. Without `prepare`, the database is
+    taken to be migrated and the shop opened already (gunicorn's master does both before it forks its workers)."""
     engine = make_engine(config.database_url)
-    migrations.upgrade(engine)
+    if prepare:
+        migrations.upgrade(engine)
     orm.start_mappers()
     session_factory = make_session_factory(engine)
 
     def uow_factory() -> AbstractUnitOfWork:
         return SqlAlchemyUnitOfWork(session_factory)
 
-    services.open_shop(uow_factory())
+    if prepare:
+        services.open_shop(uow_factory())
     return Wiring(engine, uow_factory)

@@ -36,7 +36,7 @@ class ShopServer(BaseApplication):  # type: ignore[misc]
     """gunicorn, embedded: several worker processes, each with its own app, engine and connection pool.
 
     The master migrates and opens the shop once before forking, so workers (and the ones gunicorn restarts after
-    a crash) start with nothing to do but connect. Sync workers by default; `threads` > 1 gives gthread workers.
+    a crash) only connect. Sync workers by default; `threads` > 1 gives gthread workers.
     """
 
     def __init__(self, config: Config, options: dict[str, Any]) -> None:
@@ -49,8 +49,9 @@ class ShopServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Flask:
         from cauldrons.app import create_app
+        from cauldrons.bootstrap import bootstrap
 
-        return create_app(self.config)
+        return create_app(self.config, uow_factory=bootstrap(self.config, prepare=False).uow_factory)
 
 
 def run_gunicorn(config: Config, host: str, port: int, workers: int, threads: int = 1) -> None:

@@ -9,7 +9,9 @@ import abc
 import http.client
 import json
 import threading
-from dataclasses import dataclass
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -54,6 +56,8 @@ class Answer:
     status: int
     body: bytes = b""
     replayed: bool = False
+    headers: Mapping[str, str] = field(default_factory=dict, compare=False)
+    seconds: float = field(default=0.0, compare=False)  # from sending the request to the last byte of the answer
 
     @property
     def ok(self) -> bool:
@@ -79,7 +83,7 @@ class Answer:
             f" {self.body[:80].decode(errors='replace')}" if self.body else "")
 
 
-class TransportError(Exception):
+class TransportError(OSError):
     """No answer came back (the connection failed); the request may or may not have been processed."""
 
 
@@ -89,6 +93,12 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     def send(self, request: Request) -> Answer:
         """The shop's answer; raises TransportError when none came back."""
+
+    def get(self, path: str) -> Answer:
+        return self.send(Request("GET", path))
+
+    def post(self, path: str, body: Any = None, key: str | None = None) -> Answer:
+        return self.send(Request.post(path, body, key))
 
     def close(self) -> None:  # noqa: B027 - transports with nothing to release need not override it
         """Release connections."""
@@ -121,6 +131,7 @@ class HttpTransport(Transport):
 
     def send(self, request: Request) -> Answer:
         connection = self._connection()
+        started = time.perf_counter()
         try:
             connection.request(request.method, self._prefix + request.path, body=request.body,
                                headers=request.headers(self.api_key))
@@ -133,7 +144,8 @@ class HttpTransport(Transport):
         if response.will_close:
             connection.close()
             self._local.connection = None
-        return Answer(response.status, body, response.getheader(REPLAYED_HEADER) == "true")
+        return Answer(response.status, body, response.getheader(REPLAYED_HEADER) == "true", dict(response.getheaders()),
+                      time.perf_counter() - started)
 
     def close(self) -> None:
         with self._lock:

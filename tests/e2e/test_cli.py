@@ -1,18 +1,12 @@
 """The README's first command, for real: `cauldrons serve` on the embedded default, with no setup."""
 import os
-import socket
 import subprocess
 import sys
 import time
 
+from bench.harness import free_port
 from cauldrons.config import DEV_API_KEY
 from tests.e2e.live import call
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serve_runs_the_shop_on_a_fresh_sqlite_file_with_the_dev_key(tmp_path):

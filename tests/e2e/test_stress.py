@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import Connection, create_engine, text
 
 from adapters.verification import verify
-from bench.harness import Answer, Client, Server, gunicorn_shop
+from bench.harness import Client, Server, gunicorn_shop
 from bench.stress import stress
+from cauldrons.exchange.transport import Answer
 
 WORKERS = 3
 
