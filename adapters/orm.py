@@ -1,8 +1,8 @@
 """Tables (one schema for SQLite and PostgreSQL) and the imperative mapping of carts.
 
-Ledger tables (`accounts`, `account_transactions`, `account_ledger_entries`), `processed_requests`, `game_clock` and
-visits are append-only: the repositories only ever INSERT into them and SELECT from them, and for the first four
-the database's triggers refuse anything else (migration 0002).
+Ledger tables (`accounts`, `account_transactions`, `account_ledger_entries`), `processed_requests`, `sale_lines`,
+`game_clock` and visits are append-only: the repositories only ever INSERT into them and SELECT from them, and for
+the first five the database's triggers refuse anything else (migrations 0002 and 0003).
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import registry, relationship
 
@@ -34,6 +35,11 @@ mapper_registry = registry(metadata=metadata)
 # BIGINT on PostgreSQL; INTEGER (the rowid alias, which autoincrements) on SQLite.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
+
+def sorted_text(length: int) -> String:
+    """Text that is sorted and searched: compared by code point on both backends (PostgreSQL's "C" collation, as
+    SQLite's BINARY and Python compare), and case-folded for ASCII letters only by `lower()` on both."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 accounts = Table(
@@ -87,6 +93,42 @@ processed_requests = Table(
     Column("created_at", DateTime, nullable=False, default=utcnow),
     UniqueConstraint("route", "key", name="uq_processed_requests_route_key"),
 )
+
+# The shop's sales fact table: one row per line sold, written with its sale transaction and never changed. It carries
+# what metrics and order search need without a join: who bought (name, class, species, level), what (sku, name,
+# quantity), the unit price paid and the total, and when (the sale transaction's wall time and game time).
+sale_lines = Table(
+    "sale_lines", metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_transaction_id", Id, ForeignKey("account_transactions.id"), nullable=False),
+    Column("cart_id", Id, ForeignKey("carts.cart_id"), nullable=False),
+    Column("sku", String(20), ForeignKey("potions.sku"), nullable=False),
+    Column("potion_name", String(100), nullable=False),
+    Column("item_sku", sorted_text(120), nullable=False),  # what the search shows and sorts: "2 red potion"
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", Integer, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("customer_id", String(255), nullable=False),
+    Column("customer_name", sorted_text(255), nullable=False),
+    Column("character_class", String(255), nullable=False),
+    Column("character_species", String(255), nullable=False),
+    Column("level", SmallInteger, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("game_day", String(20)),
+    Column("game_hour", SmallInteger),
+    CheckConstraint("quantity > 0 AND unit_price >= 0 AND total = quantity * unit_price", name="ck_sale_lines_total"),
+    UniqueConstraint("account_transaction_id", "sku", name="uq_sale_lines_transaction_sku"),
+    # keyset paging: one index per sort column, with the id as the tie-break
+    Index("ix_sale_lines_created_at", "created_at", "id"),
+    Index("ix_sale_lines_customer_name", "customer_name", "id"),
+    Index("ix_sale_lines_item_sku", "item_sku", "id"),
+    Index("ix_sale_lines_total", "total", "id"),
+    Index("ix_sale_lines_cart_id", "cart_id"),
+)
+# PostgreSQL: trigram indexes serve the case-insensitive contains filters (`lower(x) LIKE '%...%'`).
+for _column in (sale_lines.c.customer_name, sale_lines.c.sku):
+    Index(f"ix_sale_lines_{_column.name}_trigram", func.lower(_column).label("folded"), postgresql_using="gin",
+          postgresql_ops={"folded": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
 
 potions = Table(
     "potions", metadata,

@@ -14,12 +14,14 @@ from domain.carts import Cart, Customer
 from domain.clock import GameTime, utcnow
 from domain.ledger import SHOP, AccountRef, PostedEntry, PostedTransaction, Transaction
 from domain.potions import Potion, PotionType
+from domain.sales import Cursor, SaleLine, SearchQuery, SoldLine, SortColumn, fold
 from service_layer.idempotency import RequestKey
 from service_layer.repositories import (
     AbstractCartRepository,
     AbstractClock,
     AbstractLedgerRepository,
     AbstractPotionRepository,
+    AbstractSalesRepository,
     AbstractVisitRepository,
 )
 
@@ -90,7 +92,7 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         self._held.update({id_: (balance, at) for id_, _, _, balance, at in rows})
         return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance, _ in rows}
 
-    def add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> int:
+    def add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> PostedTransaction:
         ids = self._account_ids(e.account for e in txn.entries)
         if not set(ids.values()) <= self._held.keys():
             self.lock(ids)
@@ -102,17 +104,20 @@ class SqlLedgerRepository(AbstractLedgerRepository):
             {"created_at": created_at, "kind": txn.kind, "description": txn.description, **_stamp(game_time),
              "request_route": request.route if request else None, "request_key": request.value if request else None},
         ).scalar_one()
-        rows = []
+        rows, posted = [], []
         for entry in txn.entries:
             account_id = ids[entry.account]
             running[account_id] += entry.change
             rows.append({"account_id": account_id, "account_transaction_id": txn_id, "change": entry.change,
                          "balance_after": running[account_id], "created_at": created_at,
                          "non_negative": entry.account.non_negative})
+            posted.append(PostedEntry(entry.account, entry.change, running[account_id]))
         if rows:
             self.session.execute(orm.account_ledger_entries.insert(), rows)
         self._held.update({id_: (balance, created_at) for id_, balance in running.items()})
-        return txn_id
+        return PostedTransaction(txn_id, created_at, txn.kind, txn.description, game_time,
+                                 request.route if request else None, request.value if request else None,
+                                 tuple(posted))
 
     def balances(self, owner: str | None = None, at: datetime | None = None) -> dict[AccountRef, int]:
         where = orm.accounts.c.owner == owner if owner is not None else true()
@@ -183,6 +188,55 @@ class SqlCartRepository(AbstractCartRepository):
             .execution_options(synchronize_session=False)
         )
         return result.rowcount
+
+
+def contains(column: Any, needle: str) -> Any:
+    """Case-insensitive (ASCII) *contains*, with `%`, `_` and the escape character taken literally. The folded
+    column is what PostgreSQL's trigram indexes cover."""
+    escaped = fold(needle).replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return func.lower(column).like(f"%{escaped}%", escape="/")
+
+
+class SqlSalesRepository(AbstractSalesRepository):
+    SORTED_BY = {SortColumn.CUSTOMER_NAME: orm.sale_lines.c.customer_name, SortColumn.ITEM_SKU: orm.sale_lines.c.item_sku,
+                 SortColumn.LINE_ITEM_TOTAL: orm.sale_lines.c.total, SortColumn.TIMESTAMP: orm.sale_lines.c.created_at}
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, lines: Sequence[SaleLine], sale: PostedTransaction) -> None:
+        if lines:
+            self.session.execute(orm.sale_lines.insert(), [{
+                "account_transaction_id": sale.id, "cart_id": line.cart_id, "sku": line.sku,
+                "potion_name": line.potion_name, "item_sku": line.item_sku, "quantity": line.quantity,
+                "unit_price": line.unit_price, "total": line.total, "customer_id": line.customer.customer_id,
+                "customer_name": line.customer.customer_name, "character_class": line.customer.character_class,
+                "character_species": line.customer.character_species, "level": line.customer.level,
+                "created_at": sale.created_at, **_stamp(sale.game_time)} for line in lines])
+
+    def search(self, query: SearchQuery, cursor: Cursor | None, limit: int) -> list[SoldLine]:
+        s = orm.sale_lines
+        column = self.SORTED_BY[query.sort_col]
+        descending = query.descending(cursor is not None and cursor.backward)
+        order = (column.desc(), s.c.id.desc()) if descending else (column.asc(), s.c.id.asc())
+        statement = select(s).order_by(*order).limit(limit)
+        if query.customer_name:
+            statement = statement.where(contains(s.c.customer_name, query.customer_name))
+        if query.potion_sku:
+            statement = statement.where(contains(s.c.sku, query.potion_sku))
+        if cursor is not None:
+            here = tuple_(column, s.c.id)
+            there = tuple_(cursor.position.value, cursor.position.line_item_id)
+            statement = statement.where(here < there if descending else here > there)
+        return [SoldLine(
+            line_item_id=row.id,
+            line=SaleLine(row.cart_id, row.sku, row.potion_name, row.quantity, row.unit_price,
+                          Customer(row.customer_id, row.customer_name, row.character_class, row.character_species,
+                                   row.level)),
+            sold_at=row.created_at,
+            game_time=GameTime(row.game_day, row.game_hour) if row.game_day is not None else None,
+            transaction_id=row.account_transaction_id,
+        ) for row in self.session.execute(statement)]
 
 
 class SqlVisitRepository(AbstractVisitRepository):

@@ -19,6 +19,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.carts = repositories.SqlCartRepository(self.session)
         self.potions = repositories.SqlPotionRepository(self.session)
         self.ledger = repositories.SqlLedgerRepository(self.session)
+        self.sales = repositories.SqlSalesRepository(self.session)
         self.visits = repositories.SqlVisitRepository(self.session)
         self.clock = repositories.SqlClock(self.session)
         self.processed_requests = processed_requests.SqlProcessedRequests(self.session)

@@ -61,6 +61,31 @@ CHECKS = (
          WHERE t.request_key IS NOT NULL AND NOT EXISTS (
                SELECT 1 FROM processed_requests p WHERE p.route = t.request_route AND p.key = t.request_key)
          ORDER BY 1, 2"""),
+    Check("sales_recorded", "each checkout's sale lines add up to its gold and potion entries and carry its time",
+          """
+        WITH booked AS (
+            SELECT e.account_transaction_id AS txn, a.commodity, SUM(e.change) AS change
+              FROM account_ledger_entries e
+              JOIN accounts a ON a.id = e.account_id
+              JOIN account_transactions t ON t.id = e.account_transaction_id
+             WHERE t.kind = 'sale' AND a.owner = 'shop'
+             GROUP BY e.account_transaction_id, a.commodity),
+        recorded AS (
+            SELECT account_transaction_id AS txn, 'gold' AS commodity, SUM(total) AS change
+              FROM sale_lines GROUP BY account_transaction_id
+            UNION ALL
+            SELECT account_transaction_id, 'potion:' || sku, -SUM(quantity)
+              FROM sale_lines GROUP BY account_transaction_id, sku)
+        SELECT COALESCE(b.txn, r.txn), COALESCE(b.commodity, r.commodity), b.change, r.change
+          FROM booked b FULL OUTER JOIN recorded r ON r.txn = b.txn AND r.commodity = b.commodity
+         WHERE COALESCE(b.change, 0) <> COALESCE(r.change, 0)
+        UNION ALL
+        SELECT s.account_transaction_id, 'time of sale line ' || CAST(s.id AS VARCHAR(20)), NULL, NULL
+          FROM sale_lines s
+          JOIN account_transactions t ON t.id = s.account_transaction_id
+         WHERE s.created_at <> t.created_at OR COALESCE(s.game_day, '') <> COALESCE(t.game_day, '')
+            OR COALESCE(s.game_hour, -1) <> COALESCE(t.game_hour, -1)
+         ORDER BY 1, 2"""),
 )
 
 COUNTS = {
@@ -68,6 +93,7 @@ COUNTS = {
     "transactions": "SELECT COUNT(*) FROM account_transactions",
     "entries": "SELECT COUNT(*) FROM account_ledger_entries",
     "processed requests": "SELECT COUNT(*) FROM processed_requests",
+    "sale lines": "SELECT COUNT(*) FROM sale_lines",
 }
 
 

@@ -5,10 +5,12 @@ import hmac
 import logging
 
 from flask import Flask, request
+from flask_cors import CORS
 
 from cauldrons.bootstrap import UowFactory, bootstrap
 from cauldrons.config import Config
 from entrypoints import admin, barrels, bottler, carts, errors, inventory, ledger, shop
+from entrypoints.page_tokens import PageTokens
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
@@ -25,14 +27,21 @@ def create_app(config: Config | None = None, uow_factory: UowFactory | None = No
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.url_map.strict_slashes = False  # /catalog and /catalog/ both answer, never an HTML redirect
     app.extensions["cauldrons.uow_factory"] = uow_factory or bootstrap(config).uow_factory
+    app.extensions["cauldrons.page_tokens"] = PageTokens(config.api_key)
     for blueprint in (shop.bp, barrels.bp, bottler.bp, carts.bp, inventory.bp, admin.bp, ledger.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
+    # The exchange's web page calls the order search from the browser: its origin (only) gets the grant, on the
+    # preflight and on every answer, errors included, so the page can read them.
+    CORS(app, resources={carts.SEARCH_PATH: {"origins": list(config.cors_origins)}}, methods=["GET"],
+         allow_headers=["access_token"], max_age=600)
 
     @app.before_request
     def authenticate() -> object:
         if request.endpoint is None or request.endpoint in shop.PUBLIC:
             return None
+        if request.method == "OPTIONS" and request.endpoint == "carts.search":
+            return None  # a CORS preflight: browsers send it without credentials, and it runs nothing
         given = request.headers.get("access_token", "")
         if not hmac.compare_digest(given.encode(), config.api_key.encode()):
             return errors.unauthorized()

@@ -8,6 +8,7 @@ from typing import Self
 DEV_API_KEY = "dev-key-do-not-use-in-production"
 DEFAULT_DATABASE_URL = "sqlite:///cauldrons.db"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+EXCHANGE_ORIGIN = "https://potion-exchange.vercel.app"  # the exchange's web page, which calls the order search
 
 
 class ConfigError(Exception):
@@ -18,6 +19,7 @@ class ConfigError(Exception):
 class Config:
     database_url: str = DEFAULT_DATABASE_URL
     api_key: str = DEV_API_KEY
+    cors_origins: tuple[str, ...] = (EXCHANGE_ORIGIN,)
 
     @property
     def uses_dev_key(self) -> bool:
@@ -25,9 +27,13 @@ class Config:
 
     @classmethod
     def from_env(cls, host: str | None = None) -> Self:
-        """`DATABASE_URL` (default: ./cauldrons.db) and `API_KEY`. Without `API_KEY` only a server known to listen
-        on loopback may start, on the documented dev key; with no host given (gunicorn), API_KEY is required."""
+        """`DATABASE_URL` (default: ./cauldrons.db), `API_KEY` and `CORS_ORIGINS`. Without `API_KEY` only a server
+        known to listen on loopback may start, on the documented dev key; with no host given (gunicorn), API_KEY is
+        required. `CORS_ORIGINS` is a comma-separated list of web origins that may call the order search (default:
+        the exchange's page; empty: none)."""
         api_key = os.environ.get("API_KEY")
         if not api_key and host not in LOOPBACK:
             raise ConfigError(f"set API_KEY before serving beyond this machine (host {host or 'unknown'})")
-        return cls(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, api_key or DEV_API_KEY)
+        origins = os.environ.get("CORS_ORIGINS")
+        return cls(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, api_key or DEV_API_KEY,
+                   (EXCHANGE_ORIGIN,) if origins is None else tuple(o.strip() for o in origins.split(",") if o.strip()))

@@ -1,13 +1,18 @@
-from flask import Blueprint, Response
+from typing import Any
+
+from flask import Blueprint, Response, current_app
 
 from domain.errors import CartNotFound
-from entrypoints.http import as_response, load, new_uow, optional_key, path_id
-from entrypoints.schemas import CartItemSchema, CheckoutSchema, CustomerSchema
-from service_layer import services
+from domain.sales import SoldLine
+from entrypoints.http import as_response, json_response, load, new_uow, optional_key, path_id, query
+from entrypoints.page_tokens import PageTokens
+from entrypoints.schemas import CartItemSchema, CheckoutSchema, CustomerSchema, SearchSchema
+from service_layer import services, views
 from service_layer.idempotency import fingerprint
 
 bp = Blueprint("carts", __name__, url_prefix="/carts")
 MAX_CART_ID = 2**63 - 1
+SEARCH_PATH = r"^/carts/search/?$"  # called from the exchange's web page: CORS applies (cauldrons/app.py)
 
 
 def cart_id_from(value: str) -> int:
@@ -44,3 +49,22 @@ def checkout(cart_id: str) -> Response:
     cart = cart_id_from(cart_id)
     body = load(CheckoutSchema())
     return as_response(services.checkout(cart, body["payment"], fingerprint(body), new_uow()))
+
+
+@bp.get("/search/")
+def search() -> Response:
+    """The course's order search: lines sold, filtered, sorted and paged by keyset (5 a page)."""
+    search_query, token = query(SearchSchema(), status=422)
+    tokens: PageTokens = current_app.extensions["cauldrons.page_tokens"]
+    page = views.search_orders(search_query, tokens.load(token, search_query) if token else None, new_uow())
+    return json_response({
+        "previous": tokens.dump(search_query, page.previous) if page.previous else None,
+        "next": tokens.dump(search_query, page.next) if page.next else None,
+        "results": [_result(sold) for sold in page.results],
+    })
+
+
+def _result(sold: SoldLine) -> dict[str, Any]:
+    return {"line_item_id": sold.line_item_id, "item_sku": sold.line.item_sku,
+            "customer_name": sold.line.customer.customer_name, "line_item_total": sold.line.total,
+            "timestamp": sold.sold_at.strftime("%Y-%m-%dT%H:%M:%SZ")}

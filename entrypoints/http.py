@@ -63,16 +63,16 @@ def load(schema: Schema, many: bool = False, optional: bool = False) -> Any:
         raise RequestInvalid("invalid " + ", ".join(sorted(fields)), fields) from None
 
 
-def query(schema: Schema) -> Any:
-    """The query string, parsed and validated (each parameter given at most once)."""
+def query(schema: Schema, status: int = 400) -> Any:
+    """The query string, parsed and validated (each parameter given at most once); refused with `status`."""
     repeated = sorted(name for name, values in request.args.lists() if len(values) > 1)
     if repeated:
-        raise RequestInvalid("invalid " + ", ".join(repeated), {n: ["give it once"] for n in repeated}, 400)
+        raise RequestInvalid("invalid " + ", ".join(repeated), {n: ["give it once"] for n in repeated}, status)
     try:
         return schema.load(request.args.to_dict())
     except ValidationError as err:
         fields = _flatten(err.messages)
-        raise RequestInvalid("invalid " + ", ".join(sorted(fields)), fields, 400) from None
+        raise RequestInvalid("invalid " + ", ".join(sorted(fields)), fields, status) from None
 
 
 def required_key(route: str) -> RequestKey:

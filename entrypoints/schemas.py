@@ -14,6 +14,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 from domain.carts import Customer
 from domain.planners import MAX_BOTTLES_PER_MIX
 from domain.potions import Barrel, PotionType
+from domain.sales import SearchQuery, SortColumn, SortOrder
 
 BIG = 1_000_000  # ceiling for barrel sizes, prices and quantities, and for cart quantities
 MAX_LIST = 1000  # ceiling for the length of any list body
@@ -178,3 +179,23 @@ class CorrectionSchema(Schema):
     change = WholeNumber(required=True, validate=[validate.Range(min=-BIG, max=BIG),
                                                   validate.NoneOf([0], error="must not be 0")])
     reason = Text(required=True, validate=TEXT)
+
+
+class SearchSchema(Schema):
+    """The order search's query string (the course template's `GET /carts/search/`). Other parameters (a
+    cache-buster, say) are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    customer_name = Text(load_default="", validate=validate.Length(max=255))
+    potion_sku = Text(load_default="", validate=validate.Length(max=255))
+    search_page = fields.String(load_default="", validate=validate.Length(max=1000))
+    sort_col = fields.Enum(SortColumn, by_value=True, load_default=SortColumn.TIMESTAMP)
+    sort_order = fields.Enum(SortOrder, by_value=True, load_default=SortOrder.DESC)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> tuple[SearchQuery, str]:
+        """(the search, the page token or "")"""
+        return SearchQuery(data["customer_name"], data["potion_sku"], data["sort_col"], data["sort_order"]), \
+            data["search_page"]

@@ -9,6 +9,7 @@ from domain.carts import Cart, Customer
 from domain.clock import GameTime
 from domain.ledger import AccountRef, PostedTransaction, Transaction
 from domain.potions import Potion, PotionType
+from domain.sales import Cursor, SaleLine, SearchQuery, SoldLine
 from service_layer.idempotency import RequestKey
 
 
@@ -52,8 +53,8 @@ class AbstractPotionRepository(abc.ABC):
 
 class AbstractLedgerRepository(abc.ABC):
     @abc.abstractmethod
-    def add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> int:
-        """Append a transaction and its entries; return its id."""
+    def add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> PostedTransaction:
+        """Append a transaction and its entries; return it as posted (id, time, running balances)."""
 
     @abc.abstractmethod
     def lock(self, accounts: Iterable[AccountRef] = ()) -> dict[AccountRef, int]:
@@ -70,6 +71,18 @@ class AbstractLedgerRepository(abc.ABC):
     def history(self, account: AccountRef | None = None, since: datetime | None = None,
                 until: datetime | None = None, before: int | None = None, limit: int = 50) -> list[PostedTransaction]:
         """Transactions newest first (by id): touching `account`, made in [since, until], with ids below `before`."""
+
+
+class AbstractSalesRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, lines: Sequence[SaleLine], sale: PostedTransaction) -> None:
+        """Record the lines a checkout sold, stamped with its sale transaction (id, time, game time)."""
+
+    @abc.abstractmethod
+    def search(self, query: SearchQuery, cursor: Cursor | None, limit: int) -> list[SoldLine]:
+        """Up to `limit` lines matching `query`, in the order of the scan: from the start of the sort order (no
+        cursor), or outward from the cursor's position, excluding it: forward in sort order, or backward (then the
+        nearest line before the position comes first)."""
 
 
 class AbstractVisitRepository(abc.ABC):

@@ -15,6 +15,7 @@ from domain.carts import Cart, Customer
 from domain.clock import GameTime
 from domain.errors import CartNotFound, UnknownAccount, UnknownPotionType, UnknownSku
 from domain.potions import Barrel, PotionType
+from domain.sales import SaleLine
 from service_layer.idempotency import Reply, RequestAlreadyProcessed, RequestKey
 from service_layer.unit_of_work import AbstractUnitOfWork
 
@@ -43,9 +44,10 @@ def _once(key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork, wor
         return earlier.replay(fingerprint)
 
 
-def _post(uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None, capacity: bool = True) -> int:
+def _post(uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None,
+          capacity: bool = True) -> ledger.PostedTransaction:
     """Lock the shop's accounts and `txn`'s, check `txn` against their balances and append it, stamped with the
-    game time; return its id."""
+    game time; return it as posted."""
     ledger.check_covers(txn, uow.ledger.lock(e.account for e in txn.entries), capacity)
     return uow.ledger.add(txn, uow.clock.now(), key)
 
@@ -166,11 +168,13 @@ def checkout(cart_id: int, payment: str, fingerprint: str, uow: AbstractUnitOfWo
 
     def work() -> Reply:
         cart = _cart(uow, cart_id)
-        prices = {p.sku: p.price for p in uow.potions.list()}
-        lines = [(line.sku, line.quantity, prices[line.sku]) for line in cart.check_out(payment)]
-        _post(uow, ledger.sale(cart_id, lines, payment), key)
-        return Reply.json({"total_potions_bought": sum(q for _, q, _ in lines),
-                           "total_gold_paid": sum(q * price for _, q, price in lines)})
+        potions = {p.sku: p for p in uow.potions.list()}
+        lines = [SaleLine(cart_id, line.sku, potions[line.sku].name, line.quantity, potions[line.sku].price,
+                          cart.customer) for line in cart.check_out(payment)]
+        sale = _post(uow, ledger.sale(cart_id, [(s.sku, s.quantity, s.unit_price) for s in lines], payment), key)
+        uow.sales.add(lines, sale)  # the sales record, in the same transaction as the entries and the reply
+        return Reply.json({"total_potions_bought": sum(s.quantity for s in lines),
+                           "total_gold_paid": sum(s.total for s in lines)})
 
     return _once(key, fingerprint, uow, work)
 
@@ -188,8 +192,8 @@ def correct(account: str, change: int, reason: str, key: RequestKey, fingerprint
         if ref.owner not in ledger.OWNERS or ref.owner == ledger.ADJUSTMENTS or not ledger.is_commodity(
                 ref.commodity, (p.sku for p in uow.potions.list())):
             raise UnknownAccount(account)
-        txn_id = _post(uow, ledger.correction(ref, change, reason), key, capacity=False)
-        return Reply.json({"transaction_id": txn_id, "account": str(ref), "change": change,
+        posted = _post(uow, ledger.correction(ref, change, reason), key, capacity=False)
+        return Reply.json({"transaction_id": posted.id, "account": str(ref), "change": change,
                            "balance": uow.ledger.balances(ref.owner)[ref]})
 
     return _once(key, fingerprint, uow, work)

@@ -13,6 +13,7 @@ from service_layer.repositories import (
     AbstractClock,
     AbstractLedgerRepository,
     AbstractPotionRepository,
+    AbstractSalesRepository,
     AbstractVisitRepository,
 )
 
@@ -21,6 +22,7 @@ class AbstractUnitOfWork(abc.ABC):
     carts: AbstractCartRepository
     potions: AbstractPotionRepository
     ledger: AbstractLedgerRepository
+    sales: AbstractSalesRepository
     processed_requests: AbstractProcessedRequests
     visits: AbstractVisitRepository
     clock: AbstractClock

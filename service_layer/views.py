@@ -1,4 +1,5 @@
-"""Read-only use cases: catalog, audit and the three plans. They return plain data and never write."""
+"""Read-only use cases: catalog, audit, the three plans, the ledger's history and order search. They return plain
+data and never write."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,6 +9,7 @@ from typing import Any
 from domain import ledger, planners
 from domain.clock import utcnow
 from domain.potions import Barrel, line_up
+from domain.sales import PAGE_SIZE, Cursor, SearchPage, SearchQuery
 from service_layer.unit_of_work import AbstractUnitOfWork
 
 MAX_CATALOG_QUANTITY = 10_000
@@ -83,3 +85,21 @@ def _posted(p: ledger.PostedTransaction) -> dict[str, Any]:
         "entries": [{"account": str(e.account), "change": e.change, "balance_after": e.balance_after}
                     for e in p.entries],
     }
+
+
+def search_orders(query: SearchQuery, cursor: Cursor | None, uow: AbstractUnitOfWork) -> SearchPage:
+    """One page of the lines sold that match `query`, in its order: the first page without a cursor, else the page
+    after (or before) the cursor's position, with cursors to the pages either side (None where there is none)."""
+    backward = cursor is not None and cursor.backward
+    with uow:
+        found = uow.sales.search(query, cursor, PAGE_SIZE + 1)
+    more, results = len(found) > PAGE_SIZE, found[:PAGE_SIZE]
+    if backward:
+        results.reverse()
+    if not results:
+        return SearchPage([], None, None)
+    first, last = Cursor(query.position(results[0]), backward=True), Cursor(query.position(results[-1]))
+    # Lines are never removed, so the cursor's own line is still there on the side we came from.
+    if backward:
+        return SearchPage(results, first if more else None, last)
+    return SearchPage(results, first if cursor is not None else None, last if more else None)

@@ -14,6 +14,7 @@ from domain.carts import Cart, CartLine, Customer
 from domain.clock import GameTime, utcnow
 from domain.ledger import SHOP, AccountRef, PostedEntry, PostedTransaction, Transaction
 from domain.potions import DEFAULT_POTIONS, Potion
+from domain.sales import Cursor, SaleLine, SearchQuery, SoldLine
 from service_layer.idempotency import (
     AbstractProcessedRequests,
     ProcessedRequest,
@@ -26,6 +27,7 @@ from service_layer.repositories import (
     AbstractClock,
     AbstractLedgerRepository,
     AbstractPotionRepository,
+    AbstractSalesRepository,
     AbstractVisitRepository,
 )
 from service_layer.unit_of_work import AbstractUnitOfWork
@@ -49,10 +51,12 @@ class FakeStore:
     carts: dict[int, Cart] = field(default_factory=dict)
     visits: list[tuple[str, tuple[Customer, ...], GameTime | None]] = field(default_factory=list)
     ticks: list[GameTime] = field(default_factory=list)
+    sales: list[SoldLine] = field(default_factory=list)
 
     def copy(self) -> FakeStore:
         return FakeStore(list(self.potions), list(self.transactions), set(self.accounts), dict(self.processed),
-                         {i: _clone(c) for i, c in self.carts.items()}, list(self.visits), list(self.ticks))
+                         {i: _clone(c) for i, c in self.carts.items()}, list(self.visits), list(self.ticks),
+                         list(self.sales))
 
 
 class FakeLedgerRepository(AbstractLedgerRepository):
@@ -61,7 +65,7 @@ class FakeLedgerRepository(AbstractLedgerRepository):
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
-    def add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> int:
+    def add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> PostedTransaction:
         self.store.accounts.update(e.account for e in txn.entries)
         running = self.balances()
         entries = []
@@ -69,10 +73,11 @@ class FakeLedgerRepository(AbstractLedgerRepository):
             running[entry.account] += entry.change
             entries.append(PostedEntry(entry.account, entry.change, running[entry.account]))
         created_at = max([utcnow(), *(p.created_at for p in self.store.transactions[-1:])])
-        self.store.transactions.append(PostedTransaction(
+        posted = PostedTransaction(
             len(self.store.transactions) + 1, created_at, txn.kind, txn.description, game_time,
-            request.route if request else None, request.value if request else None, tuple(entries)))
-        return len(self.store.transactions)
+            request.route if request else None, request.value if request else None, tuple(entries))
+        self.store.transactions.append(posted)
+        return posted
 
     def lock(self, accounts: Iterable[AccountRef] = ()) -> dict[AccountRef, int]:
         everyone = self.balances()
@@ -124,6 +129,30 @@ class FakeCartRepository(AbstractCartRepository):
         return len(open_carts)
 
 
+class FakeSalesRepository(AbstractSalesRepository):
+    """The same search as the database's, on a list: filter, sort by (value, id), and scan from the cursor."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def add(self, lines: Sequence[SaleLine], sale: PostedTransaction) -> None:
+        for line in lines:
+            self.store.sales.append(SoldLine(len(self.store.sales) + 1, line, sale.created_at, sale.game_time,
+                                             sale.id))
+
+    def search(self, query: SearchQuery, cursor: Cursor | None, limit: int) -> list[SoldLine]:
+        descending = query.descending(cursor is not None and cursor.backward)
+
+        def key(sold: SoldLine) -> tuple[object, int]:
+            return sold.sort_value(query.sort_col), sold.line_item_id
+
+        found = sorted((s for s in self.store.sales if query.matches(s)), key=key, reverse=descending)
+        if cursor is not None:
+            there = (cursor.position.value, cursor.position.line_item_id)
+            found = [s for s in found if (key(s) < there if descending else key(s) > there)]  # type: ignore[operator]
+        return found[:limit]
+
+
 class FakeVisitRepository(AbstractVisitRepository):
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -167,6 +196,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.ledger = FakeLedgerRepository(self.work)
         self.potions = FakePotionRepository(self.work)
         self.carts = FakeCartRepository(self.work)
+        self.sales = FakeSalesRepository(self.work)
         self.visits = FakeVisitRepository(self.work)
         self.clock = FakeClock(self.work)
         self.processed_requests = FakeProcessedRequests(self.work)

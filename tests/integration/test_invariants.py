@@ -1,6 +1,7 @@
 """The database itself refuses to break the ledger's rules: each test tries with raw SQL, past the repositories."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,11 +16,11 @@ from domain import ledger
 from domain.ledger import SHOP, AccountRef
 from domain.potions import PotionType
 from service_layer import services
-from tests.helpers import SMALL_RED, barrel
+from tests.helpers import ALICE, SMALL_RED, barrel
 
 CHEAP_RED = barrel(price=10)
 
-APPEND_ONLY = ("accounts", "account_transactions", "account_ledger_entries", "processed_requests")
+APPEND_ONLY = ("accounts", "account_transactions", "account_ledger_entries", "processed_requests", "sale_lines")
 T0 = datetime(2030, 1, 1)  # later than anything the shop wrote, so the raw entries below stay in time order
 
 
@@ -43,9 +44,12 @@ def _entry(conn: Connection, account_id: int, txn_id: int, change: int, balance_
 
 @pytest.fixture
 def conn(wiring):  # type: ignore[no-untyped-def]
-    """A raw connection to a shop that has some history (opening, a barrel, a bottling)."""
+    """A raw connection to a shop that has some history (opening, a barrel, a bottling, a sale)."""
     services.deliver_barrels("b1", [SMALL_RED], "fp", wiring.uow_factory())
     services.deliver_bottles("b1", [(PotionType(100, 0, 0, 0), 2)], "fp", wiring.uow_factory())
+    cart_id = json.loads(services.create_cart(ALICE, None, "fp", wiring.uow_factory()).body)["cart_id"]
+    services.set_item_quantity(cart_id, "RED_POTION", 1, None, "fp", wiring.uow_factory())
+    services.checkout(cart_id, "gold", "fp", wiring.uow_factory())
     with wiring.engine.connect() as connection:
         yield connection
 
@@ -113,7 +117,7 @@ def test_postgres_refuses_an_unbalanced_transaction_at_commit(wiring):
 def test_verify_passes_on_books_the_shop_wrote(conn):
     report = verify(conn)
     assert report.ok, report.lines()
-    assert report.counts["transactions"] == 3 and report.counts["entries"] > 0
+    assert report.counts["transactions"] == 4 and report.counts["entries"] > 0 and report.counts["sale lines"] == 1
 
 
 def _without_guards(conn: Connection) -> None:

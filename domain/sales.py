@@ -1,0 +1,124 @@
+"""The record of every line sold, and the order search the exchange's web page runs over it.
+
+A checkout appends one `SaleLine` per potion line it sold, stamped with the sale transaction's time, game time and
+id: the shop's sales fact table. Lines are never changed; a price change later never rewrites what was paid.
+
+Search filters by case-insensitive *contains* on the customer's name and the potion's sku, sorts by one column in
+either direction with the line's id as the tie-break, and pages by keyset: a page starts strictly after (or ends
+strictly before) a `Position`, the sort value and id of a line. Letter case is folded for ASCII letters only, the
+same on every backend (SQLite's and PostgreSQL's "C" collation fold no other letters), and text sorts by code point.
+"""
+from __future__ import annotations
+
+import enum
+import string
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.carts import Customer
+from domain.clock import GameTime
+
+PAGE_SIZE = 5  # results per page: the course template's
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def fold(text: str) -> str:
+    """Lower-case the ASCII letters of `text`, and nothing else: case-insensitive as every backend compares."""
+    return text.translate(_ASCII_LOWER)
+
+
+class SortColumn(enum.StrEnum):
+    CUSTOMER_NAME = "customer_name"
+    ITEM_SKU = "item_sku"
+    LINE_ITEM_TOTAL = "line_item_total"
+    TIMESTAMP = "timestamp"
+
+
+class SortOrder(enum.StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@dataclass(frozen=True)
+class SaleLine:
+    """One line of a checked-out cart: what was sold, to whom, at what unit price."""
+
+    cart_id: int
+    sku: str
+    potion_name: str
+    quantity: int
+    unit_price: int
+    customer: Customer
+
+    @property
+    def total(self) -> int:
+        return self.quantity * self.unit_price
+
+    @property
+    def item_sku(self) -> str:
+        """What the order search shows: the quantity and the potion's name, e.g. "2 red potion"."""
+        return f"{self.quantity} {self.potion_name.lower()}"
+
+
+@dataclass(frozen=True)
+class SoldLine:
+    """A sale line as the books hold it: numbered, and stamped with its sale transaction."""
+
+    line_item_id: int
+    line: SaleLine
+    sold_at: datetime  # naive UTC, the sale transaction's time
+    game_time: GameTime | None
+    transaction_id: int
+
+    def sort_value(self, column: SortColumn) -> str | int | datetime:
+        match column:
+            case SortColumn.CUSTOMER_NAME:
+                return self.line.customer.customer_name
+            case SortColumn.ITEM_SKU:
+                return self.line.item_sku
+            case SortColumn.LINE_ITEM_TOTAL:
+                return self.line.total
+            case SortColumn.TIMESTAMP:
+                return self.sold_at
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page starts or ends: a line's sort value and id."""
+
+    value: str | int | datetime
+    line_item_id: int
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    customer_name: str = ""  # "" matches every line
+    potion_sku: str = ""
+    sort_col: SortColumn = SortColumn.TIMESTAMP
+    sort_order: SortOrder = SortOrder.DESC
+
+    def matches(self, sold: SoldLine) -> bool:
+        return (fold(self.customer_name) in fold(sold.line.customer.customer_name)
+                and fold(self.potion_sku) in fold(sold.line.sku))
+
+    def position(self, sold: SoldLine) -> Position:
+        return Position(sold.sort_value(self.sort_col), sold.line_item_id)
+
+    def descending(self, backward: bool) -> bool:
+        """Whether a scan runs from the highest position down: a backward scan runs against the sort order."""
+        return (self.sort_order is SortOrder.DESC) != backward
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A page to fetch: the lines after `position` in sort order, or (`backward`) the lines just before it."""
+
+    position: Position
+    backward: bool = False
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    results: list[SoldLine]
+    previous: Cursor | None
+    next: Cursor | None
