@@ -198,8 +198,10 @@ def contains(column: Any, needle: str) -> Any:
 
 
 class SqlSalesRepository(AbstractSalesRepository):
-    SORTED_BY = {SortColumn.CUSTOMER_NAME: orm.sale_lines.c.customer_name, SortColumn.ITEM_SKU: orm.sale_lines.c.item_sku,
-                 SortColumn.LINE_ITEM_TOTAL: orm.sale_lines.c.total, SortColumn.TIMESTAMP: orm.sale_lines.c.created_at}
+    SORTED_BY = {SortColumn.CUSTOMER_NAME: orm.sale_lines.c.customer_name,
+                 SortColumn.ITEM_SKU: orm.sale_lines.c.item_sku,
+                 SortColumn.LINE_ITEM_TOTAL: orm.sale_lines.c.total,
+                 SortColumn.TIMESTAMP: orm.sale_lines.c.created_at}
 
     def __init__(self, session: Session) -> None:
         self.session = session

@@ -8,6 +8,7 @@ accounts and the catalog. Every difference is a discrepancy.
 
 Keys are unique to the run (the shop never forgets a key, not even across a reset), and every retry reuses its key
 and body. Only 2xx answers change the books; a 409 is a refusal the shop may give, counted and nothing more.
+At the end, the shop's order search (`GET /carts/search/`) must find every line the game bought, with its total.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from cauldrons.exchange import world
 from cauldrons.exchange.books import Books, Difference
@@ -80,6 +82,8 @@ class Tally:
     gold_on_capacity: int = 0
     refusals: Counter[str] = field(default_factory=Counter)  # "checkout: insufficient_stock" -> n
     prices: dict[str, int] = field(default_factory=dict)  # by sku, as the catalog last showed them
+    lines_sold: Counter[tuple[str, str, int]] = field(default_factory=Counter)  # (customer, "2 red potion", total)
+    lines_found: int = 0  # of those, found by the shop's order search
 
     @property
     def revenue(self) -> int:
@@ -159,6 +163,7 @@ class Game:
             for hour in world.HOURS:
                 self._tick(day, hour)
         self.client.settle()
+        self._check_search()
         self._note_violations()
         return Result(self.settings, self.run_id, self.books, self.tally, self.client.traffic, self.discrepancies,
                       self.violations, self.points, gold_start, time.monotonic() - started)
@@ -294,6 +299,7 @@ class Game:
             self.tally.revenue_by_class[customer.character_class] += paid_gold
             for item, q in lines:
                 self.tally.potions_sold[item.sku] += q
+                self.tally.lines_sold[customer.name, f"{q} {item.name.lower()}", item.price * q] += 1
 
         return checked_out
 
@@ -376,6 +382,35 @@ class Game:
             found_one = Discrepancy(self.moment, difference, recent)
             self.discrepancies.append(found_one)
             self.observer.discrepancy(found_one)
+
+
+    def _check_search(self) -> None:
+        """Walk the order search newest first until every line the game bought has been found (a shop already
+        running may have older sales) or the pages run out; every line not found is a violation. A shop without
+        order search (404 on the first page) is let be."""
+        missing = Counter(self.tally.lines_sold)
+        page: str | None = ""
+        while +missing and page is not None:
+            answer = self.client.get("/carts/search/?" + urlencode({"search_page": page, "sort_col": "timestamp",
+                                                                    "sort_order": "desc"}))
+            if answer.status == 404 and page == "":
+                return
+            try:
+                body = answer.json() if answer.ok else None
+                for result in body["results"]:  # type: ignore[index]
+                    line = (result["customer_name"], result["item_sku"], result["line_item_total"])
+                    if missing[line] > 0:
+                        missing[line] -= 1
+                page = body["next"]  # type: ignore[index]
+            except (ValueError, TypeError, KeyError):
+                self._violate(f"GET /carts/search/ answered {answer}")
+                return
+        sold = sum(self.tally.lines_sold.values())
+        self.tally.lines_found = sold - sum((+missing).values())
+        if +missing:
+            examples = ", ".join(f"{name}: {item} for {total}" for name, item, total in list(+missing)[:3])
+            self._violate(f"the order search found {self.tally.lines_found} of the {sold} lines sold; "
+                          f"missing e.g. {examples}")
 
 
 def play(transport: Transport, settings: Settings, observer: Observer | None = None) -> Result:

@@ -42,6 +42,7 @@ def summary(result: Result) -> dict[str, Any]:
                       "potion_capacity_units": books.potion_capacity, "ml_capacity_units": books.ml_capacity},
         "stock_value_at_list_price": sum(n * tally.prices.get(sku, 0) for sku, n in books.potions_by_sku().items()),
         "customers": {"visitors": tally.visitors, "carts": tally.carts, "checkouts": tally.checkouts},
+        "order_search": {"lines_sold": sum(tally.lines_sold.values()), "lines_found": tally.lines_found},
         "refusals": dict(sorted(tally.refusals.items())),
         "requests": {"sent": traffic.sent, "posts": traffic.posts, "retried": traffic.retried,
                      "replayed": traffic.replayed, "replies_lost": traffic.lost, "retries_delayed": traffic.delayed,
@@ -75,6 +76,8 @@ def table(result: Result) -> Table:
                             f"({data['customers']['visitors']} visitors, {data['customers']['carts']} carts)")
     grid.add_row("spent", f"{data['gold_on_barrels']} gold on barrels, {data['gold_on_capacity']} on capacity "
                           f"({data['capacity_bought']['potion']} potion + {data['capacity_bought']['ml']} ml units)")
+    search = data["order_search"]
+    grid.add_row("order search", f"found {search['lines_found']} of the {search['lines_sold']} lines sold")
     grid.add_row("potions sold by SKU", _counts(data["potions_sold_by_sku"]))
     grid.add_row("revenue by class", _counts(data["revenue_by_class"]))
     grid.add_row("barrels bought", _counts(data["barrels_bought"]))

@@ -116,6 +116,7 @@ AUTHENTICATED = [
     ("POST", "/inventory/deliver/1", {"potion_capacity": 0, "ml_capacity": 0}),
     ("POST", "/admin/reset", None),
     ("POST", "/info/current_time", {"day": "Edgeday", "hour": 0}),
+    ("GET", "/carts/search/", None),
 ]
 
 

@@ -2,6 +2,7 @@
 keys (which the simulator must catch), and the command itself on its embedded shop."""
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
@@ -48,6 +49,7 @@ def test_two_game_days_with_faults_keep_the_books_exact(shop):
     assert traffic.lost and traffic.delayed and traffic.duplicated and traffic.replayed >= traffic.lost
     assert result.tally.checkouts > 20 and sum(result.tally.potions_sold.values()) > 30
     assert result.books.gold > result.gold_start
+    assert result.tally.lines_found == sum(result.tally.lines_sold.values()) > 30  # the order search found them all
     assert result.ok
     assert len(result.points) == 1 + 2 * 12
 
@@ -67,6 +69,30 @@ def test_a_shop_that_processes_a_retried_delivery_twice_is_caught(shop):
     assert any(d.difference.what in ("audit gold", "shop/gold") for d in result.discrepancies)
     found = result.discrepancies[0]
     assert found.moment.tick >= 1 and any("/barrels/deliver/" in line for line in found.recent)
+
+
+class SearchThatLosesALine(Transport):
+    """The shop behind a proxy whose order search drops one line of the first page it serves."""
+
+    def __init__(self, shop: Transport) -> None:
+        self.shop = shop
+        self.dropped = False
+
+    def send(self, request: Request) -> Answer:
+        answer = self.shop.send(request)
+        if request.path.startswith("/carts/search/") and not self.dropped:
+            body = answer.json()
+            body["results"] = body["results"][1:]
+            self.dropped = True
+            return replace(answer, body=json.dumps(body).encode())
+        return answer
+
+
+def test_a_shop_whose_order_search_misses_a_sale_is_caught(shop):
+    result = play(SearchThatLosesALine(shop), Settings(days=1, seed=1))
+    assert not result.ok and result.discrepancies == []
+    assert result.tally.lines_found == sum(result.tally.lines_sold.values()) - 1
+    assert any("order search found" in v for v in result.violations)
 
 
 def test_the_command_plays_its_own_shop_and_prints_a_json_summary(tmp_path):

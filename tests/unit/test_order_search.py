@@ -36,8 +36,8 @@ def cart_with(uow: FakeUnitOfWork, *lines: tuple[str, int], customer=ALICE) -> i
     return cart_id
 
 
-def everything(uow: FakeUnitOfWork, query: SearchQuery = SearchQuery()) -> list:  # type: ignore[type-arg]
-    return walk(query, lambda: uow)[0]
+def everything(uow: FakeUnitOfWork, query: SearchQuery | None = None) -> list:  # type: ignore[type-arg]
+    return walk(query or SearchQuery(), lambda: uow)[0]
 
 
 def test_a_checkout_records_each_line_sold_with_its_price_customer_and_sale(uow):
@@ -83,7 +83,7 @@ def test_the_price_paid_stays_what_it_was_when_prices_change(uow):
 
 
 def test_the_newest_lines_come_first_five_to_a_page(uow):
-    for i in range(12):
+    for _ in range(12):
         services.checkout(cart_with(uow, ("RED_POTION", 1)), "gold", "fp", uow)
     lines, pages = walk(SearchQuery(), lambda: uow)
     assert [len(p.results) for p in pages] == [5, 5, 2]
