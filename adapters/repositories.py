@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, desc, event, func, or_, select, true, tuple_, update
+from sqlalchemy import Table, desc, event, func, or_, select, text, true, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,16 @@ def insert_ignoring_duplicates(session: Session, table: Table, **conflict: Any) 
     """INSERT ... ON CONFLICT DO NOTHING, in the session's dialect."""
     dialect = postgresql if is_postgres(session) else sqlite
     return dialect.insert(table).on_conflict_do_nothing(**conflict)
+
+
+# One INSERT for any number of entries, in the order given (a multi-row VALUES would be split into pages of 1,000).
+PG_INSERT_ENTRIES = text("""
+INSERT INTO account_ledger_entries (account_id, account_transaction_id, change, balance_after, created_at, non_negative)
+SELECT account_id, account_transaction_id, change, balance_after, created_at, non_negative
+  FROM unnest(CAST(:account_id AS bigint[]), CAST(:account_transaction_id AS bigint[]), CAST(:change AS bigint[]),
+              CAST(:balance_after AS bigint[]), CAST(:created_at AS timestamp[]), CAST(:non_negative AS boolean[]))
+       WITH ORDINALITY AS entry(account_id, account_transaction_id, change, balance_after, created_at, non_negative, n)
+ ORDER BY n""")
 
 
 def _stamp(game_time: GameTime | None) -> dict[str, Any]:
@@ -113,11 +123,20 @@ class SqlLedgerRepository(AbstractLedgerRepository):
                          "non_negative": entry.account.non_negative})
             posted.append(PostedEntry(entry.account, entry.change, running[account_id]))
         if rows:
-            self.session.execute(orm.account_ledger_entries.insert(), rows)
+            self._insert_entries(rows)
         self._held.update({id_: (balance, created_at) for id_, balance in running.items()})
         return PostedTransaction(txn_id, created_at, txn.kind, txn.description, game_time,
                                  request.route if request else None, request.value if request else None,
                                  tuple(posted))
+
+    def _insert_entries(self, rows: list[dict[str, Any]]) -> None:
+        """All of a transaction's entries in one statement: PostgreSQL checks that the transaction nets to zero at
+        the end of the statement that inserts its entries (migration 0004), so they may not be split."""
+        if not is_postgres(self.session):
+            self.session.execute(orm.account_ledger_entries.insert(), rows)
+            return
+        columns = ("account_id", "account_transaction_id", "change", "balance_after", "created_at", "non_negative")
+        self.session.execute(PG_INSERT_ENTRIES, {column: [row[column] for row in rows] for column in columns})
 
     def balances(self, owner: str | None = None, at: datetime | None = None) -> dict[AccountRef, int]:
         where = orm.accounts.c.owner == owner if owner is not None else true()

@@ -42,6 +42,14 @@ def _entry(conn: Connection, account_id: int, txn_id: int, change: int, balance_
                  {"a": account_id, "t": txn_id, "c": change, "b": balance_after, "at": at, "n": non_negative})
 
 
+def _entries(conn: Connection, txn_id: int, *moves: tuple[int, int], at: datetime = T0) -> None:
+    """(account id, change) entries of one transaction, in one statement, each its account's first (and not the
+    shop's)."""
+    conn.execute(text("INSERT INTO account_ledger_entries (account_id, account_transaction_id, change, balance_after,"
+                      " created_at, non_negative) SELECT column1, :t, column2, column2, :at, false FROM (VALUES "
+                      + ", ".join(f"({a}, {c})" for a, c in moves) + ") AS m"), {"t": txn_id, "at": at})
+
+
 @pytest.fixture
 def conn(wiring):  # type: ignore[no-untyped-def]
     """A raw connection to a shop that has some history (opening, a barrel, a bottling, a sale)."""
@@ -71,17 +79,22 @@ def test_append_only_tables_refuse_truncate_on_postgres(conn, table):
         conn.execute(text(f"TRUNCATE {table} CASCADE"))
 
 
+def _balanced(conn: Connection, account: int, txn: int, change: int, at: datetime = T0) -> None:
+    """`change` on `account` (a new gold-test account), balanced by a new counter-account, in one statement."""
+    _entries(conn, txn, (account, change), (_account(conn, "adjustments", "gold-test"), -change), at=at)
+
+
 def test_an_entry_must_carry_its_accounts_running_balance(conn):
     account = _account(conn, "world", "gold-test")
     txn = _transaction(conn)
-    _entry(conn, account, txn, 5, 5)
+    _balanced(conn, account, txn, 5)
     with pytest.raises(exc.DBAPIError, match="balance_after"):
         _entry(conn, account, txn, -3, 1)  # 5 - 3 is 2
 
 
 def test_an_accounts_time_cannot_go_back(conn):
     account = _account(conn, "world", "gold-test")
-    _entry(conn, account, _transaction(conn), 5, 5)
+    _balanced(conn, account, _transaction(conn), 5)
     earlier = T0 - timedelta(seconds=1)
     with pytest.raises(exc.DBAPIError, match="time order|older"):
         _entry(conn, account, _transaction(conn, earlier), 1, 6, at=earlier)
@@ -99,19 +112,23 @@ def test_an_entry_cannot_shed_its_accounts_non_negative_flag(conn):
         _entry(conn, account, _transaction(conn), -1, -1, non_negative=False)
 
 
-def test_postgres_refuses_an_unbalanced_transaction_at_commit(wiring):
+def test_postgres_refuses_a_statement_that_leaves_a_transaction_unbalanced(wiring):
     if wiring.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no deferred triggers; the domain model and `ledger verify` cover it there")
+        pytest.skip("SQLite has no statement triggers with transition tables; the domain model and `ledger verify` "
+                    "cover it there")
     with wiring.engine.connect() as conn:
+        world, suppliers = _account(conn, "world", "gold-test"), _account(conn, "suppliers", "gold-test")
         txn = _transaction(conn)
-        _entry(conn, _account(conn, "world", "gold-test"), txn, 5, 5)  # accepted for now: the rest may follow
-        with pytest.raises(exc.IntegrityError, match="does not net to zero"):
-            conn.commit()
-    with wiring.engine.connect() as conn:  # and a balanced one is fine
+        with pytest.raises(exc.IntegrityError, match=f"transaction {txn} does not net to zero"):
+            _entry(conn, world, txn, 5, 5)  # refused at once, not at commit
+        conn.rollback()
+    with wiring.engine.connect() as conn:  # a balanced transaction goes in whole, in one statement
+        world, suppliers = _account(conn, "world", "gold-test"), _account(conn, "suppliers", "gold-test")
         txn = _transaction(conn)
-        _entry(conn, _account(conn, "world", "gold-test"), txn, 5, 5)
-        _entry(conn, _account(conn, "suppliers", "gold-test"), txn, -5, -5)
+        _entries(conn, txn, (world, 5), (suppliers, -5))
         conn.commit()
+        with pytest.raises(exc.IntegrityError, match=f"transaction {txn} does not net to zero"):
+            _entry(conn, world, txn, 1, 6, at=T0 + timedelta(seconds=1))  # nor can an old one be unbalanced later
 
 
 def test_verify_passes_on_books_the_shop_wrote(conn):
