@@ -4,10 +4,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Self
 
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from adapters import processed_requests, repositories
-from service_layer.unit_of_work import AbstractUnitOfWork
+from service_layer.unit_of_work import AbstractUnitOfWork, DatabaseUnavailable
 
 
 class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
@@ -26,8 +27,15 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         return super().__enter__()
 
     def __exit__(self, *exc: object) -> None:
-        super().__exit__(*exc)
-        self.session.close()
+        try:
+            super().__exit__(*exc)
+        finally:
+            self.session.close()
+        error = exc[1]
+        # A connection lost (the server restarted, or terminated our backend) or never made: the pool has already
+        # let the dead connection go, so the next unit of work connects afresh.
+        if isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated):
+            raise DatabaseUnavailable(str(error.orig).strip().splitlines()[0]) from error
 
     def commit(self) -> None:
         self.session.commit()

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from domain import errors as shop
 from entrypoints.http import RequestInvalid, json_response
+from service_layer.unit_of_work import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(RequestInvalid)
     def invalid(err: RequestInvalid) -> Response:
         return error(err.status, "validation_error", str(err), err.fields)
+
+    @app.errorhandler(DatabaseUnavailable)
+    def unavailable(err: DatabaseUnavailable) -> Response:
+        log.warning("database unavailable, answered 503: %s", err)
+        response = error(503, "database_unavailable", "the shop's database is unavailable; nothing was changed, "
+                                                       "retry the same request")
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response:

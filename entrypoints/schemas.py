@@ -36,12 +36,12 @@ class WholeNumber(fields.Integer):
 
 
 class Fraction(fields.Float):
-    """A JSON number (integer or float), finite."""
+    """A JSON number (integer or float), finite; -0.0 is 0.0, so it fingerprints as the same payload."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
+        return super()._deserialize(value, attr, data, **kwargs) + 0.0  # -0.0 + 0.0 is 0.0
 
 
 class Text(fields.String):

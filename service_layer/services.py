@@ -45,9 +45,12 @@ def _once(key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork, wor
 
 
 def _post(uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None,
-          capacity: bool = True) -> ledger.PostedTransaction:
+          capacity: bool = True) -> ledger.PostedTransaction | None:
     """Lock the shop's accounts and `txn`'s, check `txn` against their balances and append it, stamped with the
-    game time; return it as posted."""
+    game time; return it as posted. A transaction that moves nothing (an empty delivery, an empty cart's checkout,
+    a reset of a shop as it started) is not booked: the request's reply alone records that it was answered."""
+    if not txn.entries:
+        return None
     ledger.check_covers(txn, uow.ledger.lock(e.account for e in txn.entries), capacity)
     return uow.ledger.add(txn, uow.clock.now(), key)
 
@@ -172,7 +175,8 @@ def checkout(cart_id: int, payment: str, fingerprint: str, uow: AbstractUnitOfWo
         lines = [SaleLine(cart_id, line.sku, potions[line.sku].name, line.quantity, potions[line.sku].price,
                           cart.customer) for line in cart.check_out(payment)]
         sale = _post(uow, ledger.sale(cart_id, [(s.sku, s.quantity, s.unit_price) for s in lines], payment), key)
-        uow.sales.add(lines, sale)  # the sales record, in the same transaction as the entries and the reply
+        if sale is not None:  # the sales record, in the same transaction as the entries and the reply
+            uow.sales.add(lines, sale)
         return Reply.json({"total_potions_bought": sum(s.quantity for s in lines),
                            "total_gold_paid": sum(s.total for s in lines)})
 
@@ -193,6 +197,7 @@ def correct(account: str, change: int, reason: str, key: RequestKey, fingerprint
                 ref.commodity, (p.sku for p in uow.potions.list())):
             raise UnknownAccount(account)
         posted = _post(uow, ledger.correction(ref, change, reason), key, capacity=False)
+        assert posted is not None, "a correction always moves something: its change is never 0"
         return Reply.json({"transaction_id": posted.id, "account": str(ref), "change": change,
                            "balance": uow.ledger.balances(ref.owner)[ref]})
 

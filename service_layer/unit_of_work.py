@@ -18,6 +18,11 @@ from service_layer.repositories import (
 )
 
 
+class DatabaseUnavailable(Exception):
+    """The database could not be reached, or dropped the connection mid-way: nothing was committed, so the same
+    request may be retried as it is."""
+
+
 class AbstractUnitOfWork(abc.ABC):
     carts: AbstractCartRepository
     potions: AbstractPotionRepository

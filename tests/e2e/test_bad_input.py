@@ -417,3 +417,13 @@ def test_a_barrel_list_naming_a_sku_twice_is_a_422_naming_the_repeat(shop, path)
     response = shop.post(path.format(id=random_order_id()), json=body)
     assert_validation_error(response, "2.sku")
     assert shop.audit() == before
+
+
+def test_a_negative_zero_fraction_is_the_same_payload_as_zero(shop):
+    order = random_order_id()
+    first = shop.post(f"/barrels/deliver/{order}", data='[{"sku": "SMALL_RED_BARREL", "ml_per_barrel": 500, '
+                      '"potion_type": [1, 0, 0, 0], "price": 100, "quantity": 1}]')
+    again = shop.post(f"/barrels/deliver/{order}", data='[{"sku": "SMALL_RED_BARREL", "ml_per_barrel": 500, '
+                      '"potion_type": [1.0, -0.0, 0, -0], "price": 100, "quantity": 1}]')
+    assert first.status_code == again.status_code == 204
+    assert again.headers["Idempotent-Replayed"] == "true"

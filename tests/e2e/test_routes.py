@@ -147,6 +147,14 @@ def test_an_unknown_route_is_a_json_404(shop):
     assert_error(shop.post("/barrels/deliver/1/extra", json=[]), 404, "not_found")
 
 
+def test_without_the_key_unknown_routes_and_methods_are_401_too(shop):
+    """A client without the key learns nothing of what the shop serves."""
+    for response in (shop.get("/no-such-route", auth=False), shop.get("/barrels/plan", auth=False),
+                     shop.post("/catalog/", json={}, auth=False), shop.get("/admin/reset", auth="wrong-key")):
+        assert_error(response, 401, "unauthorized")
+        assert "Allow" not in response.headers
+
+
 def test_a_wrong_method_is_a_json_405_that_says_what_is_allowed(shop):
     assert_error(shop.get("/barrels/plan"), 405, "method_not_allowed")
     response = shop.post("/inventory/audit")

@@ -280,3 +280,32 @@ def test_following_the_plans_never_gets_refused(uow):
         capacity = views.capacity_plan(uow)
         services.deliver_capacity(f"c{tick}", capacity["potion_capacity"], capacity["ml_capacity"], "fp", uow)
     assert audit(uow)["gold"] > 100
+
+
+# --- postings that move nothing ------------------------------------------------------------------------------------
+
+
+def test_an_empty_delivery_is_answered_but_books_no_transaction(uow):
+    booked = len(uow.transactions())
+    for order, barrels in (("empty", []), ("none-bought", [barrel(quantity=0)])):
+        reply = services.deliver_barrels(order, barrels, fingerprint(barrels), uow)
+        assert reply.status == 204 and uow.committed
+    assert services.deliver_bottles("empty", [], fingerprint([]), uow).status == 204
+    assert services.deliver_capacity("empty", 0, 0, "fp", uow).status == 204
+    assert len(uow.transactions()) == booked
+    assert services.deliver_barrels("empty", [], fingerprint([]), uow).replayed  # the reply is still kept
+
+
+def test_checking_out_an_empty_cart_closes_it_and_books_nothing(uow):
+    cart_id = json.loads(services.create_cart(ALICE, None, "fp", uow).body)["cart_id"]
+    reply = services.checkout(cart_id, "gold", "fp", uow)
+    assert json.loads(reply.body) == {"total_potions_bought": 0, "total_gold_paid": 0}
+    assert uow.transactions("sale") == []
+    with pytest.raises(CartClosed):
+        services.set_item_quantity(cart_id, "RED_POTION", 1, None, "fp", uow)
+
+
+def test_resetting_a_shop_that_is_as_it_started_books_nothing(uow):
+    booked = len(uow.transactions())
+    assert services.reset(None, "fp", uow).status == 204
+    assert len(uow.transactions()) == booked
