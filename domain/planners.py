@@ -94,32 +94,53 @@ def plan_barrels(inventory: Inventory, offers: Sequence[Barrel], potions: Sequen
 def plan_bottling(inventory: Inventory, potions: Sequence[Potion]) -> list[tuple[PotionType, int]]:
     """Potions to bottle from ml on hand into free potion space, always topping up the scarcest potion first
     (dearer first on a tie), so the catalog stays varied. Only the six potions the catalog can show are bottled:
-    those on offer now, then the dearest others."""
+    those on offer now, then the dearest others.
+
+    Water-filling, in arithmetic: the scarcest makeable potions are raised together, a whole number of rounds at a
+    time (one bottle each per round, in tie order), until they reach the next potion's count or ml, space or the
+    10,000-per-mix bound stops them; then one partial round. Each step merges two levels or retires a potion, so the
+    work is independent of the quantities planned."""
     on_offer = line_up(potions, inventory.potions)
     others = sorted((p for p in potions if p not in on_offer), key=lambda p: (-p.price, p.sku))
-    potions = (on_offer + others)[:CATALOG_SIZE]
+    chosen = (on_offer + others)[:CATALOG_SIZE]
     ml = dict(inventory.ml)
     space = inventory.free_potion_space
-    count = {p.sku: inventory.potions.get(p.sku, 0) for p in potions}
+    count = {p.sku: inventory.potions.get(p.sku, 0) for p in chosen}
     planned: Counter[str] = Counter()
 
     def can_make(p: Potion) -> int:
         by_ml = min((ml[c] // pct for c, pct in zip(COLOURS, p.potion_type.as_list()) if pct), default=0)
         return min(by_ml, MAX_BOTTLES_PER_MIX - planned[p.sku])
 
+    def bottle(p: Potion, k: int) -> None:
+        nonlocal space
+        for colour, n in p.potion_type.ml(k).items():
+            ml[colour] -= n
+        count[p.sku] += k
+        planned[p.sku] += k
+        space -= k
+
     while space > 0:
-        makeable = sorted((p for p in potions if can_make(p) > 0), key=lambda p: (count[p.sku], -p.price, p.sku))
+        makeable = sorted((p for p in chosen if can_make(p) > 0), key=lambda p: (count[p.sku], -p.price, p.sku))
         if not makeable:
             break
-        first = makeable[0]
-        catch_up = count[makeable[1].sku] - count[first.sku] + 1 if len(makeable) > 1 else space
-        k = min(can_make(first), space, max(catch_up, 1))
-        for colour, n in first.potion_type.ml(k).items():
-            ml[colour] -= n
-        count[first.sku] += k
-        planned[first.sku] += k
-        space -= k
-    by_sku = {p.sku: p for p in potions}
+        level = count[makeable[0].sku]
+        lowest = [p for p in makeable if count[p.sku] == level]
+        higher = [count[p.sku] for p in makeable if count[p.sku] > level]
+        per_round = Counter[str]()
+        for p in lowest:
+            per_round.update(p.potion_type.ml(1))
+        rounds = min([space // len(lowest), *(ml[c] // n for c, n in per_round.items() if n),
+                      *(MAX_BOTTLES_PER_MIX - planned[p.sku] for p in lowest)]
+                     + ([higher[0] - level] if higher else []))
+        if rounds > 0:
+            for p in lowest:
+                bottle(p, rounds)
+            continue
+        for p in lowest:  # a partial round: one more each, in tie order, while ml and space last
+            if space > 0 and can_make(p) > 0:
+                bottle(p, 1)
+    by_sku = {p.sku: p for p in chosen}
     return [(by_sku[sku].potion_type, k) for sku, k in planned.items()]
 
 

@@ -1,8 +1,11 @@
 from collections import Counter
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from domain import ledger, planners
 from domain.ledger import GOLD, SHOP, AccountRef, Inventory
-from domain.potions import DEFAULT_POTIONS, Potion, PotionType
+from domain.potions import COLOURS, DEFAULT_POTIONS, Potion, PotionType
 from tests.helpers import BLUE, RED, WHOLESALE, barrel
 
 
@@ -129,3 +132,31 @@ def test_only_potions_the_catalog_can_show_are_bottled():
     assert len(planned) == 6
     assert (0, 100, 0, 0) in planned  # already on offer
     assert (50, 50, 0, 0) not in planned  # the cheapest of the rest is left out
+
+
+@settings(max_examples=300, deadline=None)
+@given(ml=st.lists(st.integers(0, 2_000_000), min_size=4, max_size=4), potion_units=st.integers(1, 25_000),
+       stock=st.lists(st.integers(0, 400), min_size=len(DEFAULT_POTIONS), max_size=len(DEFAULT_POTIONS)))
+def test_the_bottling_plan_levels_the_potions_within_ml_space_and_the_mix_bound(ml, potion_units, stock):
+    inv = inventory(ml=dict(zip(COLOURS, ml)), potions={p.sku: n for p, n in zip(DEFAULT_POTIONS, stock)},
+                    potion_units=potion_units)
+    plan = planners.plan_bottling(inv, DEFAULT_POTIONS)
+    used: Counter[str] = Counter()
+    for potion_type, k in plan:
+        used.update(potion_type.ml(k))
+        assert 1 <= k <= planners.MAX_BOTTLES_PER_MIX
+    assert all(used[c] <= inv.ml[c] for c in COLOURS)
+    assert sum(k for _, k in plan) <= inv.free_potion_space
+    assert len(plan) <= 6 and len({t for t, _ in plan}) == len(plan)
+    by_type = {p.potion_type: p for p in DEFAULT_POTIONS}
+    count = dict(inv.potions)
+    planned = Counter({by_type[t].sku: k for t, k in plan})
+    for sku, k in planned.items():
+        count[sku] = count.get(sku, 0) + k
+    left = {c: inv.ml[c] - used[c] for c in COLOURS}
+    still_makeable = [p for p in DEFAULT_POTIONS if p.sku in planned and planned[p.sku] < planners.MAX_BOTTLES_PER_MIX
+                      and all(left[c] >= n for c, n in p.potion_type.ml(1).items())]
+    if sum(planned.values()) < inv.free_potion_space:
+        assert not still_makeable  # space was left only because nothing more could be bottled
+    for sku in planned:  # no potion was raised more than one above a planned potion that could still be made
+        assert all(count[sku] <= count[q.sku] + 1 for q in still_makeable)
