@@ -97,6 +97,7 @@ processed_requests = Table(
 # The shop's sales fact table: one row per line sold, written with its sale transaction and never changed. It carries
 # what metrics and order search need without a join: who bought (name, class, species, level), what (sku, name,
 # quantity), the unit price paid and the total, and when (the sale transaction's wall time and game time).
+SORTED = ("created_at", "customer_name", "item_sku", "total")  # the order search's sort columns
 sale_lines = Table(
     "sale_lines", metadata,
     Column("id", Id, primary_key=True),
@@ -118,17 +119,15 @@ sale_lines = Table(
     Column("game_hour", SmallInteger),
     CheckConstraint("quantity > 0 AND unit_price >= 0 AND total = quantity * unit_price", name="ck_sale_lines_total"),
     UniqueConstraint("account_transaction_id", "sku", name="uq_sale_lines_transaction_sku"),
-    # keyset paging: one index per sort column, with the id as the tie-break
-    Index("ix_sale_lines_created_at", "created_at", "id"),
-    Index("ix_sale_lines_customer_name", "customer_name", "id"),
-    Index("ix_sale_lines_item_sku", "item_sku", "id"),
-    Index("ix_sale_lines_total", "total", "id"),
+    # keyset paging: per sort column, an index on (value, id) for all lines and one on (sku, value, id) for the
+    # lines of one potion (the potion filter is resolved to skus first: each is a walk of its own index)
+    *(Index(f"ix_sale_lines_{column}", column, "id") for column in SORTED),
+    *(Index(f"ix_sale_lines_sku_{column}", "sku", column, "id") for column in SORTED),
     Index("ix_sale_lines_cart_id", "cart_id"),
 )
-# PostgreSQL: trigram indexes serve the case-insensitive contains filters (`lower(x) LIKE '%...%'`).
-for _column in (sale_lines.c.customer_name, sale_lines.c.sku):
-    Index(f"ix_sale_lines_{_column.name}_trigram", func.lower(_column).label("folded"), postgresql_using="gin",
-          postgresql_ops={"folded": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+# PostgreSQL: a trigram index serves the case-insensitive contains filter on the customer's name.
+Index("ix_sale_lines_customer_name_trigram", func.lower(sale_lines.c.customer_name).label("folded"),
+      postgresql_using="gin", postgresql_ops={"folded": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
 
 potions = Table(
     "potions", metadata,

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, desc, event, func, or_, select, text, true, tuple_, update
+from sqlalchemy import Table, desc, event, func, or_, select, text, true, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -236,19 +236,40 @@ class SqlSalesRepository(AbstractSalesRepository):
                 "created_at": sale.created_at, **_stamp(sale.game_time)} for line in lines])
 
     def search(self, query: SearchQuery, cursor: Cursor | None, limit: int) -> list[SoldLine]:
+        """One indexed walk per potion: the potion filter is first matched against the potions (every line's sku is
+        one of theirs), then each matching sku's lines are read in order on (sku, value, id) and the walks merged;
+        without the filter, one walk on (value, id)."""
         s = orm.sale_lines
         column = self.SORTED_BY[query.sort_col]
         descending = query.descending(cursor is not None and cursor.backward)
         order = (column.desc(), s.c.id.desc()) if descending else (column.asc(), s.c.id.asc())
-        statement = select(s).order_by(*order).limit(limit)
-        if query.customer_name:
-            statement = statement.where(contains(s.c.customer_name, query.customer_name))
-        if query.potion_sku:
-            statement = statement.where(contains(s.c.sku, query.potion_sku))
-        if cursor is not None:
-            here = tuple_(column, s.c.id)
-            there = tuple_(cursor.position.value, cursor.position.line_item_id)
-            statement = statement.where(here < there if descending else here > there)
+
+        def walk(*where: Any) -> Any:
+            statement = select(s).where(*where).order_by(*order).limit(limit)
+            if query.customer_name:
+                statement = statement.where(contains(s.c.customer_name, query.customer_name))
+            if cursor is not None:
+                # Written inclusively (ids are whole numbers), so PostgreSQL estimates its reach by the value alone.
+                value, line_id = cursor.position.value, cursor.position.line_item_id
+                here = tuple_(column, s.c.id)
+                statement = statement.where(here <= tuple_(value, line_id - 1) if descending
+                                            else here >= tuple_(value, line_id + 1))
+            return statement
+
+        if not query.potion_sku:
+            statement = walk()
+        else:
+            skus = self.session.scalars(select(orm.potions.c.sku).where(contains(orm.potions.c.sku, query.potion_sku))
+                                        .order_by(orm.potions.c.sku)).all()
+            if not skus:
+                return []
+            if len(skus) == 1:
+                statement = walk(s.c.sku == skus[0])
+            else:
+                merged = union_all(*(select(walk(s.c.sku == sku).subquery()) for sku in skus)).subquery()
+                by = merged.c[column.name]
+                statement = select(merged).order_by(*((by.desc(), merged.c.id.desc()) if descending
+                                                      else (by.asc(), merged.c.id.asc()))).limit(limit)
         return [SoldLine(
             line_item_id=row.id,
             line=SaleLine(row.cart_id, row.sku, row.potion_name, row.quantity, row.unit_price,

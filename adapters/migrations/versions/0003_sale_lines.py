@@ -4,9 +4,10 @@
   text the order search shows), quantity, unit price paid and total, the customer (id, name, class, species,
   level), and the sale transaction's wall time and game day and hour.
 - Append-only like the ledger: triggers refuse UPDATE and DELETE on both backends, and TRUNCATE on PostgreSQL.
-- Indexes for keyset paging on each sort column (value, id) and, on PostgreSQL, trigram (pg_trgm) indexes for the
-  case-insensitive contains filters on the customer's name and the sku. Sorted text is compared by code point on
-  both backends (the "C" collation on PostgreSQL).
+- Indexes for keyset paging on each sort column, (value, id) and (sku, value, id): the potion filter is resolved
+  to skus through the potions table, and each sku's lines are walked in order on their own index. On PostgreSQL a
+  trigram (pg_trgm) index serves the case-insensitive contains filter on the customer's name. Sorted text is
+  compared by code point on both backends (the "C" collation on PostgreSQL).
 - The backfill reads carts, cart items and sale transactions and only INSERTs: every checked-out cart's lines, at
   the potions' prices (no route has ever changed a price, and `ledger verify` checks each checkout's lines against
   its gold and potion entries), with the time and game time of the cart's sale transaction.
@@ -23,7 +24,7 @@ down_revision = '0002'
 branch_labels = None
 depends_on = None
 
-TRIGRAM_INDEXED = ("customer_name", "sku")
+SORTED = ('created_at', 'customer_name', 'item_sku', 'total')
 
 BACKFILL = """
 INSERT INTO sale_lines (account_transaction_id, cart_id, sku, potion_name, item_sku, quantity, unit_price, total,
@@ -75,14 +76,14 @@ def upgrade() -> None:
     sa.UniqueConstraint('account_transaction_id', 'sku', name='uq_sale_lines_transaction_sku')
     )
     op.execute(BACKFILL)
-    for name, columns in (('created_at', ['created_at', 'id']), ('customer_name', ['customer_name', 'id']),
-                          ('item_sku', ['item_sku', 'id']), ('total', ['total', 'id']), ('cart_id', ['cart_id'])):
-        op.create_index(f'ix_sale_lines_{name}', 'sale_lines', columns)
+    for column in SORTED:
+        op.create_index(f'ix_sale_lines_{column}', 'sale_lines', [column, 'id'])
+        op.create_index(f'ix_sale_lines_sku_{column}', 'sale_lines', ['sku', column, 'id'])
+    op.create_index('ix_sale_lines_cart_id', 'sale_lines', ['cart_id'])
     if postgres:
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        for column in TRIGRAM_INDEXED:
-            op.execute(f"CREATE INDEX ix_sale_lines_{column}_trigram ON sale_lines "
-                       f"USING gin (lower({column}) gin_trgm_ops)")
+        op.execute("CREATE INDEX ix_sale_lines_customer_name_trigram ON sale_lines "
+                   "USING gin (lower(customer_name) gin_trgm_ops)")
         op.execute("CREATE TRIGGER sale_lines_append_only BEFORE UPDATE OR DELETE ON sale_lines "
                    "FOR EACH ROW EXECUTE FUNCTION cauldrons_refuse_change()")
         op.execute("CREATE TRIGGER sale_lines_no_truncate BEFORE TRUNCATE ON sale_lines "
