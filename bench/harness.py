@@ -90,11 +90,10 @@ def serve(command: list[str], env: dict[str, str], port: int) -> Iterator[Server
 
 
 @contextmanager
-def gunicorn_shop(database_url: str, workers: int, threads: int = 1) -> Iterator[Server]:
+def gunicorn_shop(database_url: str, workers: int) -> Iterator[Server]:
     """`cauldrons serve --workers N` on a free port."""
     port = free_port()
-    command = [sys.executable, "-m", "cauldrons", "serve", "--port", str(port), "--workers", str(workers),
-               "--threads", str(threads)]
+    command = [sys.executable, "-m", "cauldrons", "serve", "--port", str(port), "--workers", str(workers)]
     with serve(command, {"DATABASE_URL": database_url, "API_KEY": API_KEY}, port) as server:
         yield server
 

@@ -9,6 +9,7 @@ from flask_cors import CORS
 
 from cauldrons.bootstrap import UowFactory, bootstrap
 from cauldrons.config import Config
+from cauldrons.wsgi import WholeBody
 from entrypoints import admin, barrels, bottler, carts, errors, inventory, ledger, shop
 from entrypoints.page_tokens import PageTokens
 
@@ -26,6 +27,7 @@ def create_app(config: Config | None = None, uow_factory: UowFactory | None = No
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.url_map.strict_slashes = False  # /catalog and /catalog/ both answer, never an HTML redirect
+    app.wsgi_app = WholeBody(app.wsgi_app, MAX_BODY_BYTES)  # type: ignore[method-assign]
     app.extensions["cauldrons.uow_factory"] = uow_factory or bootstrap(config).uow_factory
     app.extensions["cauldrons.page_tokens"] = PageTokens(config.api_key)
     for blueprint in (shop.bp, barrels.bp, bottler.bp, carts.bp, inventory.bp, admin.bp, ledger.bp):

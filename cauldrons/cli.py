@@ -8,8 +8,6 @@ import click
 
 from cauldrons.config import Config, ConfigError
 
-MAX_THREADS = 15  # SQLAlchemy's default pool: 5 connections and 10 more on demand
-
 
 @click.group()
 def main() -> None:
@@ -22,12 +20,12 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", type=click.IntRange(1, 64),
-              help="Worker processes [default: 2 x CPUs + 1 on PostgreSQL, 1 on SQLite]. On PostgreSQL the shop is "
-                   "always served by gunicorn; on SQLite by the development server unless --workers > 1.")
-@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, MAX_THREADS),
-              help="Threads per gunicorn worker (each may hold one database connection).")
-def serve(host: str, port: int, workers: int | None, threads: int) -> None:
-    """Serve the shop (DATABASE_URL, default ./cauldrons.db; API_KEY)."""
+              help="gunicorn worker processes on PostgreSQL [default: 2 x CPUs + 1]. SQLite is served by one "
+                   "process, the threaded development server.")
+@click.option("--read-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 300),
+              help="Seconds a client may go without sending while its request is read; then it is dropped.")
+def serve(host: str, port: int, workers: int | None, read_timeout: float) -> None:
+    """Serve the shop (DATABASE_URL, default ./cauldrons.db; API_KEY; CORS_ORIGINS)."""
     from cauldrons.app import create_app
     from cauldrons.serving import run_dev_server, run_gunicorn
 
@@ -35,13 +33,13 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
         config = Config.from_env(host)
     except ConfigError as err:
         raise click.ClickException(str(err)) from None
-    sqlite = config.database_url.startswith("sqlite")
-    if workers is None:
-        workers = 1 if sqlite else 2 * (os.cpu_count() or 1) + 1
-    if sqlite and workers == 1 and threads == 1:
-        run_dev_server(create_app(config), host, port)
+    if config.database_url.startswith("sqlite"):
+        if workers not in (None, 1):
+            raise click.BadParameter("SQLite has one writer and is served by one process: serve PostgreSQL "
+                                     "(DATABASE_URL) for more workers", param_hint="--workers")
+        run_dev_server(create_app(config), host, port, read_timeout)
     else:
-        run_gunicorn(config, host, port, workers, threads)
+        run_gunicorn(config, host, port, workers or 2 * (os.cpu_count() or 1) + 1, read_timeout)
 
 
 @main.command()

@@ -1,42 +1,119 @@
-"""The two ways to serve: werkzeug's single-process server (SQLite, development) and gunicorn's worker processes.
+"""The two ways to serve: werkzeug's threaded server (SQLite, one process) and gunicorn's worker processes
+(PostgreSQL), both hardened for the open internet.
 
-Both are taught to pass on the contract's `access_token` header.
-
-WSGI servers drop header names with underscores (they would collide with dashed ones in the environ), so werkzeug's
-server and gunicorn both lose `access_token` by default. Here the one header the contract names is mapped; under
-gunicorn, `--header-map dangerous` does the same (README).
+- Slow clients: gunicorn runs `ShopWorker`, a gevent worker (psycopg2 made cooperative by psycogreen), so a
+  connection that sends half a request costs a greenlet, not a worker: hundreds of them leave honest clients
+  served. The dev server has a thread per connection. On both, a connection that stops sending is dropped after
+  a short read timeout (headers: gunicorn's keep-alive timeout; every read: the socket's timeout).
+- Bodies are read whole, within the limit, before the app sees them (`cauldrons.wsgi.WholeBody`).
+- Errors the servers themselves send (a request line over 8 kB, a header over 8 kB, bad framing, control
+  characters, Transfer-Encoding with Content-Length) are JSON `{error, message}` like the app's, never HTML, and
+  both servers refuse the same requests.
+- The contract's `access_token` header: WSGI servers drop header names with underscores (they would collide with
+  dashed ones in the environ). gunicorn keeps them under `header_map = dangerous`, which maps every spelling
+  (`access_token`, `Access-Token`) to one variable and joins repeated values with a comma; the dev server is taught
+  to read the header the same way, so a key sent twice is refused on both.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import gunicorn.util
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.base_async import AsyncWorker
+from gunicorn.workers.ggevent import GeventWorker
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from cauldrons.config import Config
+from cauldrons.wsgi import error_document
 
-AUTH_HEADER = "access_token"
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # in a header value (a tab is allowed), as gunicorn refuses
+AUTH_HEADER = "ACCESS_TOKEN"  # the environ's spelling of `access_token`
+LIMIT_LINE = 8190  # the longest request line and header line either server reads (gunicorn's maximum)
+READ_TIMEOUT = 10.0  # seconds a connection may go without sending while a request is being read
+HEADERS_TIMEOUT = 5  # seconds gunicorn allows for a request's headers (and between requests on a connection)
 
 
 class ShopRequestHandler(WSGIRequestHandler):
+    timeout = READ_TIMEOUT  # socketserver sets it on the connection: every read is bounded (a subclass may change it)
+
+    def parse_request(self) -> bool:
+        if len(self.raw_requestline) > LIMIT_LINE:
+            self.requestline, self.request_version, self.command = "", "HTTP/1.1", ""
+            self.send_error(414, f"the request line is over {LIMIT_LINE} bytes")
+            return False
+        if not super().parse_request():
+            return False
+        if any(len(name) + len(value) + 2 > LIMIT_LINE for name, value in self.headers.items()):
+            self.send_error(431, f"a header line is over {LIMIT_LINE} bytes")
+            return False
+        if any(CONTROL.search(value) for value in self.headers.values()):
+            self.send_error(400, "a header value holds a control character")
+            return False
+        if "Transfer-Encoding" in self.headers and "Content-Length" in self.headers:
+            self.send_error(400, "a request may not have both Transfer-Encoding and Content-Length")
+            return False
+        return True
+
     def make_environ(self) -> Any:
         environ = super().make_environ()
-        token = self.headers.get(AUTH_HEADER)
-        if token is not None:
-            environ["HTTP_ACCESS_TOKEN"] = token
+        values = [v.strip(" \t") for name, v in self.headers.items()
+                  if name.upper().replace("-", "_") == AUTH_HEADER]
+        if values:
+            environ[f"HTTP_{AUTH_HEADER}"] = ",".join(values)
         return environ
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What http.server sends as HTML, in the shop's JSON shape."""
+        body = error_document(code, message or explain or self.responses.get(code, ("error",))[0])
+        self.log_error("code %d, message %s", code, message)
+        self.send_response(code)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
-def run_dev_server(app: Flask, host: str, port: int) -> None:
-    run_simple(host, port, app, threaded=True, request_handler=ShopRequestHandler)
+
+def run_dev_server(app: Flask, host: str, port: int, read_timeout: float = READ_TIMEOUT) -> None:
+    handler = type("ShopRequestHandler", (ShopRequestHandler,), {"timeout": read_timeout})
+    run_simple(host, port, app, threaded=True, request_handler=handler)
+
+
+def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's `util.write_error`, in the shop's JSON shape (gunicorn writes its own errors with it)."""
+    body = error_document(status_int, mesg or reason)
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    gunicorn.util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+class ShopWorker(GeventWorker):  # type: ignore[misc]
+    """gunicorn's gevent worker, with psycopg2 cooperative, a read timeout on every connection and JSON errors."""
+
+    read_timeout = READ_TIMEOUT  # set by `run_gunicorn` in the master, before it forks
+
+    def patch(self) -> None:
+        from psycogreen.gevent import patch_psycopg
+
+        super().patch()  # gevent's monkey-patching of the standard library
+        patch_psycopg()  # a query waiting on PostgreSQL yields to the other connections
+        gunicorn.util.write_error = write_json_error
+
+    def handle(self, listener: Any, client: Any, addr: Any) -> None:
+        client.settimeout(self.read_timeout)
+        # Not GeventWorker.handle: all it adds is making the socket blocking, which would lift the timeout.
+        AsyncWorker.handle(self, listener, client, addr)
 
 
 class ShopServer(BaseApplication):  # type: ignore[misc]
     """gunicorn, embedded: several worker processes, each with its own app, engine and connection pool.
 
     The master migrates and opens the shop once before forking, so workers (and the ones gunicorn restarts after
-    a crash) only connect. Sync workers by default; `threads` > 1 gives gthread workers.
+    a crash) only connect.
     """
 
     def __init__(self, config: Config, options: dict[str, Any]) -> None:
@@ -54,14 +131,18 @@ class ShopServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.config, uow_factory=bootstrap(self.config, prepare=False).uow_factory)
 
 
-def run_gunicorn(config: Config, host: str, port: int, workers: int, threads: int = 1) -> None:
+def run_gunicorn(config: Config, host: str, port: int, workers: int, read_timeout: float = READ_TIMEOUT) -> None:
     from cauldrons.bootstrap import bootstrap
 
     bootstrap(config).engine.dispose()  # migrate and open once, in the master
+    ShopWorker.read_timeout = read_timeout
     ShopServer(config, {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
-        "threads": threads,
+        "worker_class": "cauldrons.serving.ShopWorker",
+        "keepalive": max(1, int(min(HEADERS_TIMEOUT, read_timeout))),  # whole seconds
+        "limit_request_line": LIMIT_LINE,
+        "limit_request_field_size": LIMIT_LINE,
         "header_map": "dangerous",  # pass on the contract's access_token header (see the module's docstring)
         "proc_name": "cauldrons",
         "graceful_timeout": 10,

@@ -40,6 +40,14 @@ def test_serve_refuses_to_listen_beyond_loopback_without_an_api_key(tmp_path):
     assert "set API_KEY" in result.stderr
 
 
+def test_serve_refuses_several_workers_on_sqlite(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/shop.db"}
+    result = subprocess.run([sys.executable, "-m", "cauldrons", "serve", "--workers", "3"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "served by one process" in result.stderr and not (tmp_path / "shop.db").exists()
+
+
 def test_migrate_prepares_a_database(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/shop.db"}
     result = subprocess.run([sys.executable, "-m", "cauldrons", "migrate"], env=env, capture_output=True, text=True,

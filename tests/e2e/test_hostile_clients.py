@@ -1,0 +1,197 @@
+"""The shop's real servers, as a hostile client meets them: `cauldrons serve` on SQLite (the threaded dev server) and
+on PostgreSQL (gunicorn's gevent workers), spoken to over raw sockets. Slow clients do not stall honest ones, bodies
+are read whole within the limit, every error the servers send is JSON, both refuse the same requests, and both read
+the auth header the same way."""
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import pytest
+
+from bench.harness import free_port, serve
+from tests.conftest import _pg_database
+from tests.helpers import API_KEY
+
+READ_TIMEOUT = 2.0  # the servers' --read-timeout here, so dropped connections are seen quickly
+LIMIT = 1024 * 1024
+FREE_RED = b'[{"sku": "FREE_RED_BARREL", "ml_per_barrel": 100, "potion_type": [1, 0, 0, 0], "price": 0, "quantity": 1}]'
+
+
+@dataclass(frozen=True)
+class Shop:
+    name: str
+    port: int
+
+
+@pytest.fixture(scope="module", params=["dev server, SQLite", "gunicorn, PostgreSQL"])
+def shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    with ExitStack() as stack:
+        if request.param.endswith("SQLite"):
+            url = f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'shop.db'}"
+            workers: list[str] = []
+        else:
+            databases = _pg_database(request.getfixturevalue("pg_template"))
+            url = next(databases)
+            stack.callback(lambda: next(databases, None))
+            workers = ["--workers", "2"]
+        port = free_port()
+        command = [sys.executable, "-m", "cauldrons", "serve", "--port", str(port), "--read-timeout",
+                   str(READ_TIMEOUT), *workers]
+        stack.enter_context(serve(command, {"DATABASE_URL": url, "API_KEY": API_KEY}, port))
+        yield Shop(request.param, port)
+
+
+@dataclass(frozen=True)
+class Raw:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> object:
+        return json.loads(self.body)
+
+
+def connect(shop: Shop) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", shop.port), timeout=30)
+
+
+def read_answer(sock: socket.socket) -> Raw:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        part = sock.recv(65536)
+        if not part:
+            raise ConnectionError(f"closed before an answer: {data!r}")
+        data += part
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    while len(body) < int(headers.get("content-length", 0)):
+        part = sock.recv(65536)
+        if not part:
+            break
+        body += part
+    return Raw(int(lines[0].split()[1]), headers, body)
+
+
+def send(shop: Shop, data: bytes) -> Raw:
+    with connect(shop) as sock:
+        sock.sendall(data)
+        return read_answer(sock)
+
+
+def request(method: str, path: str, *headers: str, body: bytes = b"", length: bool = True) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: shop", *headers]
+    if body and length:
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def chunked(*chunks: bytes) -> bytes:
+    return b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
+
+
+def audit(shop: Shop) -> dict[str, int]:
+    answer = send(shop, request("GET", "/inventory/audit", f"access_token: {API_KEY}"))
+    assert answer.status == 200, answer
+    return answer.json()  # type: ignore[return-value]
+
+
+def assert_json_error(answer: Raw, status: int) -> None:
+    assert answer.status == status, answer
+    assert answer.headers["content-type"] == "application/json", answer
+    body = answer.json()
+    assert isinstance(body, dict) and body["error"] and body["message"], body
+
+
+KEY = f"access_token: {API_KEY}"
+REFUSED_BY_BOTH = {
+    "a 10 kB order_id": (request("POST", "/barrels/deliver/" + "7" * 10_000, KEY, body=b"[]"), 414),
+    "a header over 8 kB": (request("GET", "/catalog/", "X-Padding: " + "p" * 9000), 431),
+    "a control character in a header": (request("GET", "/catalog/", "X-Odd: a\x01b"), 400),
+    "Transfer-Encoding with Content-Length": (request("POST", "/barrels/plan", KEY, "Transfer-Encoding: chunked",
+                                                      "Content-Length: 2", body=b"[]", length=False), 400),
+    "a malformed chunk size": (request("POST", "/barrels/plan", KEY, "Transfer-Encoding: chunked",
+                                       body=b"zz\r\n[]\r\n0\r\n\r\n"), 400),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED_BY_BOTH)
+def test_both_servers_refuse_the_same_requests_in_json(shop, case):
+    data, status = REFUSED_BY_BOTH[case]
+    assert_json_error(send(shop, data), status)
+
+
+def test_a_chunked_body_over_the_limit_is_refused_not_cut_and_booked(shop):
+    before = audit(shop)
+    padded = FREE_RED + b" " * LIMIT + b"garbage"  # valid JSON up to the limit, then more
+    answer = send(shop, request("POST", "/barrels/deliver/chunked-over", KEY, "Transfer-Encoding: chunked",
+                                body=chunked(*(padded[i:i + 65536] for i in range(0, len(padded), 65536))),
+                                length=False))
+    assert_json_error(answer, 413)
+    assert audit(shop) == before
+
+
+def test_a_chunked_body_within_the_limit_is_booked(shop):
+    before = audit(shop)
+    answer = send(shop, request("POST", "/barrels/deliver/chunked-within", KEY, "Transfer-Encoding: chunked",
+                                body=chunked(FREE_RED[:40], FREE_RED[40:]), length=False))
+    assert answer.status == 204, answer
+    assert audit(shop)["ml_in_barrels"] == before["ml_in_barrels"] + 100
+
+
+def test_a_chunked_request_with_a_plain_body_is_answered_not_left_hanging(shop):
+    with connect(shop) as sock:
+        sock.sendall(request("POST", "/barrels/plan", KEY, "Transfer-Encoding: chunked", body=b"[]"))
+        started = time.monotonic()
+        answer = read_answer(sock)
+    assert answer.status in (400, 408) and time.monotonic() - started < READ_TIMEOUT + 3
+    assert_json_error(answer, answer.status)
+
+
+def test_many_slow_clients_do_not_stall_honest_ones_and_are_dropped(shop):
+    slow = []
+    try:
+        for i in range(150):  # half never finish their headers, half send less body than they announced
+            sock = connect(shop)
+            if i % 2:
+                sock.sendall(b"POST /barrels/plan HTTP/1.1\r\nHost: shop\r\naccess_to")
+            else:
+                sock.sendall(request("POST", "/barrels/plan", KEY, "Content-Length: 100", body=b"[", length=False))
+            slow.append(sock)
+        latencies = []
+        for _ in range(30):
+            started = time.monotonic()
+            answer = send(shop, request("GET", "/catalog/"))
+            latencies.append(time.monotonic() - started)
+            assert answer.status == 200
+        assert max(latencies) < 1.0, f"honest requests took up to {max(latencies):.2f} s"
+        time.sleep(READ_TIMEOUT + 1)
+        for sock in slow:  # each was dropped (or answered 408 and then dropped)
+            sock.settimeout(3)
+            received = sock.recv(65536)
+            assert received == b"" or received.startswith(b"HTTP/1.1 408"), received[:100]
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+@pytest.mark.parametrize("headers, status", [
+    ([f"access_token:   {API_KEY}  "], 200),
+    ([f"Access-Token: {API_KEY}"], 200),
+    ([f"access_token: {API_KEY}", f"access_token: {API_KEY}"], 401),
+    ([f"access_token: {API_KEY}", f"Access-Token: {API_KEY}"], 401),
+    (["access_token: "], 401),
+])
+def test_both_servers_read_the_auth_header_the_same_way(shop, headers, status):
+    assert send(shop, request("GET", "/inventory/audit", *headers)).status == status
+
+
+def test_the_servers_are_the_ones_under_test(shop):
+    answer = send(shop, request("GET", "/"))
+    assert answer.headers["server"].lower().startswith("gunicorn" if "gunicorn" in shop.name else "werkzeug")
