@@ -4,6 +4,7 @@ SQLite: WAL, foreign keys, a generous busy timeout, and `BEGIN IMMEDIATE` for ev
 holds the write lock from its first statement and a balance check can never be raced. PostgreSQL: READ COMMITTED,
 with explicit row and advisory locks taken by the repositories.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,6 +4,7 @@ Ledger tables (`accounts`, `account_transactions`, `account_ledger_entries`), `p
 `game_clock` and visits are append-only: the repositories only ever INSERT into them and SELECT from them, and for
 the first five the database's triggers refuse anything else (migrations 0002 and 0003).
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -43,7 +44,8 @@ def sorted_text(length: int) -> String:
 
 
 accounts = Table(
-    "accounts", metadata,
+    "accounts",
+    metadata,
     Column("id", Id, primary_key=True),
     Column("owner", String(32), nullable=False),
     Column("commodity", String(64), nullable=False),
@@ -51,7 +53,8 @@ accounts = Table(
 )
 
 account_transactions = Table(
-    "account_transactions", metadata,
+    "account_transactions",
+    metadata,
     Column("id", Id, primary_key=True),
     Column("created_at", DateTime, nullable=False, default=utcnow),
     Column("kind", String(32), nullable=False),
@@ -68,7 +71,8 @@ account_transactions = Table(
 # latest entry and the balance at a moment the latest entry at or before it: one index probe either way. Per
 # account, entries are written under the account's row lock, and `created_at` never goes back.
 account_ledger_entries = Table(
-    "account_ledger_entries", metadata,
+    "account_ledger_entries",
+    metadata,
     Column("id", Id, primary_key=True),
     Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
     Column("account_transaction_id", Id, ForeignKey("account_transactions.id"), nullable=False),
@@ -82,7 +86,8 @@ account_ledger_entries = Table(
 )
 
 processed_requests = Table(
-    "processed_requests", metadata,
+    "processed_requests",
+    metadata,
     Column("id", Id, primary_key=True),
     Column("route", String(64), nullable=False),
     Column("key", String(255), nullable=False),
@@ -99,7 +104,8 @@ processed_requests = Table(
 # quantity), the unit price paid and the total, and when (the sale transaction's wall time and game time).
 SORTED = ("created_at", "customer_name", "item_sku", "total")  # the order search's sort columns
 sale_lines = Table(
-    "sale_lines", metadata,
+    "sale_lines",
+    metadata,
     Column("id", Id, primary_key=True),
     Column("account_transaction_id", Id, ForeignKey("account_transactions.id"), nullable=False),
     Column("cart_id", Id, ForeignKey("carts.cart_id"), nullable=False),
@@ -126,11 +132,16 @@ sale_lines = Table(
     Index("ix_sale_lines_cart_id", "cart_id"),
 )
 # PostgreSQL: a trigram index serves the case-insensitive contains filter on the customer's name.
-Index("ix_sale_lines_customer_name_trigram", func.lower(sale_lines.c.customer_name).label("folded"),
-      postgresql_using="gin", postgresql_ops={"folded": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+Index(
+    "ix_sale_lines_customer_name_trigram",
+    func.lower(sale_lines.c.customer_name).label("folded"),
+    postgresql_using="gin",
+    postgresql_ops={"folded": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
 
 potions = Table(
-    "potions", metadata,
+    "potions",
+    metadata,
     Column("sku", String(20), primary_key=True),
     Column("name", String(100), nullable=False),
     Column("red", SmallInteger, nullable=False),
@@ -139,13 +150,16 @@ potions = Table(
     Column("dark", SmallInteger, nullable=False),
     Column("price", Integer, nullable=False),
     UniqueConstraint("red", "green", "blue", "dark", name="uq_potions_recipe"),
-    CheckConstraint("red >= 0 AND green >= 0 AND blue >= 0 AND dark >= 0 AND red + green + blue + dark = 100",
-                    name="ck_potions_recipe"),
+    CheckConstraint(
+        "red >= 0 AND green >= 0 AND blue >= 0 AND dark >= 0 AND red + green + blue + dark = 100",
+        name="ck_potions_recipe",
+    ),
     CheckConstraint("price BETWEEN 1 AND 500", name="ck_potions_price"),
 )
 
 carts = Table(
-    "carts", metadata,
+    "carts",
+    metadata,
     Column("cart_id", Id, primary_key=True),
     Column("customer_id", String(255), nullable=False),
     Column("customer_name", String(255), nullable=False),
@@ -160,7 +174,8 @@ carts = Table(
 )
 
 cart_items = Table(
-    "cart_items", metadata,
+    "cart_items",
+    metadata,
     Column("id", Id, primary_key=True),
     Column("cart_id", Id, ForeignKey("carts.cart_id"), nullable=False),
     Column("sku", String(20), ForeignKey("potions.sku"), nullable=False),
@@ -169,7 +184,8 @@ cart_items = Table(
 )
 
 visits = Table(
-    "visits", metadata,
+    "visits",
+    metadata,
     Column("id", Id, primary_key=True),
     Column("visit_id", String(64), nullable=False),
     Column("created_at", DateTime, nullable=False, default=utcnow),
@@ -178,7 +194,8 @@ visits = Table(
 )
 
 visit_customers = Table(
-    "visit_customers", metadata,
+    "visit_customers",
+    metadata,
     Column("id", Id, primary_key=True),
     Column("visit_pk", Id, ForeignKey("visits.id"), nullable=False),
     Column("customer_id", String(255), nullable=False),
@@ -189,7 +206,8 @@ visit_customers = Table(
 )
 
 game_clock = Table(
-    "game_clock", metadata,
+    "game_clock",
+    metadata,
     Column("id", Id, primary_key=True),
     Column("day", String(20), nullable=False),
     Column("hour", SmallInteger, nullable=False),
@@ -202,6 +220,10 @@ def start_mappers() -> None:
     if getattr(Cart, "__mapper__", None) is not None:
         return
     mapper_registry.map_imperatively(CartLine, cart_items)
-    mapper_registry.map_imperatively(Cart, carts, properties={
-        "lines": relationship(CartLine, order_by=cart_items.c.id, cascade="all, delete-orphan", lazy="selectin"),
-    })
+    mapper_registry.map_imperatively(
+        Cart,
+        carts,
+        properties={
+            "lines": relationship(CartLine, order_by=cart_items.c.id, cascade="all, delete-orphan", lazy="selectin"),
+        },
+    )

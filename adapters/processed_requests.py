@@ -5,6 +5,7 @@ the same key waits until the first commits or rolls back, and then sees its stor
 constraint is the last word: if two replies were ever recorded at once, the second INSERT waits for the first
 and finds the key taken. On SQLite every unit of work holds the database's write lock from BEGIN IMMEDIATE.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -27,12 +28,14 @@ class SqlProcessedRequests(AbstractProcessedRequests):
 
     def claim(self, key: RequestKey) -> ProcessedRequest | None:
         if is_postgres(self.session):
-            self.session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(
-                f"{key.route}\n{key.value}", 0))))
+            self.session.execute(
+                select(func.pg_advisory_xact_lock(func.hashtextextended(f"{key.route}\n{key.value}", 0)))
+            )
         t = orm.processed_requests
         row = self.session.execute(
-            select(t.c.fingerprint, t.c.status, t.c.body, t.c.content_type)
-            .where(t.c.route == key.route, t.c.key == key.value)
+            select(t.c.fingerprint, t.c.status, t.c.body, t.c.content_type).where(
+                t.c.route == key.route, t.c.key == key.value
+            )
         ).first()
         if row is None:
             return None
@@ -42,8 +45,14 @@ class SqlProcessedRequests(AbstractProcessedRequests):
         t = orm.processed_requests
         inserted = self.session.execute(
             insert_ignoring_duplicates(self.session, t, index_elements=[t.c.route, t.c.key]).returning(t.c.id),
-            {"route": key.route, "key": key.value, "fingerprint": fingerprint, "status": reply.status,
-             "content_type": reply.content_type, "body": reply.body},
+            {
+                "route": key.route,
+                "key": key.value,
+                "fingerprint": fingerprint,
+                "status": reply.status,
+                "content_type": reply.content_type,
+                "body": reply.body,
+            },
         ).first()
         if inserted is None:
             raise RequestAlreadyProcessed(key)

@@ -1,4 +1,5 @@
 """SQLAlchemy repositories. Append-only records go through Core (INSERT and SELECT only); carts are mapped."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -69,12 +70,16 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         if missing := refs - known.keys() - self._opened.keys():
             a = orm.accounts
             pairs = tuple_(a.c.owner, a.c.commodity).in_([(r.owner, r.commodity) for r in missing])
-            found = {AccountRef(o, c): i for i, o, c in self.session.execute(select(a.c.id, a.c.owner,
-                                                                                   a.c.commodity).where(pairs))}
+            found = {
+                AccountRef(o, c): i
+                for i, o, c in self.session.execute(select(a.c.id, a.c.owner, a.c.commodity).where(pairs))
+            }
             known.update(found)  # committed by others before we looked: this unit of work opened none yet
             if unopened := missing - found.keys():
-                self.session.execute(insert_ignoring_duplicates(self.session, a), [
-                    {"owner": r.owner, "commodity": r.commodity} for r in sorted(unopened)])
+                self.session.execute(
+                    insert_ignoring_duplicates(self.session, a),
+                    [{"owner": r.owner, "commodity": r.commodity} for r in sorted(unopened)],
+                )
                 rows = self.session.execute(select(a.c.id, a.c.owner, a.c.commodity).where(pairs))
                 self._opened.update({AccountRef(o, c): i for i, o, c in rows if AccountRef(o, c) in unopened})
         return {r: known.get(r) or self._opened[r] for r in refs}
@@ -87,9 +92,14 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         if at is not None:
             latest = latest.where(newer.c.created_at <= at)
         latest = latest.order_by(newer.c.created_at.desc(), newer.c.id.desc()).limit(1).correlate(a).scalar_subquery()
-        return list(self.session.execute(
-            select(a.c.id, a.c.owner, a.c.commodity, func.coalesce(e.c.balance_after, 0), e.c.created_at)
-            .select_from(a.outerjoin(e, e.c.id == latest)).where(where).order_by(a.c.id)))
+        return list(
+            self.session.execute(
+                select(a.c.id, a.c.owner, a.c.commodity, func.coalesce(e.c.balance_after, 0), e.c.created_at)
+                .select_from(a.outerjoin(e, e.c.id == latest))
+                .where(where)
+                .order_by(a.c.id)
+            )
+        )
 
     def lock(self, accounts: Iterable[AccountRef] = ()) -> dict[AccountRef, int]:
         a = orm.accounts
@@ -111,23 +121,43 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         created_at = max([utcnow(), *(at for id_ in ids.values() if (at := self._held[id_][1]) is not None)])
         txn_id = self.session.execute(
             orm.account_transactions.insert().returning(orm.account_transactions.c.id),
-            {"created_at": created_at, "kind": txn.kind, "description": txn.description, **_stamp(game_time),
-             "request_route": request.route if request else None, "request_key": request.value if request else None},
+            {
+                "created_at": created_at,
+                "kind": txn.kind,
+                "description": txn.description,
+                **_stamp(game_time),
+                "request_route": request.route if request else None,
+                "request_key": request.value if request else None,
+            },
         ).scalar_one()
         rows, posted = [], []
         for entry in txn.entries:
             account_id = ids[entry.account]
             running[account_id] += entry.change
-            rows.append({"account_id": account_id, "account_transaction_id": txn_id, "change": entry.change,
-                         "balance_after": running[account_id], "created_at": created_at,
-                         "non_negative": entry.account.non_negative})
+            rows.append(
+                {
+                    "account_id": account_id,
+                    "account_transaction_id": txn_id,
+                    "change": entry.change,
+                    "balance_after": running[account_id],
+                    "created_at": created_at,
+                    "non_negative": entry.account.non_negative,
+                }
+            )
             posted.append(PostedEntry(entry.account, entry.change, running[account_id]))
         if rows:
             self._insert_entries(rows)
         self._held.update({id_: (balance, created_at) for id_, balance in running.items()})
-        return PostedTransaction(txn_id, created_at, txn.kind, txn.description, game_time,
-                                 request.route if request else None, request.value if request else None,
-                                 tuple(posted))
+        return PostedTransaction(
+            txn_id,
+            created_at,
+            txn.kind,
+            txn.description,
+            game_time,
+            request.route if request else None,
+            request.value if request else None,
+            tuple(posted),
+        )
 
     def _insert_entries(self, rows: list[dict[str, Any]]) -> None:
         """All of a transaction's entries in one statement: PostgreSQL checks that the transaction nets to zero at
@@ -142,14 +172,24 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         where = orm.accounts.c.owner == owner if owner is not None else true()
         return {AccountRef(o, c): int(balance) for _, o, c, balance, _ in self._latest(where, at)}
 
-    def history(self, account: AccountRef | None = None, since: datetime | None = None,
-                until: datetime | None = None, before: int | None = None, limit: int = 50) -> list[PostedTransaction]:
+    def history(
+        self,
+        account: AccountRef | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> list[PostedTransaction]:
         t, e, a = orm.account_transactions, orm.account_ledger_entries, orm.accounts
         query = select(t).order_by(t.c.id.desc()).limit(limit)
         if account is not None:
-            query = query.where(t.c.id.in_(
-                select(e.c.account_transaction_id).join(a, a.c.id == e.c.account_id)
-                .where(a.c.owner == account.owner, a.c.commodity == account.commodity)))
+            query = query.where(
+                t.c.id.in_(
+                    select(e.c.account_transaction_id)
+                    .join(a, a.c.id == e.c.account_id)
+                    .where(a.c.owner == account.owner, a.c.commodity == account.commodity)
+                )
+            )
         if since is not None:
             query = query.where(t.c.created_at >= since)
         if until is not None:
@@ -161,15 +201,25 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         if entries:
             rows = self.session.execute(
                 select(e.c.account_transaction_id, a.c.owner, a.c.commodity, e.c.change, e.c.balance_after)
-                .join(a, a.c.id == e.c.account_id).where(e.c.account_transaction_id.in_(entries)).order_by(e.c.id))
+                .join(a, a.c.id == e.c.account_id)
+                .where(e.c.account_transaction_id.in_(entries))
+                .order_by(e.c.id)
+            )
             for txn_id, owner, commodity, change, balance_after in rows:
                 entries[txn_id].append(PostedEntry(AccountRef(owner, commodity), change, balance_after))
-        return [PostedTransaction(
-            id=row.id, created_at=row.created_at, kind=row.kind, description=row.description,
-            game_time=GameTime(row.game_day, row.game_hour) if row.game_day is not None else None,
-            request_route=row.request_route, request_key=row.request_key,
-            entries=tuple(entries[row.id]),
-        ) for row in txns]
+        return [
+            PostedTransaction(
+                id=row.id,
+                created_at=row.created_at,
+                kind=row.kind,
+                description=row.description,
+                game_time=GameTime(row.game_day, row.game_hour) if row.game_day is not None else None,
+                request_route=row.request_route,
+                request_key=row.request_key,
+                entries=tuple(entries[row.id]),
+            )
+            for row in txns
+        ]
 
 
 class SqlPotionRepository(AbstractPotionRepository):
@@ -180,10 +230,10 @@ class SqlPotionRepository(AbstractPotionRepository):
     def list(self) -> list[Potion]:
         if self._potions is None:
             p = orm.potions
-            rows = self.session.execute(select(p.c.sku, p.c.name, p.c.red, p.c.green, p.c.blue, p.c.dark,
-                                               p.c.price).order_by(p.c.sku))
-            self._potions = [Potion(sku, name, PotionType(r, g, b, d), price)
-                             for sku, name, r, g, b, d, price in rows]
+            rows = self.session.execute(
+                select(p.c.sku, p.c.name, p.c.red, p.c.green, p.c.blue, p.c.dark, p.c.price).order_by(p.c.sku)
+            )
+            self._potions = [Potion(sku, name, PotionType(r, g, b, d), price) for sku, name, r, g, b, d, price in rows]
         return self._potions
 
 
@@ -203,7 +253,9 @@ class SqlCartRepository(AbstractCartRepository):
 
     def close_open_carts(self) -> int:
         result = self.session.execute(
-            update(orm.carts).where(orm.carts.c.status == "open").values(status="closed")
+            update(orm.carts)
+            .where(orm.carts.c.status == "open")
+            .values(status="closed")
             .execution_options(synchronize_session=False)
         )
         return result.rowcount
@@ -217,23 +269,41 @@ def contains(column: Any, needle: str) -> Any:
 
 
 class SqlSalesRepository(AbstractSalesRepository):
-    SORTED_BY = {SortColumn.CUSTOMER_NAME: orm.sale_lines.c.customer_name,
-                 SortColumn.ITEM_SKU: orm.sale_lines.c.item_sku,
-                 SortColumn.LINE_ITEM_TOTAL: orm.sale_lines.c.total,
-                 SortColumn.TIMESTAMP: orm.sale_lines.c.created_at}
+    SORTED_BY = {
+        SortColumn.CUSTOMER_NAME: orm.sale_lines.c.customer_name,
+        SortColumn.ITEM_SKU: orm.sale_lines.c.item_sku,
+        SortColumn.LINE_ITEM_TOTAL: orm.sale_lines.c.total,
+        SortColumn.TIMESTAMP: orm.sale_lines.c.created_at,
+    }
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def add(self, lines: Sequence[SaleLine], sale: PostedTransaction) -> None:
         if lines:
-            self.session.execute(orm.sale_lines.insert(), [{
-                "account_transaction_id": sale.id, "cart_id": line.cart_id, "sku": line.sku,
-                "potion_name": line.potion_name, "item_sku": line.item_sku, "quantity": line.quantity,
-                "unit_price": line.unit_price, "total": line.total, "customer_id": line.customer.customer_id,
-                "customer_name": line.customer.customer_name, "character_class": line.customer.character_class,
-                "character_species": line.customer.character_species, "level": line.customer.level,
-                "created_at": sale.created_at, **_stamp(sale.game_time)} for line in lines])
+            self.session.execute(
+                orm.sale_lines.insert(),
+                [
+                    {
+                        "account_transaction_id": sale.id,
+                        "cart_id": line.cart_id,
+                        "sku": line.sku,
+                        "potion_name": line.potion_name,
+                        "item_sku": line.item_sku,
+                        "quantity": line.quantity,
+                        "unit_price": line.unit_price,
+                        "total": line.total,
+                        "customer_id": line.customer.customer_id,
+                        "customer_name": line.customer.customer_name,
+                        "character_class": line.customer.character_class,
+                        "character_species": line.customer.character_species,
+                        "level": line.customer.level,
+                        "created_at": sale.created_at,
+                        **_stamp(sale.game_time),
+                    }
+                    for line in lines
+                ],
+            )
 
     def search(self, query: SearchQuery, cursor: Cursor | None, limit: int) -> list[SoldLine]:
         """One indexed walk per potion: the potion filter is first matched against the potions (every line's sku is
@@ -252,15 +322,19 @@ class SqlSalesRepository(AbstractSalesRepository):
                 # Written inclusively (ids are whole numbers), so PostgreSQL estimates its reach by the value alone.
                 value, line_id = cursor.position.value, cursor.position.line_item_id
                 here = tuple_(column, s.c.id)
-                statement = statement.where(here <= tuple_(value, line_id - 1) if descending
-                                            else here >= tuple_(value, line_id + 1))
+                statement = statement.where(
+                    here <= tuple_(value, line_id - 1) if descending else here >= tuple_(value, line_id + 1)
+                )
             return statement
 
         if not query.potion_sku:
             statement = walk()
         else:
-            skus = self.session.scalars(select(orm.potions.c.sku).where(contains(orm.potions.c.sku, query.potion_sku))
-                                        .order_by(orm.potions.c.sku)).all()
+            skus = self.session.scalars(
+                select(orm.potions.c.sku)
+                .where(contains(orm.potions.c.sku, query.potion_sku))
+                .order_by(orm.potions.c.sku)
+            ).all()
             if not skus:
                 return []
             if len(skus) == 1:
@@ -268,17 +342,28 @@ class SqlSalesRepository(AbstractSalesRepository):
             else:
                 merged = union_all(*(select(walk(s.c.sku == sku).subquery()) for sku in skus)).subquery()
                 by = merged.c[column.name]
-                statement = select(merged).order_by(*((by.desc(), merged.c.id.desc()) if descending
-                                                      else (by.asc(), merged.c.id.asc()))).limit(limit)
-        return [SoldLine(
-            line_item_id=row.id,
-            line=SaleLine(row.cart_id, row.sku, row.potion_name, row.quantity, row.unit_price,
-                          Customer(row.customer_id, row.customer_name, row.character_class, row.character_species,
-                                   row.level)),
-            sold_at=row.created_at,
-            game_time=GameTime(row.game_day, row.game_hour) if row.game_day is not None else None,
-            transaction_id=row.account_transaction_id,
-        ) for row in self.session.execute(statement)]
+                statement = (
+                    select(merged)
+                    .order_by(*((by.desc(), merged.c.id.desc()) if descending else (by.asc(), merged.c.id.asc())))
+                    .limit(limit)
+                )
+        return [
+            SoldLine(
+                line_item_id=row.id,
+                line=SaleLine(
+                    row.cart_id,
+                    row.sku,
+                    row.potion_name,
+                    row.quantity,
+                    row.unit_price,
+                    Customer(row.customer_id, row.customer_name, row.character_class, row.character_species, row.level),
+                ),
+                sold_at=row.created_at,
+                game_time=GameTime(row.game_day, row.game_hour) if row.game_day is not None else None,
+                transaction_id=row.account_transaction_id,
+            )
+            for row in self.session.execute(statement)
+        ]
 
 
 class SqlVisitRepository(AbstractVisitRepository):
@@ -290,11 +375,20 @@ class SqlVisitRepository(AbstractVisitRepository):
             orm.visits.insert().returning(orm.visits.c.id), {"visit_id": visit_id, **_stamp(game_time)}
         ).scalar_one()
         if customers:
-            self.session.execute(orm.visit_customers.insert(), [
-                {"visit_pk": visit_pk, "customer_id": c.customer_id, "customer_name": c.customer_name,
-                 "character_class": c.character_class, "character_species": c.character_species, "level": c.level}
-                for c in customers
-            ])
+            self.session.execute(
+                orm.visit_customers.insert(),
+                [
+                    {
+                        "visit_pk": visit_pk,
+                        "customer_id": c.customer_id,
+                        "customer_name": c.customer_name,
+                        "character_class": c.character_class,
+                        "character_species": c.character_species,
+                        "level": c.level,
+                    }
+                    for c in customers
+                ],
+            )
 
 
 class SqlClock(AbstractClock):

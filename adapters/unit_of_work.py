@@ -1,4 +1,5 @@
 """The unit of work on SQLAlchemy: one session, one database transaction, every repository on it."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

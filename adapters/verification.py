@@ -4,6 +4,7 @@ Each check is one SQL query that returns the rows breaking an invariant (none, w
 here are recomputed from `change` alone, independently of the running balances the shop reads, so a drift in
 either shows up.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,34 +24,57 @@ class Check:
 
 
 CHECKS = (
-    Check("balanced", "every transaction nets to zero per commodity", """
+    Check(
+        "balanced",
+        "every transaction nets to zero per commodity",
+        """
         SELECT e.account_transaction_id, a.commodity, SUM(e.change)
           FROM account_ledger_entries e JOIN accounts a ON a.id = e.account_id
          GROUP BY e.account_transaction_id, a.commodity HAVING SUM(e.change) <> 0
-         ORDER BY 1"""),
-    Check("running_balances", "each entry's balance_after is the sum of its account's changes up to it", """
+         ORDER BY 1""",
+    ),
+    Check(
+        "running_balances",
+        "each entry's balance_after is the sum of its account's changes up to it",
+        """
         SELECT id, account_id, balance_after, running FROM (
             SELECT id, account_id, balance_after,
                    SUM(change) OVER (PARTITION BY account_id ORDER BY created_at, id) AS running
               FROM account_ledger_entries) s
-         WHERE balance_after <> running ORDER BY id"""),
-    Check("time_order", "an entry is never older than its transaction, and no account's time goes back", """
+         WHERE balance_after <> running ORDER BY id""",
+    ),
+    Check(
+        "time_order",
+        "an entry is never older than its transaction, and no account's time goes back",
+        """
         SELECT e.id, e.account_id, e.created_at, t.created_at, e.previous_time FROM (
             SELECT id, account_id, account_transaction_id, created_at,
                    LAG(created_at) OVER (PARTITION BY account_id ORDER BY id) AS previous_time
               FROM account_ledger_entries) e JOIN account_transactions t ON t.id = e.account_transaction_id
-         WHERE e.created_at < t.created_at OR e.created_at < e.previous_time ORDER BY e.id"""),
-    Check("never_negative", "no shop balance was ever below zero, and only the shop's accounts are held to it", """
+         WHERE e.created_at < t.created_at OR e.created_at < e.previous_time ORDER BY e.id""",
+    ),
+    Check(
+        "never_negative",
+        "no shop balance was ever below zero, and only the shop's accounts are held to it",
+        """
         SELECT s.id, a.owner, a.commodity, s.running FROM (
             SELECT id, account_id, non_negative,
                    SUM(change) OVER (PARTITION BY account_id ORDER BY created_at, id) AS running
               FROM account_ledger_entries) s JOIN accounts a ON a.id = s.account_id
-         WHERE (a.owner = 'shop' AND s.running < 0) OR s.non_negative <> (a.owner = 'shop') ORDER BY s.id"""),
-    Check("one_transaction_per_request", "a request key moved the ledger at most once", """
+         WHERE (a.owner = 'shop' AND s.running < 0) OR s.non_negative <> (a.owner = 'shop') ORDER BY s.id""",
+    ),
+    Check(
+        "one_transaction_per_request",
+        "a request key moved the ledger at most once",
+        """
         SELECT request_route, request_key, COUNT(*) FROM account_transactions
-         WHERE request_key IS NOT NULL GROUP BY request_route, request_key HAVING COUNT(*) > 1 ORDER BY 1, 2"""),
-    Check("answered_as_booked", "a ledger request booked a transaction only with a stored success, and at most one "
-          "(none when it moved nothing)", """
+         WHERE request_key IS NOT NULL GROUP BY request_route, request_key HAVING COUNT(*) > 1 ORDER BY 1, 2""",
+    ),
+    Check(
+        "answered_as_booked",
+        "a ledger request booked a transaction only with a stored success, and at most one "
+        "(none when it moved nothing)",
+        """
         SELECT p.route, p.key, p.status, COUNT(t.id) FROM processed_requests p
           LEFT JOIN account_transactions t ON t.request_route = p.route AND t.request_key = p.key
          WHERE p.route IN :ledger_routes
@@ -60,9 +84,12 @@ CHECKS = (
         SELECT t.request_route, t.request_key, NULL, 1 FROM account_transactions t
          WHERE t.request_key IS NOT NULL AND NOT EXISTS (
                SELECT 1 FROM processed_requests p WHERE p.route = t.request_route AND p.key = t.request_key)
-         ORDER BY 1, 2"""),
-    Check("sales_recorded", "each checkout's sale lines add up to its gold and potion entries and carry its time",
-          """
+         ORDER BY 1, 2""",
+    ),
+    Check(
+        "sales_recorded",
+        "each checkout's sale lines add up to its gold and potion entries and carry its time",
+        """
         WITH booked AS (
             SELECT e.account_transaction_id AS txn, a.commodity, SUM(e.change) AS change
               FROM account_ledger_entries e
@@ -85,7 +112,8 @@ CHECKS = (
           JOIN account_transactions t ON t.id = s.account_transaction_id
          WHERE s.created_at <> t.created_at OR COALESCE(s.game_day, '') <> COALESCE(t.game_day, '')
             OR COALESCE(s.game_hour, -1) <> COALESCE(t.game_hour, -1)
-         ORDER BY 1, 2"""),
+         ORDER BY 1, 2""",
+    ),
 )
 
 COUNTS = {
@@ -120,8 +148,10 @@ class Report:
     def lines(self) -> list[str]:
         out = ["ledger: " + ", ".join(f"{n:,} {what}" for what, n in self.counts.items())]
         for f in self.findings:
-            out.append(f"{'ok   ' if f.ok else 'DRIFT'} {f.check.name}: {f.check.rule}"
-                       + ("" if f.ok else f" -- {f.problems} violation(s)"))
+            out.append(
+                f"{'ok   ' if f.ok else 'DRIFT'} {f.check.name}: {f.check.rule}"
+                + ("" if f.ok else f" -- {f.problems} violation(s)")
+            )
             out.extend(f"        {row}" for row in f.examples)
         out.append("the books are sound" if self.ok else "the books have drifted: see DRIFT above")
         return out

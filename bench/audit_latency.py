@@ -8,6 +8,7 @@ layer (`views.audit`) and over HTTP (Flask's test client); for contrast, the old
 
     python bench/audit_latency.py [--entries 1000000] [--samples 300]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,26 +65,35 @@ def grow(engine: Engine, target: int) -> None:
     with engine.begin() as conn:
         for owner in ("shop", "world"):
             for commodity in COMMODITIES:
-                conn.execute(text("INSERT INTO accounts (owner, commodity) VALUES (:o, :c) ON CONFLICT DO NOTHING"),
-                             {"o": owner, "c": commodity})
+                conn.execute(
+                    text("INSERT INTO accounts (owner, commodity) VALUES (:o, :c) ON CONFLICT DO NOTHING"),
+                    {"o": owner, "c": commodity},
+                )
     missing = (target - entries(engine)) // 2
     while missing > 0:
         n = min(CHUNK, missing)
         with engine.begin() as conn:
             latest = conn.execute(text("SELECT MAX(created_at) FROM account_ledger_entries")).scalar_one()
-            conn.execute(text("CREATE TEMP TABLE bench_slots (slot int, account_id bigint, sign int, base bigint, "
-                              "non_negative boolean) ON COMMIT DROP"))
+            conn.execute(
+                text(
+                    "CREATE TEMP TABLE bench_slots (slot int, account_id bigint, sign int, base bigint, "
+                    "non_negative boolean) ON COMMIT DROP"
+                )
+            )
             for slot, commodity in enumerate(COMMODITIES):
                 for owner, sign in (("world", -1), ("shop", 1)):
-                    conn.execute(text("""
+                    conn.execute(
+                        text("""
                         INSERT INTO bench_slots
                         SELECT :slot, a.id, :sign, COALESCE((SELECT balance_after FROM account_ledger_entries e
                                WHERE e.account_id = a.id ORDER BY created_at DESC, id DESC LIMIT 1), 0),
                                a.owner = 'shop'
                           FROM accounts a WHERE a.owner = :owner AND a.commodity = :commodity"""),
-                                 {"slot": slot, "sign": sign, "owner": owner, "commodity": commodity})
-            conn.execute(text(GROW), {"start": latest + timedelta(seconds=1), "offset": 0, "n": n,
-                                      "slots": len(COMMODITIES)})
+                        {"slot": slot, "sign": sign, "owner": owner, "commodity": commodity},
+                    )
+            conn.execute(
+                text(GROW), {"start": latest + timedelta(seconds=1), "offset": 0, "n": n, "slots": len(COMMODITIES)}
+            )
         missing -= n
     with engine.connect() as conn:
         conn.execute(text("COMMIT"))
@@ -113,9 +123,11 @@ def measure(wiring, app, samples: int) -> dict[str, float]:  # type: ignore[no-u
         with wiring.engine.connect() as conn:
             conn.execute(text(SUM_AUDIT)).all()
 
-    return {"service": timed(lambda: views.audit(wiring.uow_factory()), samples),
-            "http": timed(over_http, samples),
-            "sum": timed(by_sum, max(5, samples // 30))}
+    return {
+        "service": timed(lambda: views.audit(wiring.uow_factory()), samples),
+        "http": timed(over_http, samples),
+        "sum": timed(by_sum, max(5, samples // 30)),
+    }
 
 
 def main() -> None:
@@ -137,8 +149,10 @@ def main() -> None:
             report = verify(conn)
         audit = views.audit(wiring.uow_factory())
         wiring.engine.dispose()
-    print(f"audit latency on PostgreSQL, median of {args.samples} (history written in {grown_in:.0f} s; "
-          f"ledger verify: {'sound' if report.ok else 'DRIFT'}; audit then: {audit})")
+    print(
+        f"audit latency on PostgreSQL, median of {args.samples} (history written in {grown_in:.0f} s; "
+        f"ledger verify: {'sound' if report.ok else 'DRIFT'}; audit then: {audit})"
+    )
     print(f"  {'':24}{small_n:>12,} entries{big_n:>12,} entries    ratio")
     for name, label in (("service", "views.audit"), ("http", "GET /inventory/audit"), ("sum", "SUM(change), old way")):
         ratio = big[name] / small[name]

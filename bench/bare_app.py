@@ -3,6 +3,7 @@ ORM, no validation, no idempotency. Served by the same gunicorn settings as the 
 
     DATABASE_URL=postgresql://... gunicorn --workers 4 bench.bare_app:app   # after running SCHEMA once
 """
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,10 @@ import os
 import psycopg2
 from flask import Flask, Response, request
 
-SCHEMA = ("CREATE TABLE bare_sales (id bigserial PRIMARY KEY, cart_id bigint NOT NULL, payment text NOT NULL, "
-          "created_at timestamp NOT NULL DEFAULT now())")
+SCHEMA = (
+    "CREATE TABLE bare_sales (id bigserial PRIMARY KEY, cart_id bigint NOT NULL, payment text NOT NULL, "
+    "created_at timestamp NOT NULL DEFAULT now())"
+)
 app = Flask(__name__)
 _connection = None
 

@@ -4,6 +4,7 @@ SQLite. The shop's accounts are locked for the whole call, so this is time no ot
 
     python bench/big_transactions.py [--sizes 250,500,1000] [--repeats 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,10 +31,14 @@ def timings(url: str, sizes: list[int], repeats: int) -> dict[int, float]:
     """Median seconds of `services.deliver_bottles` with each number of mixes (one potion each)."""
     wiring = bootstrap(Config(url, API_KEY))
     need = sum(sizes) * (repeats + 1) + 10  # potions bottled, warm-ups included
-    for account, amount in (("shop/ml:red", 100 * need), ("shop/potion_capacity", need // 50 + 1),
-                            ("shop/ml_capacity", need // 100 + 1)):
-        services.correct(account, amount, "benchmark stock", RequestKey("ledger/corrections", account), "",
-                         wiring.uow_factory())
+    for account, amount in (
+        ("shop/ml:red", 100 * need),
+        ("shop/potion_capacity", need // 50 + 1),
+        ("shop/ml_capacity", need // 100 + 1),
+    ):
+        services.correct(
+            account, amount, "benchmark stock", RequestKey("ledger/corrections", account), "", wiring.uow_factory()
+        )
     medians = {}
     for size in sizes:
         seconds = []
@@ -64,8 +69,10 @@ def main() -> None:
     if 500 in pg and 1000 in pg:
         ratio = pg[1000] / pg[500]
         ok = ratio <= 3 and pg[1000] < 0.5
-        print(f"target: PostgreSQL 1000 / 500 <= 3 and 1000 < 0.5 s -> {ratio:.2f}, {pg[1000]:.3f} s: "
-              f"{'met' if ok else 'NOT MET'}")
+        print(
+            f"target: PostgreSQL 1000 / 500 <= 3 and 1000 < 0.5 s -> {ratio:.2f}, {pg[1000]:.3f} s: "
+            f"{'met' if ok else 'NOT MET'}"
+        )
     sys.exit(0 if ok else 1)
 
 

@@ -5,6 +5,7 @@ The shop holds ml of every colour for every potion it could bottle into its free
 
     python bench/bottler_plan.py [--repeats 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,10 @@ CAPACITY_UNITS = (1, 10, 100, 1_200, 20_000)  # 50 to 1,000,000 potions
 
 def stocked(potion_units: int) -> Inventory:
     potions = potion_units * ledger.POTIONS_PER_CAPACITY_UNIT
-    balances = {AccountRef(SHOP, ledger.POTION_CAPACITY): potion_units,
-                AccountRef(SHOP, ledger.ML_CAPACITY): potions // 10 + 1}
+    balances = {
+        AccountRef(SHOP, ledger.POTION_CAPACITY): potion_units,
+        AccountRef(SHOP, ledger.ML_CAPACITY): potions // 10 + 1,
+    }
     balances.update({AccountRef(SHOP, ledger.ML[c]): 100 * potions for c in COLOURS})
     return Inventory.from_balances(balances)
 
@@ -46,8 +49,10 @@ def main() -> None:
             seconds.append(time.perf_counter() - started)
         median = statistics.median(seconds)
         worst = max(worst, median)
-        print(f"  space for {inventory.potion_limit:>9,} potions: {median * 1000:9.3f} ms, "
-              f"plans {sum(k for _, k in plan):>7,} potions in {len(plan)} mixes")
+        print(
+            f"  space for {inventory.potion_limit:>9,} potions: {median * 1000:9.3f} ms, "
+            f"plans {sum(k for _, k in plan):>7,} potions in {len(plan)} mixes"
+        )
     verdict = "met" if worst < 0.010 else "NOT MET"
     print(f"target: under 10 ms for any capacity -> worst {worst * 1000:.3f} ms: {verdict}")
     sys.exit(0 if worst < 0.010 else 1)

@@ -6,6 +6,7 @@ key, locks the cart and the shop's accounts, appends the sale with running balan
 
     python bench/checkout_throughput.py [--carts 3000] [--workers 4] [--clients 4]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,13 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from bench.bare_app import SCHEMA  # noqa: E402
 from bench.harness import Client, fire, free_port, fresh_pg_database, gunicorn_shop, serve  # noqa: E402
 
-CUSTOMER = {"customer_id": "c", "customer_name": "Bench", "character_class": "Rogue", "character_species": "Gnome",
-            "level": 3}
+CUSTOMER = {
+    "customer_id": "c",
+    "customer_name": "Bench",
+    "character_class": "Rogue",
+    "character_species": "Gnome",
+    "level": 3,
+}
 
 
 def figures(name: str, wall: float, results: list[tuple[int, float]], expected: int) -> float:
@@ -30,8 +36,10 @@ def figures(name: str, wall: float, results: list[tuple[int, float]], expected: 
     assert statuses == {expected}, f"{name}: statuses {statuses}"
     latencies = [t for _, t in results]
     rate = len(results) / wall
-    print(f"  {name:10} {rate:>8,.0f} checkouts/s   median {statistics.median(latencies) * 1000:.2f} ms, "
-          f"p99 {statistics.quantiles(latencies, n=100)[98] * 1000:.2f} ms   ({len(results)} in {wall:.2f} s)")
+    print(
+        f"  {name:10} {rate:>8,.0f} checkouts/s   median {statistics.median(latencies) * 1000:.2f} ms, "
+        f"p99 {statistics.quantiles(latencies, n=100)[98] * 1000:.2f} ms   ({len(results)} in {wall:.2f} s)"
+    )
     return rate
 
 
@@ -44,15 +52,20 @@ def main() -> None:
     print(f"checkout throughput, {args.workers} gunicorn workers each, {args.clients} client processes, PostgreSQL")
     with fresh_pg_database() as url, gunicorn_shop(url, args.workers) as server:
         client = Client(server.url)
-        stocked = client.post("/ledger/corrections", {"account": "shop/potion:RED_POTION", "change": args.carts,
-                                                      "reason": "bench stock"}, key="bench-stock")
+        stocked = client.post(
+            "/ledger/corrections",
+            {"account": "shop/potion:RED_POTION", "change": args.carts, "reason": "bench stock"},
+            key="bench-stock",
+        )
         assert stocked.status == 200, stocked
         carts = [client.post("/carts/", CUSTOMER).json()["cart_id"] for _ in range(args.carts)]
-        _, made = fire(server.url, [(f"/carts/{c}/items/RED_POTION", {"quantity": 1}, None) for c in carts],
-                       args.clients)
+        _, made = fire(
+            server.url, [(f"/carts/{c}/items/RED_POTION", {"quantity": 1}, None) for c in carts], args.clients
+        )
         assert {s for s, _ in made} == {204}
-        wall, results = fire(server.url, [(f"/carts/{c}/checkout", {"payment": "gold"}, None) for c in carts],
-                             args.clients)
+        wall, results = fire(
+            server.url, [(f"/carts/{c}/checkout", {"payment": "gold"}, None) for c in carts], args.clients
+        )
         shop = figures("shop", wall, results, 200)
         audit = client.get("/inventory/audit").json()
         assert audit["number_of_potions"] == 0 and audit["gold"] == 100 + 50 * args.carts, audit
@@ -62,12 +75,23 @@ def main() -> None:
             conn.execute(text(SCHEMA))
         engine.dispose()
         port = free_port()
-        command = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
-                   "--no-control-socket", "bench.bare_app:app"]
-        with serve(command, {"DATABASE_URL": url, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
-                   port) as server:
-            wall, results = fire(server.url, [(f"/carts/{c}/checkout", {"payment": "gold"}, None) for c in carts],
-                                 args.clients)
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "bench.bare_app:app",
+        ]
+        with serve(
+            command, {"DATABASE_URL": url, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}, port
+        ) as server:
+            wall, results = fire(
+                server.url, [(f"/carts/{c}/checkout", {"payment": "gold"}, None) for c in carts], args.clients
+            )
             bare = figures("bare", wall, results, 200)
     print(f"target: shop / bare >= 0.5 -> {shop / bare:.2f} {'met' if shop / bare >= 0.5 else 'NOT MET'}")
     sys.exit(0 if shop / bare >= 0.5 else 1)

@@ -1,6 +1,7 @@
 """What the benchmarks and the stress and crash tests share: a throwaway PostgreSQL database, the shop served by
 real gunicorn workers in a child process, and the simulator's HTTP client, which never hides a dropped
 connection."""
+
 from __future__ import annotations
 
 import multiprocessing

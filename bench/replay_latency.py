@@ -7,6 +7,7 @@ so both see the same machine.
 
     python bench/replay_latency.py [--requests 1000] [--workers 1]
 """
+
 from __future__ import annotations
 
 import argparse

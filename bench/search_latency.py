@@ -19,6 +19,7 @@ as it goes to the driver.
 
     python bench/search_latency.py [--lines 1000000] [--pages 1000] [--repeats 7] [--workers 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,12 +53,43 @@ CHUNK = 50_000  # checkouts per statement
 CUSTOMERS = 20_000  # names in the pool; customer k of the pool is drawn with probability ~ k^(-3/4)
 SPAN_SECONDS = 90 * 24 * 3600  # the simulated period
 START = datetime(2026, 1, 1)
-SYLLABLES = ["an", "bel", "cor", "dra", "el", "fen", "gar", "hal", "ith", "jor", "kal", "lum", "mor", "nyx", "or",
-             "pel", "quo", "ran", "sil", "tor", "ul", "vex", "wyn", "zar"]
+SYLLABLES = [
+    "an",
+    "bel",
+    "cor",
+    "dra",
+    "el",
+    "fen",
+    "gar",
+    "hal",
+    "ith",
+    "jor",
+    "kal",
+    "lum",
+    "mor",
+    "nyx",
+    "or",
+    "pel",
+    "quo",
+    "ran",
+    "sil",
+    "tor",
+    "ul",
+    "vex",
+    "wyn",
+    "zar",
+]
 CLASSES = ["Warrior", "Wizard", "Rogue", "Cleric", "Ranger", "Druid", "Paladin", "Bard"]
 SPECIES = ["Human", "Elf", "Dwarf", "Orc", "Halfling", "Gnome"]
-POPULARITY = {"RED_POTION": 40, "GREEN_POTION": 25, "BLUE_POTION": 15, "PURPLE_POTION": 8, "YELLOW_POTION": 6,
-              "DARK_POTION": 4, "TEAL_POTION": 0.4}  # relative weights; a potion not named here weighs 1
+POPULARITY = {
+    "RED_POTION": 40,
+    "GREEN_POTION": 25,
+    "BLUE_POTION": 15,
+    "PURPLE_POTION": 8,
+    "YELLOW_POTION": 6,
+    "DARK_POTION": 4,
+    "TEAL_POTION": 0.4,
+}  # relative weights; a potion not named here weighs 1
 SORTS = [(col, order) for col in SortColumn for order in (SortOrder.DESC, SortOrder.ASC)]
 
 # A uniform number in [0, 1) from (i, stream): the same every run, and inlined by the planner.
@@ -143,8 +175,9 @@ def write_history(engine: Engine, target: int) -> None:
     """Write checkouts (carts, sale transactions, sale lines) until the shop has sold `target` lines."""
     with engine.begin() as conn:
         conn.execute(text(UNIFORM))
-        conn.execute(text(POOL), {"syllables": SYLLABLES, "classes": CLASSES, "species": SPECIES,
-                                  "customers": CUSTOMERS})
+        conn.execute(
+            text(POOL), {"syllables": SYLLABLES, "classes": CLASSES, "species": SPECIES, "customers": CUSTOMERS}
+        )
         conn.execute(text("ALTER TABLE bench_customers ADD PRIMARY KEY (idx)"))
         skus = conn.execute(text("SELECT sku FROM potions ORDER BY sku")).scalars().all()
         cart_base = conn.execute(text("SELECT COALESCE(MAX(cart_id), 0) + 1 FROM carts")).scalar_one()
@@ -153,17 +186,31 @@ def write_history(engine: Engine, target: int) -> None:
     step = max(1, round(SPAN_SECONDS * 3 * 2.5 / max(target, 1)))  # seconds between one trio of checkouts and the next
     while remaining > 0:
         with engine.begin() as conn:
-            written = conn.execute(text(CHECKOUTS), {
-                "first": first, "n": CHUNK, "remaining": remaining, "cart_base": cart_base, "txn_base": txn_base,
-                "customers": CUSTOMERS, "step": step, "start": START, "days": list(DAYS), "skus": list(skus),
-                "weights": [float(POPULARITY.get(sku, 1)) for sku in skus],
-            }).rowcount
+            written = conn.execute(
+                text(CHECKOUTS),
+                {
+                    "first": first,
+                    "n": CHUNK,
+                    "remaining": remaining,
+                    "cart_base": cart_base,
+                    "txn_base": txn_base,
+                    "customers": CUSTOMERS,
+                    "step": step,
+                    "start": START,
+                    "days": list(DAYS),
+                    "skus": list(skus),
+                    "weights": [float(POPULARITY.get(sku, 1)) for sku in skus],
+                },
+            ).rowcount
         remaining -= written
         first += CHUNK
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table, column in (("carts", "cart_id"), ("account_transactions", "id")):  # the shop goes on numbering
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
-                              f"(SELECT MAX({column}) FROM {table}))"))
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), (SELECT MAX({column}) FROM {table}))"
+                )
+            )
         conn.execute(text("DROP TABLE bench_customers"))
         conn.execute(text("DROP FUNCTION bench_u(bigint, bigint)"))
         for table in ("sale_lines", "carts", "account_transactions"):
@@ -183,27 +230,40 @@ def filters(engine: Engine) -> list[Filter]:
     of a rare customer (the fewest lines that still fill more than two pages, and a name in no other name); "red";
     the rarest potion's name."""
     with engine.connect() as conn:
-        busiest = conn.execute(text("SELECT customer_name FROM sale_lines GROUP BY customer_name "
-                                    "ORDER BY COUNT(*) DESC, customer_name LIMIT 1")).scalar_one()
-        rare = conn.execute(text("""
+        busiest = conn.execute(
+            text(
+                "SELECT customer_name FROM sale_lines GROUP BY customer_name "
+                "ORDER BY COUNT(*) DESC, customer_name LIMIT 1"
+            )
+        ).scalar_one()
+        rare = conn.execute(
+            text("""
             SELECT n.customer_name FROM (SELECT customer_name, COUNT(*) AS lines FROM sale_lines
                                           GROUP BY customer_name HAVING COUNT(*) > :pages * 2
                                           ORDER BY lines, customer_name LIMIT 20) n
              WHERE (SELECT COUNT(*) FROM sale_lines s
                      WHERE lower(s.customer_name) LIKE '%' || lower(n.customer_name) || '%') = n.lines
-             ORDER BY n.lines, n.customer_name LIMIT 1"""), {"pages": PAGE_SIZE}).scalar_one()
-        rarest_sku = conn.execute(text("SELECT sku FROM sale_lines GROUP BY sku ORDER BY COUNT(*), sku "
-                                       "LIMIT 1")).scalar_one()
+             ORDER BY n.lines, n.customer_name LIMIT 1"""),
+            {"pages": PAGE_SIZE},
+        ).scalar_one()
+        rarest_sku = conn.execute(
+            text("SELECT sku FROM sale_lines GROUP BY sku ORDER BY COUNT(*), sku LIMIT 1")
+        ).scalar_one()
 
         def counted(label: str, customer_name: str = "", potion_sku: str = "") -> Filter:
-            lines = conn.execute(text("SELECT COUNT(*) FROM sale_lines WHERE lower(customer_name) LIKE :n "
-                                      "AND lower(sku) LIKE :s"),
-                                 {"n": f"%{customer_name.lower()}%", "s": f"%{potion_sku.lower()}%"}).scalar_one()
+            lines = conn.execute(
+                text("SELECT COUNT(*) FROM sale_lines WHERE lower(customer_name) LIKE :n AND lower(sku) LIKE :s"),
+                {"n": f"%{customer_name.lower()}%", "s": f"%{potion_sku.lower()}%"},
+            ).scalar_one()
             return Filter(label, customer_name, potion_sku, lines)
 
-        return [counted("none"), counted("name common", customer_name=busiest.split()[-1][:3].lower()),
-                counted("name rare", customer_name=rare), counted("sku red", potion_sku="red"),
-                counted("sku rare", potion_sku=rarest_sku.split("_")[0].lower())]
+        return [
+            counted("none"),
+            counted("name common", customer_name=busiest.split()[-1][:3].lower()),
+            counted("name rare", customer_name=rare),
+            counted("sku red", potion_sku="red"),
+            counted("sku rare", potion_sku=rarest_sku.split("_")[0].lower()),
+        ]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -236,8 +296,13 @@ class Walk:
         return SearchQuery(self.filter.customer_name, self.filter.potion_sku, self.sort_col, self.sort_order)
 
     def path(self, token: str | None) -> str:
-        params = {"customer_name": self.filter.customer_name, "potion_sku": self.filter.potion_sku,
-                  "search_page": token or "", "sort_col": self.sort_col.value, "sort_order": self.sort_order.value}
+        params = {
+            "customer_name": self.filter.customer_name,
+            "potion_sku": self.filter.potion_sku,
+            "search_page": token or "",
+            "sort_col": self.sort_col.value,
+            "sort_order": self.sort_order.value,
+        }
         return "/carts/search/?" + urlencode(params)
 
 
@@ -257,8 +322,10 @@ def walk(client: Client, w: Walk, pages: int, repeats: int) -> None:
         w.times.append(seconds)
         w.lines_seen += len(page["results"])
         want = w.filter.customer_name.lower(), w.filter.potion_sku.lower()
-        assert all(want[0] in r["customer_name"].lower() and want[1] in r["item_sku"] for r in page["results"]), \
-            (w.path(token), page)
+        assert all(want[0] in r["customer_name"].lower() and want[1] in r["item_sku"] for r in page["results"]), (
+            w.path(token),
+            page,
+        )
         if page["next"] is None:
             w.ended = True
             break
@@ -296,7 +363,7 @@ def plan_of(engine: Engine, query: SearchQuery, cursor: Cursor | None) -> Plan:
             SqlSalesRepository(session).search(query, cursor, PAGE_SIZE + 1)
     finally:
         event.remove(engine, "before_cursor_execute", catch)
-    (statement, parameters), = [(s, p) for s, p in sent if "sale_lines" in s]
+    ((statement, parameters),) = [(s, p) for s, p in sent if "sale_lines" in s]
     with engine.connect() as conn:
         explained = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters).scalar_one()
     root = (json.loads(explained) if isinstance(explained, str) else explained)[0]
@@ -312,10 +379,13 @@ def plan_of(engine: Engine, query: SearchQuery, cursor: Cursor | None) -> Plan:
 
     nodes = show(root["Plan"])
     sort_index = f"ix_sale_lines_{SqlSalesRepository.SORTED_BY[query.sort_col].name}"
-    return Plan(nodes, root["Execution Time"],
-                any(n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "sale_lines" for n in flat),
-                any(n.get("Index Name", "").endswith("_trigram") for n in flat),
-                any(n.get("Index Name") == sort_index for n in flat))
+    return Plan(
+        nodes,
+        root["Execution Time"],
+        any(n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "sale_lines" for n in flat),
+        any(n.get("Index Name", "").endswith("_trigram") for n in flat),
+        any(n.get("Index Name") == sort_index for n in flat),
+    )
 
 
 def position(w: Walk) -> Cursor | None:
@@ -323,10 +393,12 @@ def position(w: Walk) -> Cursor | None:
     line = w.before_deep
     if line is None:
         return None
-    value: Any = {SortColumn.CUSTOMER_NAME: line["customer_name"], SortColumn.ITEM_SKU: line["item_sku"],
-                  SortColumn.LINE_ITEM_TOTAL: line["line_item_total"],
-                  SortColumn.TIMESTAMP: datetime.strptime(line["timestamp"], "%Y-%m-%dT%H:%M:%SZ"),
-                  }[w.sort_col]  # the history's times are whole seconds, as the reply shows them
+    value: Any = {
+        SortColumn.CUSTOMER_NAME: line["customer_name"],
+        SortColumn.ITEM_SKU: line["item_sku"],
+        SortColumn.LINE_ITEM_TOTAL: line["line_item_total"],
+        SortColumn.TIMESTAMP: datetime.strptime(line["timestamp"], "%Y-%m-%dT%H:%M:%SZ"),
+    }[w.sort_col]  # the history's times are whole seconds, as the reply shows them
     return Cursor(Position(value, line["line_item_id"]))
 
 
@@ -357,23 +429,35 @@ def main() -> None:
                 walk(client, w, args.pages, args.repeats)
             client.close()
         walked_in = time.perf_counter() - started
-        plans = {(w.name, w.filter.label): (plan_of(engine, w.query(), None), plan_of(engine, w.query(), position(w)))
-                 for w in walks}
+        plans = {
+            (w.name, w.filter.label): (plan_of(engine, w.query(), None), plan_of(engine, w.query(), position(w)))
+            for w in walks
+        }
         engine.dispose()
 
-    print(f"order search latency over HTTP, gunicorn {args.workers} workers, PostgreSQL, {lines:,} sale lines "
-          f"of {checkouts:,} checkouts (written by SQL in {written_in:.0f} s; searches walked in {walked_in:.0f} s)")
-    print("filters: " + "; ".join(f"{f.label} = {f.customer_name or f.potion_sku or '-'!r} ({f.lines:,} lines)"
-                                  for f in searches))
-    print(f"times in ms; first / deep: medians of {args.repeats}; p50/p95/max over every page walked; "
-          f"db: EXPLAIN ANALYZE execution time of the first / deep page")
-    print(f"  {'sort':22}{'filter':13}{'pages':>6}{'first':>8}{'deep':>8}{'ratio':>7}{'p50':>8}{'p95':>8}{'max':>8}"
-          f"{'db first':>10}{'db deep':>9}")
+    print(
+        f"order search latency over HTTP, gunicorn {args.workers} workers, PostgreSQL, {lines:,} sale lines "
+        f"of {checkouts:,} checkouts (written by SQL in {written_in:.0f} s; searches walked in {walked_in:.0f} s)"
+    )
+    print(
+        "filters: "
+        + "; ".join(f"{f.label} = {f.customer_name or f.potion_sku or '-'!r} ({f.lines:,} lines)" for f in searches)
+    )
+    print(
+        f"times in ms; first / deep: medians of {args.repeats}; p50/p95/max over every page walked; "
+        f"db: EXPLAIN ANALYZE execution time of the first / deep page"
+    )
+    print(
+        f"  {'sort':22}{'filter':13}{'pages':>6}{'first':>8}{'deep':>8}{'ratio':>7}{'p50':>8}{'p95':>8}{'max':>8}"
+        f"{'db first':>10}{'db deep':>9}"
+    )
     for w in walks:
         first_plan, deep_plan = plans[(w.name, w.filter.label)]
-        print(f"  {w.name:22}{w.filter.label:13}{len(w.times):>6}{w.first * 1000:>8.2f}{w.deep * 1000:>8.2f}"
-              f"{w.ratio:>7.2f}{statistics.median(w.times) * 1000:>8.2f}{percentile(w.times, 0.95) * 1000:>8.2f}"
-              f"{max(w.times) * 1000:>8.2f}{first_plan.milliseconds:>10.2f}{deep_plan.milliseconds:>9.2f}")
+        print(
+            f"  {w.name:22}{w.filter.label:13}{len(w.times):>6}{w.first * 1000:>8.2f}{w.deep * 1000:>8.2f}"
+            f"{w.ratio:>7.2f}{statistics.median(w.times) * 1000:>8.2f}{percentile(w.times, 0.95) * 1000:>8.2f}"
+            f"{max(w.times) * 1000:>8.2f}{first_plan.milliseconds:>10.2f}{deep_plan.milliseconds:>9.2f}"
+        )
     print("plans (first page; the deepest page's where its shape differs):")
     for w in walks:
         first_plan, deep_plan = plans[(w.name, w.filter.label)]
@@ -389,9 +473,11 @@ def main() -> None:
     unindexed = [key for key, (first_plan, _) in plans.items() if key[1] == "none" and not first_plan.sort_index]
     filtered = [(key, first_plan) for key, (first_plan, _) in plans.items() if key[1] != "none"]
     by_filter = {f.label: sum(p.trigram for (_, label), p in filtered if label == f.label) for f in searches[1:]}
-    print(f"trigram index read by {sum(by_filter.values())} of {len(filtered)} filtered first pages ("
-          + ", ".join(f"{label} {n}/{len(SORTS)}" for label, n in by_filter.items())
-          + "); the others walk the sort's index and filter as they go")
+    print(
+        f"trigram index read by {sum(by_filter.values())} of {len(filtered)} filtered first pages ("
+        + ", ".join(f"{label} {n}/{len(SORTS)}" for label, n in by_filter.items())
+        + "); the others walk the sort's index and filter as they go"
+    )
     met = {
         f"p95 over every page walked <= {P95_TARGET * 1000:.0f} ms -> {p95 * 1000:.2f} ms": p95 <= P95_TARGET,
         f"p95 of the worst search <= {P95_TARGET * 1000:.0f} ms -> {percentile(worst_p95.times, 0.95) * 1000:.2f} ms "
@@ -402,8 +488,7 @@ def main() -> None:
         f"deepest page / first page <= {RATIO_TARGET} -> worst {worst_ratio.ratio:.2f} ({worst_ratio.name}, "
         f"{worst_ratio.filter.label}, page {len(worst_ratio.times)})": worst_ratio.ratio <= RATIO_TARGET,
         f"no Seq Scan on sale_lines in a first page -> {len(seq_scans)} found {seq_scans or ''}": not seq_scans,
-        f"unfiltered first pages read their sort's index -> {len(SORTS) - len(unindexed)} of {len(SORTS)}":
-            not unindexed,
+        f"unfiltered first pages read their sort's index -> {len(SORTS) - len(unindexed)} of {len(SORTS)}": not unindexed,
     }
     for target, ok in met.items():
         print(f"target: {target} {'met' if ok else 'NOT MET'}")

@@ -8,6 +8,7 @@ one after another, and every latency is kept (a request that gets no answer with
 
     python bench/slow_clients.py [--slow 500] [--seconds 30] [--workers 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,10 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from bench.harness import API_KEY, free_port, fresh_pg_database, serve  # noqa: E402
 
 HALF_HEADERS = b"POST /barrels/plan HTTP/1.1\r\nHost: shop\r\naccess_to"
-SHORT_BODY = (f"POST /barrels/plan HTTP/1.1\r\nHost: shop\r\naccess_token: {API_KEY}\r\nContent-Type: application/json"
-              f"\r\nContent-Length: 100\r\n\r\n[").encode()
+SHORT_BODY = (
+    f"POST /barrels/plan HTTP/1.1\r\nHost: shop\r\naccess_token: {API_KEY}\r\nContent-Type: application/json"
+    f"\r\nContent-Length: 100\r\n\r\n["
+).encode()
 HONEST_TIMEOUT = 30.0
 
 
@@ -102,16 +105,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         results["SQLite, dev server"] = run(f"sqlite:///{folder}/shop.db", [], args.slow, args.seconds)
     with fresh_pg_database() as url:
-        results[f"PostgreSQL, gunicorn --workers {args.workers}"] = run(url, ["--workers", str(args.workers)],
-                                                                          args.slow, args.seconds)
+        results[f"PostgreSQL, gunicorn --workers {args.workers}"] = run(
+            url, ["--workers", str(args.workers)], args.slow, args.seconds
+        )
     print(f"{args.slow} slow connections held for {args.seconds:.0f} s; one honest client, a new connection a request")
     ok = True
     for name, (latencies, reconnects) in results.items():
         p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1 else latencies[0]
         ok = ok and p99 < 1.0
-        print(f"  {name:34} {len(latencies):>6} requests  p50 {statistics.median(latencies) * 1000:8.1f} ms  "
-              f"p99 {p99 * 1000:8.1f} ms  max {max(latencies) * 1000:8.1f} ms  "
-              f"(slow connections dropped and reopened: {reconnects})")
+        print(
+            f"  {name:34} {len(latencies):>6} requests  p50 {statistics.median(latencies) * 1000:8.1f} ms  "
+            f"p99 {p99 * 1000:8.1f} ms  max {max(latencies) * 1000:8.1f} ms  "
+            f"(slow connections dropped and reopened: {reconnects})"
+        )
     print(f"target: honest p99 < 1 s on both backends: {'met' if ok else 'NOT MET'}")
     sys.exit(0 if ok else 1)
 

@@ -12,6 +12,7 @@ once, sometimes with a changed payload among the copies. Afterwards the run is j
 
 tests/e2e/test_stress.py runs a small version in CI.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,12 +38,20 @@ from adapters.verification import verify  # noqa: E402
 from bench.harness import Client, fresh_pg_database, gunicorn_shop  # noqa: E402
 
 COLOURS = ("red", "green", "blue", "dark")
-PURE_POTIONS = {"red": ("RED_POTION", 50), "green": ("GREEN_POTION", 50), "blue": ("BLUE_POTION", 60),
-                "dark": ("DARK_POTION", 75)}  # the seeded one-colour potions: sku and price
+PURE_POTIONS = {
+    "red": ("RED_POTION", 50),
+    "green": ("GREEN_POTION", 50),
+    "blue": ("BLUE_POTION", 60),
+    "dark": ("DARK_POTION", 75),
+}  # the seeded one-colour potions: sku and price
 # The status of success, by step (a sale's steps in their order).
 SUCCESS = {"barrels": 204, "bottler": 204, "capacity": 204, "cart": 200, "item": 204, "checkout": 200}
-LEDGER_ROUTE = {"barrels": "barrels/deliver", "bottler": "bottler/deliver", "capacity": "inventory/deliver",
-                "checkout": "carts/checkout"}
+LEDGER_ROUTE = {
+    "barrels": "barrels/deliver",
+    "bottler": "bottler/deliver",
+    "capacity": "inventory/deliver",
+    "checkout": "carts/checkout",
+}
 STARTING_GOLD = 1_000_000
 
 
@@ -81,9 +90,14 @@ def make_plans(seed: int, clients: int, ops_per_client: int) -> list[Plan]:
             kind = rng.choices(["barrels", "bottler", "capacity", "sale"], [25, 25, 10, 40])[0]
             colour = rng.choice(COLOURS)
             params: dict[str, Any] = {
-                "colour": colour, "quantity": rng.randint(1, 4), "ml": rng.choice([100, 200, 500]),
-                "price": rng.randint(1, 30), "units": (rng.randint(0, 1), rng.randint(0, 1)),
-                "copies": rng.randint(2, 5), "mismatch": rng.random() < 0.2, "jitter": rng.random(),
+                "colour": colour,
+                "quantity": rng.randint(1, 4),
+                "ml": rng.choice([100, 200, 500]),
+                "price": rng.randint(1, 30),
+                "units": (rng.randint(0, 1), rng.randint(0, 1)),
+                "copies": rng.randint(2, 5),
+                "mismatch": rng.random() < 0.2,
+                "jitter": rng.random(),
             }
             plan.ops.append((number, kind, params))
             number += 1
@@ -93,16 +107,28 @@ def make_plans(seed: int, clients: int, ops_per_client: int) -> list[Plan]:
 def _payload(kind: str, p: dict[str, Any], variant: int) -> Any:
     q = p["quantity"] + variant  # the changed payload asks for one more
     if kind == "barrels":
-        return [{"sku": f"STRESS_{p['colour'].upper()}", "ml_per_barrel": p["ml"], "potion_type": _pure(p["colour"], 1),
-                 "price": p["price"], "quantity": q}]
+        return [
+            {
+                "sku": f"STRESS_{p['colour'].upper()}",
+                "ml_per_barrel": p["ml"],
+                "potion_type": _pure(p["colour"], 1),
+                "price": p["price"],
+                "quantity": q,
+            }
+        ]
     if kind == "bottler":
         return [{"potion_type": _pure(p["colour"]), "quantity": q}]
     if kind == "capacity":
         potion_units, ml_units = p["units"]
         return {"potion_capacity": potion_units + variant, "ml_capacity": ml_units}
     if kind == "cart":
-        return {"customer_id": "c", "customer_name": f"Stress {variant}", "character_class": "Rogue",
-                "character_species": "Gnome", "level": 3}
+        return {
+            "customer_id": "c",
+            "customer_name": f"Stress {variant}",
+            "character_class": "Rogue",
+            "character_species": "Gnome",
+            "level": 3,
+        }
     if kind == "item":
         return {"quantity": q}
     if kind == "checkout":
@@ -131,8 +157,19 @@ class Sender:
         variants = [0] * params["copies"]
         if params["mismatch"]:
             variants[self.rng.randrange(len(variants))] = 1
-        futures = [self.pool.submit(self._one, op, step, path, key, v, _payload(kind, params, v),
-                                    self.rng.random() * 0.005 * params["jitter"]) for v in variants]
+        futures = [
+            self.pool.submit(
+                self._one,
+                op,
+                step,
+                path,
+                key,
+                v,
+                _payload(kind, params, v),
+                self.rng.random() * 0.005 * params["jitter"],
+            )
+            for v in variants
+        ]
         sent = [f.result() for f in futures]
         self.log.extend(sent)
         return sent
@@ -146,8 +183,9 @@ def run_client(url: str, plan: Plan, seed: int) -> list[Sent]:
     sender = Sender(url, seed)
     for op, kind, p in plan.ops:
         if kind != "sale":
-            path = {"barrels": "/barrels/deliver/", "bottler": "/bottler/deliver/",
-                    "capacity": "/inventory/deliver/"}[kind] + f"order-{op}"
+            path = {"barrels": "/barrels/deliver/", "bottler": "/bottler/deliver/", "capacity": "/inventory/deliver/"}[
+                kind
+            ] + f"order-{op}"
             sender.send(op, kind, path, kind, p)
             continue
         cart = _winner(sender.send(op, "cart", "/carts/", "cart", p), "cart")
@@ -184,9 +222,16 @@ def _shop_balances(client: Client) -> dict[str, int]:
     return {a["commodity"]: a["balance"] for a in accounts if a["owner"] == "shop" and a["balance"]}
 
 
-def judge(plans: list[Plan], log: list[Sent], before: dict[str, int], after: dict[str, int],
-          transactions_per_key: dict[tuple[str | None, str], int], seconds: float, verify_ok: bool,
-          verify_lines: list[str]) -> Verdict:
+def judge(
+    plans: list[Plan],
+    log: list[Sent],
+    before: dict[str, int],
+    after: dict[str, int],
+    transactions_per_key: dict[tuple[str | None, str], int],
+    seconds: float,
+    verify_ok: bool,
+    verify_lines: list[str],
+) -> Verdict:
     params = {op: (kind, p) for plan in plans for op, kind, p in plan.ops}
     unasked = dict(transactions_per_key)
     by_key: dict[tuple[int, str], list[Sent]] = defaultdict(list)
@@ -262,16 +307,26 @@ def judge(plans: list[Plan], log: list[Sent], before: dict[str, int], after: dic
     if not verify_ok:
         problems.append("ledger verify: " + " | ".join(verify_lines))
     return Verdict(
-        requests=len(log), seconds=seconds, latencies=[s.seconds for s in log if s.status], problems=problems,
-        applied=applied, replayed=sum(s.replayed for s in log), mismatches_refused=mismatches_refused,
-        refused_409=sum(s.status == 409 for s in log), statuses=Counter(s.status for s in log))
+        requests=len(log),
+        seconds=seconds,
+        latencies=[s.seconds for s in log if s.status],
+        problems=problems,
+        applied=applied,
+        replayed=sum(s.replayed for s in log),
+        mismatches_refused=mismatches_refused,
+        refused_409=sum(s.status == 409 for s in log),
+        statuses=Counter(s.status for s in log),
+    )
 
 
 def stress(url: str, database_url: str, clients: int, ops_per_client: int, seed: int = 1) -> Verdict:
     """Run the stress against a served shop whose database is `database_url`, and judge it."""
     client = Client(url)
-    seeded = client.post("/ledger/corrections", {"account": "shop/gold", "change": STARTING_GOLD,
-                                                 "reason": "stress: working capital"}, key="stress-seed")
+    seeded = client.post(
+        "/ledger/corrections",
+        {"account": "shop/gold", "change": STARTING_GOLD, "reason": "stress: working capital"},
+        key="stress-seed",
+    )
     assert seeded.status == 200, seeded
     before = _shop_balances(client)
     plans = make_plans(seed, clients, ops_per_client)
@@ -282,13 +337,16 @@ def stress(url: str, database_url: str, clients: int, ops_per_client: int, seed:
     after = _shop_balances(client)
     engine = make_engine(database_url)
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT request_route, request_key, COUNT(*) FROM account_transactions "
-                                 "WHERE request_key IS NOT NULL GROUP BY 1, 2"))
+        rows = conn.execute(
+            text(
+                "SELECT request_route, request_key, COUNT(*) FROM account_transactions "
+                "WHERE request_key IS NOT NULL GROUP BY 1, 2"
+            )
+        )
         per_key = {(route, key): n for route, key, n in rows}
         report = verify(conn)
     engine.dispose()
-    return judge(plans, [s for log in logs for s in log], before, after, per_key, seconds, report.ok,
-                 report.lines())
+    return judge(plans, [s for log in logs for s in log], before, after, per_key, seconds, report.ok, report.lines())
 
 
 def main() -> None:
@@ -302,16 +360,24 @@ def main() -> None:
     with fresh_pg_database() as database_url, gunicorn_shop(database_url, args.workers) as server:
         verdict = stress(server.url, database_url, args.clients, ops_per_client, args.seed)
     lat = sorted(verdict.latencies)
-    print(f"stress: {verdict.requests} requests from {args.clients} client processes to {args.workers} gunicorn "
-          f"workers on PostgreSQL in {verdict.seconds:.1f} s")
+    print(
+        f"stress: {verdict.requests} requests from {args.clients} client processes to {args.workers} gunicorn "
+        f"workers on PostgreSQL in {verdict.seconds:.1f} s"
+    )
     print(f"  throughput        {verdict.requests / verdict.seconds:,.0f} requests/s")
-    print(f"  latency           p50 {statistics.median(lat) * 1000:.1f} ms, "
-          f"p99 {statistics.quantiles(lat, n=100)[98] * 1000:.1f} ms")
-    print(f"  keys applied      {verdict.applied} (each once); replayed answers {verdict.replayed}; "
-          f"changed payloads refused with 422: {verdict.mismatches_refused}; 409 refusals {verdict.refused_409}")
+    print(
+        f"  latency           p50 {statistics.median(lat) * 1000:.1f} ms, "
+        f"p99 {statistics.quantiles(lat, n=100)[98] * 1000:.1f} ms"
+    )
+    print(
+        f"  keys applied      {verdict.applied} (each once); replayed answers {verdict.replayed}; "
+        f"changed payloads refused with 422: {verdict.mismatches_refused}; 409 refusals {verdict.refused_409}"
+    )
     print(f"  statuses          {dict(sorted(verdict.statuses.items()))}")
-    print(f"  duplicates applied: {sum('transactions for' in p for p in verdict.problems)}; "
-          f"problems: {len(verdict.problems)}")
+    print(
+        f"  duplicates applied: {sum('transactions for' in p for p in verdict.problems)}; "
+        f"problems: {len(verdict.problems)}"
+    )
     for problem in verdict.problems[:20]:
         print("  PROBLEM", problem)
     sys.exit(0 if verdict.ok else 1)

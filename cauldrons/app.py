@@ -1,4 +1,5 @@
 """The app factory. No module-level app, engine or session: each app gets its own wiring."""
+
 from __future__ import annotations
 
 import hmac
@@ -22,8 +23,9 @@ def create_app(config: Config | None = None, uow_factory: UowFactory | None = No
     (e.g. a fake) instead of a database."""
     config = config or Config.from_env()
     if config.uses_dev_key:
-        log.warning("API_KEY is not set: serving with the public dev key %r. Never do this beyond your machine.",
-                    config.api_key)
+        log.warning(
+            "API_KEY is not set: serving with the public dev key %r. Never do this beyond your machine.", config.api_key
+        )
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.url_map.strict_slashes = False  # /catalog and /catalog/ both answer, never an HTML redirect
@@ -35,8 +37,13 @@ def create_app(config: Config | None = None, uow_factory: UowFactory | None = No
     errors.register(app)
     # The exchange's web page calls the order search from the browser: its origin (only) gets the grant, on the
     # preflight and on every answer, errors included, so the page can read them.
-    CORS(app, resources={carts.SEARCH_PATH: {"origins": list(config.cors_origins)}}, methods=["GET"],
-         allow_headers=["access_token"], max_age=600)
+    CORS(
+        app,
+        resources={carts.SEARCH_PATH: {"origins": list(config.cors_origins)}},
+        methods=["GET"],
+        allow_headers=["access_token"],
+        max_age=600,
+    )
 
     @app.before_request
     def authenticate() -> object:

@@ -1,4 +1,5 @@
 """Wiring: engine -> schema (migrated when behind) -> session factory -> unit-of-work factory -> opened shop."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

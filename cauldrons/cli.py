@@ -1,4 +1,5 @@
 """`cauldrons`: serve the shop, or migrate its database."""
+
 from __future__ import annotations
 
 import logging
@@ -19,11 +20,19 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", type=click.IntRange(1, 64),
-              help="gunicorn worker processes on PostgreSQL [default: 2 x CPUs + 1]. SQLite is served by one "
-                   "process, the threaded development server.")
-@click.option("--read-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 300),
-              help="Seconds a client may go without sending while its request is read; then it is dropped.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="gunicorn worker processes on PostgreSQL [default: 2 x CPUs + 1]. SQLite is served by one "
+    "process, the threaded development server.",
+)
+@click.option(
+    "--read-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 300),
+    help="Seconds a client may go without sending while its request is read; then it is dropped.",
+)
 def serve(host: str, port: int, workers: int | None, read_timeout: float) -> None:
     """Serve the shop (DATABASE_URL, default ./cauldrons.db; API_KEY; CORS_ORIGINS)."""
     from cauldrons.app import create_app
@@ -35,8 +44,10 @@ def serve(host: str, port: int, workers: int | None, read_timeout: float) -> Non
         raise click.ClickException(str(err)) from None
     if config.database_url.startswith("sqlite"):
         if workers not in (None, 1):
-            raise click.BadParameter("SQLite has one writer and is served by one process: serve PostgreSQL "
-                                     "(DATABASE_URL) for more workers", param_hint="--workers")
+            raise click.BadParameter(
+                "SQLite has one writer and is served by one process: serve PostgreSQL (DATABASE_URL) for more workers",
+                param_hint="--workers",
+            )
         run_dev_server(create_app(config), host, port, read_timeout)
     else:
         run_gunicorn(config, host, port, workers or 2 * (os.cpu_count() or 1) + 1, read_timeout)
@@ -80,19 +91,38 @@ def verify() -> None:
 
 
 @main.command()
-@click.option("--url", default=None, metavar="URL",
-              help="The shop to play (it is reset first). Default: start one on a temporary SQLite database.")
-@click.option("--api-key", default=None, metavar="KEY",
-              help="The shop's API key (access_token). Default: the dev key with --url, a fresh one without.")
+@click.option(
+    "--url",
+    default=None,
+    metavar="URL",
+    help="The shop to play (it is reset first). Default: start one on a temporary SQLite database.",
+)
+@click.option(
+    "--api-key",
+    default=None,
+    metavar="KEY",
+    help="The shop's API key (access_token). Default: the dev key with --url, a fresh one without.",
+)
 @click.option("--days", default=7, show_default=True, type=click.IntRange(1, 365), help="Game days of 12 ticks.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seeds customers, offers and faults.")
-@click.option("--faults", default=0.0, show_default=True, type=click.FloatRange(0, 0.9),
-              help="Fraction of POSTs whose reply is lost (and retried, some later) or that are sent twice at once.")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None, metavar="PNG",
-              help="Write gold, ml and potions over the run to this PNG.")
+@click.option(
+    "--faults",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 0.9),
+    help="Fraction of POSTs whose reply is lost (and retried, some later) or that are sent twice at once.",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PNG",
+    help="Write gold, ml and potions over the run to this PNG.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (progress goes to stderr).")
-def simulate(url: str | None, api_key: str | None, days: int, seed: int, faults: float, plot: str | None,
-             as_json: bool) -> None:
+def simulate(
+    url: str | None, api_key: str | None, days: int, seed: int, faults: float, plot: str | None, as_json: bool
+) -> None:
     """Play the potion exchange against the shop over HTTP, with faults, checking its books after every tick.
 
     Exits 1 if the books ever differed from the shop's, the shop broke the contract, or any 5xx came back."""

@@ -1,4 +1,5 @@
 """Configuration, read in one place: environment variables with local defaults."""
+
 from __future__ import annotations
 
 import os
@@ -35,5 +36,8 @@ class Config:
         if not api_key and host not in LOOPBACK:
             raise ConfigError(f"set API_KEY before serving beyond this machine (host {host or 'unknown'})")
         origins = os.environ.get("CORS_ORIGINS")
-        return cls(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, api_key or DEV_API_KEY,
-                   (EXCHANGE_ORIGIN,) if origins is None else tuple(o.strip() for o in origins.split(",") if o.strip()))
+        return cls(
+            os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            api_key or DEV_API_KEY,
+            (EXCHANGE_ORIGIN,) if origins is None else tuple(o.strip() for o in origins.split(",") if o.strip()),
+        )

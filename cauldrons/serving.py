@@ -14,6 +14,7 @@
   (`access_token`, `Access-Token`) to one variable and joins repeated values with a comma; the dev server is taught
   to read the header the same way, so a key sent twice is refused on both.
 """
+
 from __future__ import annotations
 
 import re
@@ -59,8 +60,7 @@ class ShopRequestHandler(WSGIRequestHandler):
 
     def make_environ(self) -> Any:
         environ = super().make_environ()
-        values = [v.strip(" \t") for name, v in self.headers.items()
-                  if name.upper().replace("-", "_") == AUTH_HEADER]
+        values = [v.strip(" \t") for name, v in self.headers.items() if name.upper().replace("-", "_") == AUTH_HEADER]
         if values:
             environ[f"HTTP_{AUTH_HEADER}"] = ",".join(values)
         return environ
@@ -86,8 +86,10 @@ def run_dev_server(app: Flask, host: str, port: int, read_timeout: float = READ_
 def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
     """gunicorn's `util.write_error`, in the shop's JSON shape (gunicorn writes its own errors with it)."""
     body = error_document(status_int, mesg or reason)
-    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
     gunicorn.util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
@@ -136,15 +138,18 @@ def run_gunicorn(config: Config, host: str, port: int, workers: int, read_timeou
 
     bootstrap(config).engine.dispose()  # migrate and open once, in the master
     ShopWorker.read_timeout = read_timeout
-    ShopServer(config, {
-        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-        "workers": workers,
-        "worker_class": "cauldrons.serving.ShopWorker",
-        "keepalive": max(1, int(min(HEADERS_TIMEOUT, read_timeout))),  # whole seconds
-        "limit_request_line": LIMIT_LINE,
-        "limit_request_field_size": LIMIT_LINE,
-        "header_map": "dangerous",  # pass on the contract's access_token header (see the module's docstring)
-        "proc_name": "cauldrons",
-        "graceful_timeout": 10,
-        "control_socket_disable": True,  # one per user by default: two shops on one machine would fight over it
-    }).run()
+    ShopServer(
+        config,
+        {
+            "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "cauldrons.serving.ShopWorker",
+            "keepalive": max(1, int(min(HEADERS_TIMEOUT, read_timeout))),  # whole seconds
+            "limit_request_line": LIMIT_LINE,
+            "limit_request_field_size": LIMIT_LINE,
+            "header_map": "dangerous",  # pass on the contract's access_token header (see the module's docstring)
+            "proc_name": "cauldrons",
+            "graceful_timeout": 10,
+            "control_socket_disable": True,  # one per user by default: two shops on one machine would fight over it
+        },
+    ).run()

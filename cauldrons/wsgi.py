@@ -7,6 +7,7 @@ framing (Content-Length or chunked), so the app never parses a body cut short an
 - a body that ends early, or whose chunk framing is broken, is a 400; a client that stops sending until the
   server's read timeout is a 408. The connection is then read no further: what is left on it is not a request.
 """
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """Customers and their carts. A cart collects (sku, quantity) lines until it is checked out or closed."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,8 +47,7 @@ class Cart:
 
     @property
     def customer(self) -> Customer:
-        return Customer(self.customer_id, self.customer_name, self.character_class, self.character_species,
-                        self.level)
+        return Customer(self.customer_id, self.customer_name, self.character_class, self.character_species, self.level)
 
     @property
     def is_open(self) -> bool:

@@ -1,4 +1,5 @@
 """Game time, as the exchange tells it: a named day and an hour."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

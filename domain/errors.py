@@ -3,6 +3,7 @@
 `ShopError` subclasses are answers to a client (the entrypoints map each to a status code). `LedgerInvariantViolated`
 is not: it means a bug built an impossible transaction, and it is never caught to make a 4xx.
 """
+
 from __future__ import annotations
 
 
@@ -27,8 +28,11 @@ class InsufficientStock(ShopError):
 
 class InsufficientCapacity(ShopError):
     def __init__(self, what: str, needed: int, limit: int, units: bool = False) -> None:
-        super().__init__(f"this needs {needed} {what} units but the shop has {limit}" if units
-                         else f"this would hold {needed} {what} but capacity is {limit}")
+        super().__init__(
+            f"this needs {needed} {what} units but the shop has {limit}"
+            if units
+            else f"this would hold {needed} {what} but capacity is {limit}"
+        )
 
 
 class CartNotFound(ShopError):

@@ -5,6 +5,7 @@ shop gains, a counter-account (suppliers, customers, bottling, builders, the wor
 A balance is the sum of an account's entries. Functions here build transactions from plain values and check them
 against plain balances; storing and summing is the repositories' job.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -67,7 +68,7 @@ class AccountRef:
 
     @classmethod
     def parse(cls, text: str) -> AccountRef:
-        """"shop/gold" -> AccountRef("shop", "gold"); ValueError unless both halves are there."""
+        """ "shop/gold" -> AccountRef("shop", "gold"); ValueError unless both halves are there."""
         owner, sep, commodity = text.partition("/")
         if not (owner and sep and commodity):
             raise ValueError(f"{text!r} is not owner/commodity")
@@ -168,8 +169,7 @@ def bottling(batches: Iterable[tuple[str, PotionType, int]]) -> Transaction:
     return transfer(
         "bottling",
         f"bottled {made}",
-        [(SHOP, BOTTLING, ML[c], ml[c]) for c in COLOURS]
-        + [(BOTTLING, SHOP, potion(sku), q) for sku, _, q in batches],
+        [(SHOP, BOTTLING, ML[c], ml[c]) for c in COLOURS] + [(BOTTLING, SHOP, potion(sku), q) for sku, _, q in batches],
     )
 
 
@@ -189,8 +189,11 @@ def capacity_purchase(potion_units: int, ml_units: int) -> Transaction:
     return transfer(
         "capacity_purchase",
         f"bought {potion_units} potion and {ml_units} ml capacity units for {gold} gold",
-        [(SHOP, BUILDERS, GOLD, gold), (BUILDERS, SHOP, POTION_CAPACITY, potion_units),
-         (BUILDERS, SHOP, ML_CAPACITY, ml_units)],
+        [
+            (SHOP, BUILDERS, GOLD, gold),
+            (BUILDERS, SHOP, POTION_CAPACITY, potion_units),
+            (BUILDERS, SHOP, ML_CAPACITY, ml_units),
+        ],
     )
 
 
@@ -206,8 +209,11 @@ def reset(shop_balances: Mapping[AccountRef, int], kind: str = "reset") -> Trans
 
 def correction(account: AccountRef, change: int, reason: str) -> Transaction:
     """Put right what the books have wrong: `change` moves between `account` and the adjustments account."""
-    return transfer("correction", f"correction of {account} by {change:+d}: {reason}",
-                    [(ADJUSTMENTS, account.owner, account.commodity, change)])
+    return transfer(
+        "correction",
+        f"correction of {account} by {change:+d}: {reason}",
+        [(ADJUSTMENTS, account.owner, account.commodity, change)],
+    )
 
 
 def commodities(skus: Iterable[str]) -> list[str]:
@@ -239,7 +245,7 @@ class Inventory:
         return cls(
             gold=shop.get(GOLD, 0),
             ml={c: shop.get(ML[c], 0) for c in COLOURS},
-            potions={c[len(POTION_PREFIX):]: n for c, n in shop.items() if c.startswith(POTION_PREFIX)},
+            potions={c[len(POTION_PREFIX) :]: n for c, n in shop.items() if c.startswith(POTION_PREFIX)},
             potion_capacity_units=shop.get(POTION_CAPACITY, 0),
             ml_capacity_units=shop.get(ML_CAPACITY, 0),
         )
@@ -291,7 +297,7 @@ def check_covers(txn: Transaction, balances: Mapping[AccountRef, int], capacity:
         if commodity == GOLD:
             raise InsufficientGold(need, have)
         if commodity.startswith(POTION_PREFIX):
-            raise InsufficientStock(commodity[len(POTION_PREFIX):], need, have)
+            raise InsufficientStock(commodity[len(POTION_PREFIX) :], need, have)
         if commodity in ML.values():
             raise InsufficientMl(commodity.split(":", 1)[1], need, have)
         raise InsufficientCapacity(commodity, need, have, units=True)

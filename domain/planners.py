@@ -3,6 +3,7 @@
 The contract's rules are the floor (never spend gold or space the shop does not have, only offered skus, quantities
 within what is offered); the aim is a shop that keeps a mix of colours on hand and potions of every kind in stock.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -56,8 +57,11 @@ def plan_barrels(inventory: Inventory, offers: Sequence[Barrel], potions: Sequen
     def buy(colour: str, budget: int) -> int:
         """Buy barrels that are mostly `colour`, best ml per gold first, within `budget`; return gold spent."""
         spent = 0
-        mostly_colour = [i for i, o in enumerate(offers) if o.ml_per_barrel and max(
-            range(4), key=lambda k: o.potion_type[k]) == COLOURS.index(colour)]
+        mostly_colour = [
+            i
+            for i, o in enumerate(offers)
+            if o.ml_per_barrel and max(range(4), key=lambda k: o.potion_type[k]) == COLOURS.index(colour)
+        ]
         mostly_colour.sort(key=lambda i: (-offers[i].ml(1)[colour] / max(offers[i].price, 1e-9), offers[i].sku))
         for i in mostly_colour:
             offer = offers[i]
@@ -130,9 +134,14 @@ def plan_bottling(inventory: Inventory, potions: Sequence[Potion]) -> list[tuple
         per_round = Counter[str]()
         for p in lowest:
             per_round.update(p.potion_type.ml(1))
-        rounds = min([space // len(lowest), *(ml[c] // n for c, n in per_round.items() if n),
-                      *(MAX_BOTTLES_PER_MIX - planned[p.sku] for p in lowest)]
-                     + ([higher[0] - level] if higher else []))
+        rounds = min(
+            [
+                space // len(lowest),
+                *(ml[c] // n for c, n in per_round.items() if n),
+                *(MAX_BOTTLES_PER_MIX - planned[p.sku] for p in lowest),
+            ]
+            + ([higher[0] - level] if higher else [])
+        )
         if rounds > 0:
             for p in lowest:
                 bottle(p, rounds)

@@ -1,4 +1,5 @@
 """Potions, their recipes, and the liquid they are made of."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence

@@ -8,6 +8,7 @@ either direction with the line's id as the tie-break, and pages by keyset: a pag
 strictly before) a `Position`, the sort value and id of a line. Letter case is folded for ASCII letters only, the
 same on every backend (SQLite's and PostgreSQL's "C" collation fold no other letters), and text sorts by code point.
 """
+
 from __future__ import annotations
 
 import enum
@@ -98,8 +99,9 @@ class SearchQuery:
     sort_order: SortOrder = SortOrder.DESC
 
     def matches(self, sold: SoldLine) -> bool:
-        return (fold(self.customer_name) in fold(sold.line.customer.customer_name)
-                and fold(self.potion_sku) in fold(sold.line.sku))
+        return fold(self.customer_name) in fold(sold.line.customer.customer_name) and fold(self.potion_sku) in fold(
+            sold.line.sku
+        )
 
     def position(self, sold: SoldLine) -> Position:
         return Position(sold.sort_value(self.sort_col), sold.line_item_id)

@@ -1,4 +1,5 @@
 """Admin and info: reset and the game clock. Both take an optional Idempotency-Key."""
+
 from flask import Blueprint, Response
 
 from entrypoints.http import as_response, load, new_uow, optional_key
@@ -18,5 +19,6 @@ def reset() -> Response:
 @bp.post("/info/current_time")
 def current_time() -> Response:
     body = load(GameTimeSchema())
-    return as_response(services.set_time(body["day"], body["hour"], optional_key("info/current_time"),
-                                         fingerprint(body), new_uow()))
+    return as_response(
+        services.set_time(body["day"], body["hour"], optional_key("info/current_time"), fingerprint(body), new_uow())
+    )

@@ -40,8 +40,11 @@ def set_item(cart_id: str, item_sku: str) -> Response:
     cart = cart_id_from(cart_id)
     quantity = load(CartItemSchema())["quantity"]
     payload = {"cart_id": cart, "sku": item_sku, "quantity": quantity}
-    return as_response(services.set_item_quantity(cart, item_sku, quantity, optional_key("carts/items"),
-                                                  fingerprint(payload), new_uow()))
+    return as_response(
+        services.set_item_quantity(
+            cart, item_sku, quantity, optional_key("carts/items"), fingerprint(payload), new_uow()
+        )
+    )
 
 
 @bp.post("/<cart_id>/checkout")
@@ -57,14 +60,20 @@ def search() -> Response:
     search_query, token = query(SearchSchema(), status=422)
     tokens: PageTokens = current_app.extensions["cauldrons.page_tokens"]
     page = views.search_orders(search_query, tokens.load(token, search_query) if token else None, new_uow())
-    return json_response({
-        "previous": tokens.dump(search_query, page.previous) if page.previous else None,
-        "next": tokens.dump(search_query, page.next) if page.next else None,
-        "results": [_result(sold) for sold in page.results],
-    })
+    return json_response(
+        {
+            "previous": tokens.dump(search_query, page.previous) if page.previous else None,
+            "next": tokens.dump(search_query, page.next) if page.next else None,
+            "results": [_result(sold) for sold in page.results],
+        }
+    )
 
 
 def _result(sold: SoldLine) -> dict[str, Any]:
-    return {"line_item_id": sold.line_item_id, "item_sku": sold.line.item_sku,
-            "customer_name": sold.line.customer.customer_name, "line_item_total": sold.line.total,
-            "timestamp": sold.sold_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return {
+        "line_item_id": sold.line_item_id,
+        "item_sku": sold.line.item_sku,
+        "customer_name": sold.line.customer.customer_name,
+        "line_item_total": sold.line.total,
+        "timestamp": sold.sold_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }

@@ -1,4 +1,5 @@
 """The one place that knows status codes: every refusal becomes a JSON error, never HTML, never a 500."""
+
 from __future__ import annotations
 
 import logging
@@ -51,8 +52,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(DatabaseUnavailable)
     def unavailable(err: DatabaseUnavailable) -> Response:
         log.warning("database unavailable, answered 503: %s", err)
-        response = error(503, "database_unavailable", "the shop's database is unavailable; nothing was changed, "
-                                                       "retry the same request")
+        response = error(
+            503,
+            "database_unavailable",
+            "the shop's database is unavailable; nothing was changed, retry the same request",
+        )
         response.headers["Retry-After"] = "1"
         return response
 

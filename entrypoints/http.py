@@ -1,5 +1,6 @@
 """What every route shares: loading a body, reading the key header, a fresh unit of work, turning replies into
 responses."""
+
 from __future__ import annotations
 
 import json

@@ -23,5 +23,6 @@ def plan() -> Response:
 def deliver(order_id: str) -> Response:
     order_id = path_id("order_id", order_id)
     body = load(CapacitySchema())
-    return as_response(services.deliver_capacity(order_id, body["potion_capacity"], body["ml_capacity"],
-                                                 fingerprint(body), new_uow()))
+    return as_response(
+        services.deliver_capacity(order_id, body["potion_capacity"], body["ml_capacity"], fingerprint(body), new_uow())
+    )

@@ -1,4 +1,5 @@
 """The ledger itself (an extension to API.md): balances at any moment, history, and corrections."""
+
 from flask import Blueprint, Response
 
 from entrypoints.http import as_response, json_response, load, new_uow, query, required_key
@@ -23,5 +24,6 @@ def transactions() -> Response:
 def corrections() -> Response:
     key = required_key("ledger/corrections")
     body = load(CorrectionSchema())
-    return as_response(services.correct(body["account"], body["change"], body["reason"], key, fingerprint(body),
-                                        new_uow()))
+    return as_response(
+        services.correct(body["account"], body["change"], body["reason"], key, fingerprint(body), new_uow())
+    )

@@ -5,6 +5,7 @@ search it belongs to (filters and sort). It is signed with itsdangerous under a 
 so a token made up, altered, or brought to another search is refused with a 422 naming `search_page`, never read
 as some other page. Rotating the API key retires every token handed out before.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -32,10 +33,14 @@ class PageTokens:
 
     def dump(self, query: SearchQuery, cursor: Cursor) -> str:
         value = cursor.position.value
-        return self._serializer.dumps({
-            "search": self._search(query), "backward": cursor.backward, "id": cursor.position.line_item_id,
-            "value": value.isoformat() if isinstance(value, datetime) else value,
-        })
+        return self._serializer.dumps(
+            {
+                "search": self._search(query),
+                "backward": cursor.backward,
+                "id": cursor.position.line_item_id,
+                "value": value.isoformat() if isinstance(value, datetime) else value,
+            }
+        )
 
     def load(self, token: str, query: SearchQuery) -> Cursor:
         try:
@@ -43,8 +48,9 @@ class PageTokens:
         except BadData:
             raise _invalid("not a page token this shop handed out: take it from a reply's previous or next") from None
         if not isinstance(data, dict) or data.get("search") != self._search(query):
-            raise _invalid("this token pages through another search: send the same filters and sort as the search "
-                           "that gave it")
+            raise _invalid(
+                "this token pages through another search: send the same filters and sort as the search that gave it"
+            )
         value = data["value"]
         if query.sort_col is SortColumn.TIMESTAMP:
             value = datetime.fromisoformat(value)

@@ -3,6 +3,7 @@
 Ceilings the contract leaves open (barrel sizes and prices, cart quantities, list lengths, string lengths) are set
 far above anything the exchange sends, so that no number can overflow a database column or an int64 sum.
 """
+
 from __future__ import annotations
 
 import math
@@ -60,8 +61,9 @@ class Text(fields.String):
 class BarrelSchema(Schema):
     sku = Text(required=True, validate=validate.Length(min=1, max=64))
     ml_per_barrel = WholeNumber(required=True, validate=validate.Range(min=1, max=BIG))
-    potion_type = fields.List(Fraction(validate=validate.Range(min=0, max=1)), required=True,
-                              validate=validate.Length(equal=4))
+    potion_type = fields.List(
+        Fraction(validate=validate.Range(min=0, max=1)), required=True, validate=validate.Length(equal=4)
+    )
     price = WholeNumber(required=True, validate=validate.Range(min=0, max=BIG))
     quantity = WholeNumber(required=True, validate=validate.Range(min=0, max=BIG))
 
@@ -86,13 +88,13 @@ class BarrelSchema(Schema):
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Barrel:
-        return Barrel(data["sku"], data["ml_per_barrel"], tuple(data["potion_type"]), data["price"],
-                      data["quantity"])
+        return Barrel(data["sku"], data["ml_per_barrel"], tuple(data["potion_type"]), data["price"], data["quantity"])
 
 
 class PotionMixSchema(Schema):
-    potion_type = fields.List(WholeNumber(validate=validate.Range(min=0, max=100)), required=True,
-                              validate=validate.Length(equal=4))
+    potion_type = fields.List(
+        WholeNumber(validate=validate.Range(min=0, max=100)), required=True, validate=validate.Length(equal=4)
+    )
     quantity = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_BOTTLES_PER_MIX))
 
     @validates_schema
@@ -169,15 +171,17 @@ class HistorySchema(Schema):
     account = Text(load_default=None, validate=validate.Regexp(ACCOUNT, error="must be owner/commodity"))
     since = Moment(load_default=None)
     until = Moment(load_default=None)
-    cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[1-9][0-9]{0,17}$",
-                                                                      error="must be a next_cursor from a reply"))
+    cursor = fields.String(
+        load_default=None, validate=validate.Regexp(r"^[1-9][0-9]{0,17}$", error="must be a next_cursor from a reply")
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
 
 
 class CorrectionSchema(Schema):
     account = Text(required=True, validate=validate.Regexp(ACCOUNT, error="must be owner/commodity"))
-    change = WholeNumber(required=True, validate=[validate.Range(min=-BIG, max=BIG),
-                                                  validate.NoneOf([0], error="must not be 0")])
+    change = WholeNumber(
+        required=True, validate=[validate.Range(min=-BIG, max=BIG), validate.NoneOf([0], error="must not be 0")]
+    )
     reason = Text(required=True, validate=TEXT)
 
 
@@ -197,5 +201,6 @@ class SearchSchema(Schema):
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> tuple[SearchQuery, str]:
         """(the search, the page token or "")"""
-        return SearchQuery(data["customer_name"], data["potion_sku"], data["sort_col"], data["sort_order"]), \
-            data["search_page"]
+        return SearchQuery(data["customer_name"], data["potion_sku"], data["sort_col"], data["sort_order"]), data[
+            "search_page"
+        ]

@@ -1,4 +1,5 @@
 """Root and catalog: the two routes anyone may call."""
+
 from flask import Blueprint, Response
 
 from entrypoints.http import json_response, new_uow

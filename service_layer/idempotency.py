@@ -3,6 +3,7 @@
 A POST with a key is processed once: its reply is stored in `processed_requests` in the same database transaction
 as its effects, and a retry with the same key and payload gets that reply back byte for byte.
 """
+
 from __future__ import annotations
 
 import abc

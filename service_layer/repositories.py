@@ -1,4 +1,5 @@
 """The abstractions the service layer works with; `adapters/` implements them on SQLAlchemy, tests on dicts."""
+
 from __future__ import annotations
 
 import abc
@@ -68,8 +69,14 @@ class AbstractLedgerRepository(abc.ABC):
         as it was at `at` (naive UTC)."""
 
     @abc.abstractmethod
-    def history(self, account: AccountRef | None = None, since: datetime | None = None,
-                until: datetime | None = None, before: int | None = None, limit: int = 50) -> list[PostedTransaction]:
+    def history(
+        self,
+        account: AccountRef | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> list[PostedTransaction]:
         """Transactions newest first (by id): touching `account`, made in [since, until], with ids below `before`."""
 
 

@@ -6,6 +6,7 @@ services may wait for each other but never deadlock. With a request key the work
 is replayed if the key was seen, otherwise the effects and the reply are committed together. A refusal raises
 before the commit, so nothing of it (not even the key) is kept, and a corrected retry may succeed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -21,8 +22,17 @@ from service_layer.unit_of_work import AbstractUnitOfWork
 
 OPENING_KEY = RequestKey("system/open", "opening")
 # Routes whose successful requests append exactly one ledger transaction, stamped with their key (and refusals none).
-LEDGER_ROUTES = frozenset({"system/open", "admin/reset", "barrels/deliver", "bottler/deliver", "inventory/deliver",
-                           "carts/checkout", "ledger/corrections"})
+LEDGER_ROUTES = frozenset(
+    {
+        "system/open",
+        "admin/reset",
+        "barrels/deliver",
+        "bottler/deliver",
+        "inventory/deliver",
+        "carts/checkout",
+        "ledger/corrections",
+    }
+)
 
 
 def _once(key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork, work: Callable[[], Reply]) -> Reply:
@@ -44,8 +54,9 @@ def _once(key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork, wor
         return earlier.replay(fingerprint)
 
 
-def _post(uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None,
-          capacity: bool = True) -> ledger.PostedTransaction | None:
+def _post(
+    uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None, capacity: bool = True
+) -> ledger.PostedTransaction | None:
     """Lock the shop's accounts and `txn`'s, check `txn` against their balances and append it, stamped with the
     game time; return it as posted. A transaction that moves nothing (an empty delivery, an empty cart's checkout,
     a reset of a shop as it started) is not booked: the request's reply alone records that it was answered."""
@@ -102,8 +113,9 @@ def deliver_barrels(order_id: str, barrels: Sequence[Barrel], fingerprint: str, 
     return _once(key, fingerprint, uow, work)
 
 
-def deliver_bottles(order_id: str, mixes: Sequence[tuple[PotionType, int]], fingerprint: str,
-                    uow: AbstractUnitOfWork) -> Reply:
+def deliver_bottles(
+    order_id: str, mixes: Sequence[tuple[PotionType, int]], fingerprint: str, uow: AbstractUnitOfWork
+) -> Reply:
     key = RequestKey("bottler/deliver", order_id)
 
     def work() -> Reply:
@@ -119,8 +131,9 @@ def deliver_bottles(order_id: str, mixes: Sequence[tuple[PotionType, int]], fing
     return _once(key, fingerprint, uow, work)
 
 
-def deliver_capacity(order_id: str, potion_units: int, ml_units: int, fingerprint: str,
-                     uow: AbstractUnitOfWork) -> Reply:
+def deliver_capacity(
+    order_id: str, potion_units: int, ml_units: int, fingerprint: str, uow: AbstractUnitOfWork
+) -> Reply:
     key = RequestKey("inventory/deliver", order_id)
 
     def work() -> Reply:
@@ -154,8 +167,9 @@ def _cart(uow: AbstractUnitOfWork, cart_id: int) -> Cart:
     return cart
 
 
-def set_item_quantity(cart_id: int, sku: str, quantity: int, key: RequestKey | None, fingerprint: str,
-                      uow: AbstractUnitOfWork) -> Reply:
+def set_item_quantity(
+    cart_id: int, sku: str, quantity: int, key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork
+) -> Reply:
     def work() -> Reply:
         cart = _cart(uow, cart_id)
         if uow.potions.get(sku) is None:
@@ -172,19 +186,23 @@ def checkout(cart_id: int, payment: str, fingerprint: str, uow: AbstractUnitOfWo
     def work() -> Reply:
         cart = _cart(uow, cart_id)
         potions = {p.sku: p for p in uow.potions.list()}
-        lines = [SaleLine(cart_id, line.sku, potions[line.sku].name, line.quantity, potions[line.sku].price,
-                          cart.customer) for line in cart.check_out(payment)]
+        lines = [
+            SaleLine(cart_id, line.sku, potions[line.sku].name, line.quantity, potions[line.sku].price, cart.customer)
+            for line in cart.check_out(payment)
+        ]
         sale = _post(uow, ledger.sale(cart_id, [(s.sku, s.quantity, s.unit_price) for s in lines], payment), key)
         if sale is not None:  # the sales record, in the same transaction as the entries and the reply
             uow.sales.add(lines, sale)
-        return Reply.json({"total_potions_bought": sum(s.quantity for s in lines),
-                           "total_gold_paid": sum(s.total for s in lines)})
+        return Reply.json(
+            {"total_potions_bought": sum(s.quantity for s in lines), "total_gold_paid": sum(s.total for s in lines)}
+        )
 
     return _once(key, fingerprint, uow, work)
 
 
-def correct(account: str, change: int, reason: str, key: RequestKey, fingerprint: str,
-            uow: AbstractUnitOfWork) -> Reply:
+def correct(
+    account: str, change: int, reason: str, key: RequestKey, fingerprint: str, uow: AbstractUnitOfWork
+) -> Reply:
     """Append a correcting transaction between `account` ("owner/commodity") and the adjustments account. It may not
     drive a shop balance below zero; it may exceed capacity, since it records what is really there."""
 
@@ -193,12 +211,21 @@ def correct(account: str, change: int, reason: str, key: RequestKey, fingerprint
             ref = ledger.AccountRef.parse(account)
         except ValueError:
             raise UnknownAccount(account) from None
-        if ref.owner not in ledger.OWNERS or ref.owner == ledger.ADJUSTMENTS or not ledger.is_commodity(
-                ref.commodity, (p.sku for p in uow.potions.list())):
+        if (
+            ref.owner not in ledger.OWNERS
+            or ref.owner == ledger.ADJUSTMENTS
+            or not ledger.is_commodity(ref.commodity, (p.sku for p in uow.potions.list()))
+        ):
             raise UnknownAccount(account)
         posted = _post(uow, ledger.correction(ref, change, reason), key, capacity=False)
         assert posted is not None, "a correction always moves something: its change is never 0"
-        return Reply.json({"transaction_id": posted.id, "account": str(ref), "change": change,
-                           "balance": uow.ledger.balances(ref.owner)[ref]})
+        return Reply.json(
+            {
+                "transaction_id": posted.id,
+                "account": str(ref),
+                "change": change,
+                "balance": uow.ledger.balances(ref.owner)[ref],
+            }
+        )
 
     return _once(key, fingerprint, uow, work)

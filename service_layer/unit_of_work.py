@@ -2,6 +2,7 @@
 
 `adapters.unit_of_work.SqlAlchemyUnitOfWork` implements it on a database; `tests.fakes.FakeUnitOfWork` in memory.
 """
+
 from __future__ import annotations
 
 import abc

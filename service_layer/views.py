@@ -1,5 +1,6 @@
 """Read-only use cases: catalog, audit, the three plans, the ledger's history and order search. They return plain
 data and never write."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -23,16 +24,23 @@ def catalog(uow: AbstractUnitOfWork) -> list[dict[str, Any]]:
     """Up to six potions in stock, the most plentiful first."""
     with uow:
         stock, potions = _inventory(uow).potions, uow.potions.list()
-    return [{"sku": p.sku, "name": p.name, "quantity": min(stock[p.sku], MAX_CATALOG_QUANTITY), "price": p.price,
-             "potion_type": p.potion_type.as_list()} for p in line_up(potions, stock)]
+    return [
+        {
+            "sku": p.sku,
+            "name": p.name,
+            "quantity": min(stock[p.sku], MAX_CATALOG_QUANTITY),
+            "price": p.price,
+            "potion_type": p.potion_type.as_list(),
+        }
+        for p in line_up(potions, stock)
+    ]
 
 
 def audit(uow: AbstractUnitOfWork, at: datetime | None = None) -> dict[str, int]:
     """The shop's totals now, or as they were at `at` (naive UTC)."""
     with uow:
         inventory = _inventory(uow, at)
-    return {"number_of_potions": inventory.total_potions, "ml_in_barrels": inventory.total_ml,
-            "gold": inventory.gold}
+    return {"number_of_potions": inventory.total_potions, "ml_in_barrels": inventory.total_ml, "gold": inventory.gold}
 
 
 def barrel_plan(offers: Sequence[Barrel], uow: AbstractUnitOfWork) -> list[dict[str, Any]]:
@@ -62,28 +70,47 @@ def accounts(uow: AbstractUnitOfWork, at: datetime | None = None) -> dict[str, A
     """Every account with its balance, now or as it was at `at`."""
     with uow:
         balances = uow.ledger.balances(at=at)
-    return {"as_of": moment(at or utcnow()), "accounts": [
-        {"account": str(ref), "owner": ref.owner, "commodity": ref.commodity, "balance": balance}
-        for ref, balance in sorted(balances.items())]}
+    return {
+        "as_of": moment(at or utcnow()),
+        "accounts": [
+            {"account": str(ref), "owner": ref.owner, "commodity": ref.commodity, "balance": balance}
+            for ref, balance in sorted(balances.items())
+        ],
+    }
 
 
-def transactions(uow: AbstractUnitOfWork, account: str | None = None, since: datetime | None = None,
-                 until: datetime | None = None, cursor: str | None = None, limit: int = 50) -> dict[str, Any]:
+def transactions(
+    uow: AbstractUnitOfWork,
+    account: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
     """A page of history, newest first; `next_cursor` fetches the page after it (None on the last page)."""
     with uow:
-        page = uow.ledger.history(ledger.AccountRef.parse(account) if account else None, since, until,
-                                  int(cursor) if cursor else None, limit + 1)
+        page = uow.ledger.history(
+            ledger.AccountRef.parse(account) if account else None,
+            since,
+            until,
+            int(cursor) if cursor else None,
+            limit + 1,
+        )
     more, page = len(page) > limit, page[:limit]
     return {"transactions": [_posted(p) for p in page], "next_cursor": str(page[-1].id) if more else None}
 
 
 def _posted(p: ledger.PostedTransaction) -> dict[str, Any]:
     return {
-        "id": p.id, "created_at": moment(p.created_at), "kind": p.kind, "description": p.description,
+        "id": p.id,
+        "created_at": moment(p.created_at),
+        "kind": p.kind,
+        "description": p.description,
         "game_time": {"day": p.game_time.day, "hour": p.game_time.hour} if p.game_time else None,
         "request": {"route": p.request_route, "key": p.request_key} if p.request_key is not None else None,
-        "entries": [{"account": str(e.account), "change": e.change, "balance_after": e.balance_after}
-                    for e in p.entries],
+        "entries": [
+            {"account": str(e.account), "change": e.change, "balance_after": e.balance_after} for e in p.entries
+        ],
     }
 
 

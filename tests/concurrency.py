@@ -1,4 +1,5 @@
 """Run one callable from many threads at the same moment."""
+
 from __future__ import annotations
 
 import threading

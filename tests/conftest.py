@@ -1,5 +1,6 @@
 """Fixtures. Every database test gets a fresh database of its own: SQLite copied from a migrated file, PostgreSQL
 created from a migrated template database. Both templates are built once per run by the real migrations."""
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 `FakeUnitOfWork` works on a copy of its store and swaps the copy in on commit, so `rollback` really discards what
 the unit of work staged: a refused request changes nothing, and unit tests can see that.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -54,9 +55,16 @@ class FakeStore:
     sales: list[SoldLine] = field(default_factory=list)
 
     def copy(self) -> FakeStore:
-        return FakeStore(list(self.potions), list(self.transactions), set(self.accounts), dict(self.processed),
-                         {i: _clone(c) for i, c in self.carts.items()}, list(self.visits), list(self.ticks),
-                         list(self.sales))
+        return FakeStore(
+            list(self.potions),
+            list(self.transactions),
+            set(self.accounts),
+            dict(self.processed),
+            {i: _clone(c) for i, c in self.carts.items()},
+            list(self.visits),
+            list(self.ticks),
+            list(self.sales),
+        )
 
 
 class FakeLedgerRepository(AbstractLedgerRepository):
@@ -74,8 +82,15 @@ class FakeLedgerRepository(AbstractLedgerRepository):
             entries.append(PostedEntry(entry.account, entry.change, running[entry.account]))
         created_at = max([utcnow(), *(p.created_at for p in self.store.transactions[-1:])])
         posted = PostedTransaction(
-            len(self.store.transactions) + 1, created_at, txn.kind, txn.description, game_time,
-            request.route if request else None, request.value if request else None, tuple(entries))
+            len(self.store.transactions) + 1,
+            created_at,
+            txn.kind,
+            txn.description,
+            game_time,
+            request.route if request else None,
+            request.value if request else None,
+            tuple(entries),
+        )
         self.store.transactions.append(posted)
         return posted
 
@@ -93,12 +108,22 @@ class FakeLedgerRepository(AbstractLedgerRepository):
                 totals.update({e.account: e.change for e in posted.entries if mine(e.account)})
         return dict(totals)
 
-    def history(self, account: AccountRef | None = None, since: datetime | None = None,
-                until: datetime | None = None, before: int | None = None, limit: int = 50) -> list[PostedTransaction]:
-        found = [p for p in reversed(self.store.transactions)
-                 if (account is None or any(e.account == account for e in p.entries))
-                 and (since is None or p.created_at >= since) and (until is None or p.created_at <= until)
-                 and (before is None or p.id < before)]
+    def history(
+        self,
+        account: AccountRef | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> list[PostedTransaction]:
+        found = [
+            p
+            for p in reversed(self.store.transactions)
+            if (account is None or any(e.account == account for e in p.entries))
+            and (since is None or p.created_at >= since)
+            and (until is None or p.created_at <= until)
+            and (before is None or p.id < before)
+        ]
         return found[:limit]
 
 
@@ -137,8 +162,7 @@ class FakeSalesRepository(AbstractSalesRepository):
 
     def add(self, lines: Sequence[SaleLine], sale: PostedTransaction) -> None:
         for line in lines:
-            self.store.sales.append(SoldLine(len(self.store.sales) + 1, line, sale.created_at, sale.game_time,
-                                             sale.id))
+            self.store.sales.append(SoldLine(len(self.store.sales) + 1, line, sale.created_at, sale.game_time, sale.id))
 
     def search(self, query: SearchQuery, cursor: Cursor | None, limit: int) -> list[SoldLine]:
         descending = query.descending(cursor is not None and cursor.backward)

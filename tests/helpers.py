@@ -1,4 +1,5 @@
 """Values and helpers the tests share (fixtures live in conftest.py)."""
+
 from __future__ import annotations
 
 import uuid
@@ -20,8 +21,13 @@ def new_key() -> str:
     return f"key-{uuid.uuid4()}"
 
 
-def barrel(sku: str = "SMALL_RED_BARREL", ml: int = 500, potion_type: tuple[float, ...] = RED, price: int = 100,
-           quantity: int = 1) -> Barrel:
+def barrel(
+    sku: str = "SMALL_RED_BARREL",
+    ml: int = 500,
+    potion_type: tuple[float, ...] = RED,
+    price: int = 100,
+    quantity: int = 1,
+) -> Barrel:
     return Barrel(sku, ml, potion_type, price, quantity)  # type: ignore[arg-type]
 
 
@@ -39,10 +45,20 @@ ALICE = Customer("c-1", "Alice", "Wizard", "Elf", 7)
 
 
 def barrel_json(b: Barrel) -> dict[str, object]:
-    return {"sku": b.sku, "ml_per_barrel": b.ml_per_barrel, "potion_type": list(b.potion_type), "price": b.price,
-            "quantity": b.quantity}
+    return {
+        "sku": b.sku,
+        "ml_per_barrel": b.ml_per_barrel,
+        "potion_type": list(b.potion_type),
+        "price": b.price,
+        "quantity": b.quantity,
+    }
 
 
 def customer_json(c: Customer = ALICE) -> dict[str, object]:
-    return {"customer_id": c.customer_id, "customer_name": c.customer_name, "character_class": c.character_class,
-            "character_species": c.character_species, "level": c.level}
+    return {
+        "customer_id": c.customer_id,
+        "customer_name": c.customer_name,
+        "character_class": c.character_class,
+        "character_species": c.character_species,
+        "level": c.level,
+    }

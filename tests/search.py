@@ -1,5 +1,6 @@
 """Helpers the order-search tests share: made-up sale lines with many ties, the expected answer by plain sorting, and
 a walk through every page both ways."""
+
 from __future__ import annotations
 
 import random
@@ -13,11 +14,15 @@ from service_layer import views
 from service_layer.unit_of_work import AbstractUnitOfWork
 
 # Names with letter case, LIKE's metacharacters, a backslash and letters beyond ASCII (whose case is not folded).
-NAMES = ("Alice", "alice", "ALICE BLUE", "Bob_1", "Bob11", "50% off", "500 off", "back\\slash", "Émile", "émile",
-         "Zed")
+NAMES = ("Alice", "alice", "ALICE BLUE", "Bob_1", "Bob11", "50% off", "500 off", "back\\slash", "Émile", "émile", "Zed")
 NEEDLES = ("", "a", "ALI", "_", "%", "\\", "É", "e", "bob_", "b_b", "0%", "zz", "potion", "RED", "_p")
-QUERIES = [SearchQuery(name, sku, col, order) for name in ("", "ali", "_", "%", "É")
-           for sku in ("", "red", "_P") for col in SortColumn for order in SortOrder]
+QUERIES = [
+    SearchQuery(name, sku, col, order)
+    for name in ("", "ali", "_", "%", "É")
+    for sku in ("", "red", "_P")
+    for col in SortColumn
+    for order in SortOrder
+]
 T0 = datetime(2026, 11, 27, 14, 3, 11, 250_000)
 
 
@@ -27,8 +32,9 @@ def made_up_lines(rng: random.Random, count: int) -> list[tuple[SaleLine, dateti
     for i in range(count):
         potion = rng.choice(DEFAULT_POTIONS)
         name = rng.choice(NAMES)
-        customer = Customer(f"c-{i}", name, rng.choice(["Wizard", "Rogue"]), rng.choice(["Elf", "Dwarf"]),
-                            rng.randint(1, 20))
+        customer = Customer(
+            f"c-{i}", name, rng.choice(["Wizard", "Rogue"]), rng.choice(["Elf", "Dwarf"]), rng.randint(1, 20)
+        )
         line = SaleLine(i + 1, potion.sku, potion.name, rng.randint(1, 3), rng.choice([50, 55, 60]), customer)
         out.append((line, T0 + timedelta(seconds=rng.randint(0, 4), microseconds=rng.randint(0, 2) * 1000)))
     return out
@@ -36,9 +42,11 @@ def made_up_lines(rng: random.Random, count: int) -> list[tuple[SaleLine, dateti
 
 def expected(lines: list[SoldLine], query: SearchQuery) -> list[SoldLine]:
     """The matching lines, sorted by (value, id) in the query's order: what paging must visit, in order."""
-    return sorted((s for s in lines if query.matches(s)),
-                  key=lambda s: (s.sort_value(query.sort_col), s.line_item_id),
-                  reverse=query.sort_order is SortOrder.DESC)
+    return sorted(
+        (s for s in lines if query.matches(s)),
+        key=lambda s: (s.sort_value(query.sort_col), s.line_item_id),
+        reverse=query.sort_order is SortOrder.DESC,
+    )
 
 
 def walk(query: SearchQuery, new_uow: Callable[[], AbstractUnitOfWork]) -> tuple[list[SoldLine], list[SearchPage]]:

@@ -4,6 +4,7 @@
 PostgreSQL an advisory lock makes several starting workers migrate one after another (the later ones find nothing
 to do); on SQLite, BEGIN IMMEDIATE does the same.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

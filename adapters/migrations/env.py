@@ -1,4 +1,5 @@
 """Alembic's entry: runs migrations on the connection handed over in config.attributes."""
+
 from alembic import context
 
 from adapters.orm import metadata

@@ -4,6 +4,7 @@ The books start where the contract says a reset leaves the shop (100 gold, no ml
 capacity) and change only by answers the exchange actually received with a 2xx. They compare themselves with what
 the shop reports (audit, ledger accounts, catalog) and check the shop's plans against the contract.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -107,11 +108,16 @@ class Books:
     def account_differences(self, balances: Mapping[str, int]) -> list[Difference]:
         """Compare with the shop's accounts from GET /ledger/accounts ({"shop/gold": 100, ...}; missing = 0). Potions
         whose sku the catalog has not shown yet are compared as one sum."""
-        ours = {"shop/gold": self.gold, "shop/potion_capacity": self.potion_capacity,
-                "shop/ml_capacity": self.ml_capacity, **{f"shop/ml:{c}": self.ml[c] for c in COLOURS},
-                **{f"shop/potion:{sku}": self.potions[recipe] for recipe, sku in self.skus.items()}}
-        differences = [Difference(name, n, balances.get(name, 0)) for name, n in ours.items()
-                       if balances.get(name, 0) != n]
+        ours = {
+            "shop/gold": self.gold,
+            "shop/potion_capacity": self.potion_capacity,
+            "shop/ml_capacity": self.ml_capacity,
+            **{f"shop/ml:{c}": self.ml[c] for c in COLOURS},
+            **{f"shop/potion:{sku}": self.potions[recipe] for recipe, sku in self.skus.items()},
+        }
+        differences = [
+            Difference(name, n, balances.get(name, 0)) for name, n in ours.items() if balances.get(name, 0) != n
+        ]
         unseen_shop = 0
         for name, n in sorted(balances.items()):
             if not name.startswith("shop/") or name in ours:
@@ -140,8 +146,10 @@ class Books:
             known_sku = self.skus.get(recipe)
             known_recipe = next((r for r, sku in self.skus.items() if sku == item.sku), None)
             if known_sku not in (None, item.sku) or known_recipe not in (None, recipe):
-                problems.append(f"catalog sells {item.sku} as {list(recipe)}: one sku, one recipe, and the other way "
-                                f"round, but earlier it was {known_sku or list(known_recipe or ())}")
+                problems.append(
+                    f"catalog sells {item.sku} as {list(recipe)}: one sku, one recipe, and the other way "
+                    f"round, but earlier it was {known_sku or list(known_recipe or ())}"
+                )
                 continue
             self.skus[recipe] = item.sku
             ours = min(self.potions[recipe], MAX_CATALOG_QUANTITY)
@@ -179,8 +187,11 @@ class Books:
         for recipe, quantity in mixes:
             for colour, pct in zip(COLOURS, recipe):
                 need[colour] += pct * quantity
-        problems += [f"bottler plan uses {need[c]} ml of {c} but the shop has {self.ml[c]}"
-                     for c in COLOURS if need[c] > self.ml[c]]
+        problems += [
+            f"bottler plan uses {need[c]} ml of {c} but the shop has {self.ml[c]}"
+            for c in COLOURS
+            if need[c] > self.ml[c]
+        ]
         made = sum(q for _, q in mixes)
         if made > self.free_potions:
             problems.append(f"bottler plan makes {made} potions but the shop has room for {self.free_potions}")

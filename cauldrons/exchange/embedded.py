@@ -1,5 +1,6 @@
 """The shop itself, for a run without --url: the real app over a temporary SQLite database, served in a background
 thread by werkzeug with the dev server's request handler, on a free loopback port. Stopped and removed afterwards."""
+
 from __future__ import annotations
 
 import tempfile

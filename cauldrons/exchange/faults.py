@@ -11,6 +11,7 @@ must be processed by only one of them. Every breach is kept in `violations`.
 
 The game sees one answer per request, the first it actually received, and only then (its callback runs once).
 """
+
 from __future__ import annotations
 
 import enum
@@ -76,8 +77,9 @@ class FaultyClient:
     latest in `settle()`. Callbacks only record; they never send requests.
     """
 
-    def __init__(self, transport: Transport, rate: float = 0.0, rng: random.Random | None = None,
-                 history: int = 60) -> None:
+    def __init__(
+        self, transport: Transport, rate: float = 0.0, rng: random.Random | None = None, history: int = 60
+    ) -> None:
         if not 0 <= rate <= 1:
             raise ValueError(f"a fault rate is between 0 and 1, not {rate}")
         self.transport = transport

@@ -10,6 +10,7 @@ Keys are unique to the run (the shop never forgets a key, not even across a rese
 and body. Only 2xx answers change the books; a 409 is a refusal the shop may give, counted and nothing more.
 At the end, the shop's order search (`GET /carts/search/`) must find every line the game bought, with its total.
 """
+
 from __future__ import annotations
 
 import random
@@ -165,8 +166,18 @@ class Game:
         self.client.settle()
         self._check_search()
         self._note_violations()
-        return Result(self.settings, self.run_id, self.books, self.tally, self.client.traffic, self.discrepancies,
-                      self.violations, self.points, gold_start, time.monotonic() - started)
+        return Result(
+            self.settings,
+            self.run_id,
+            self.books,
+            self.tally,
+            self.client.traffic,
+            self.discrepancies,
+            self.violations,
+            self.points,
+            gold_start,
+            time.monotonic() - started,
+        )
 
     def _key(self, what: str) -> str:
         """A key (or order/visit id) unique to this run: 1-64 of [A-Za-z0-9_-]."""
@@ -175,8 +186,9 @@ class Game:
     def _tick(self, day: str, hour: int) -> None:
         self.moment = Moment(self.moment.tick + 1, day, hour)
         tick = self.moment.tick
-        self.client.send("/info/current_time", {"day": day, "hour": hour}, self._expect("time"),
-                         key=self._key(f"t{tick}-time"))
+        self.client.send(
+            "/info/current_time", {"day": day, "hour": hour}, self._expect("time"), key=self._key(f"t{tick}-time")
+        )
         if hour == 0:
             self._buy_capacity()
         if tick % 2 == 1:
@@ -188,8 +200,13 @@ class Game:
         self.observer.tick_done(self._record_point())
 
     def _record_point(self) -> Point:
-        point = Point(self.moment.tick, self.moment.day, self.books.gold,
-                      {c: self.books.ml[c] for c in world.COLOURS}, self.books.total_potions)
+        point = Point(
+            self.moment.tick,
+            self.moment.day,
+            self.books.gold,
+            {c: self.books.ml[c] for c in world.COLOURS},
+            self.books.total_potions,
+        )
         self.points.append(point)
         return point
 
@@ -212,8 +229,11 @@ class Game:
             self.tally.capacity_bought.update({"potion": potion_units, "ml": ml_units})
             self.tally.gold_on_capacity += 1000 * (potion_units + ml_units)
 
-        self.client.send(f"/inventory/deliver/{self._key(f'c{self.moment.tick}')}",
-                         {"potion_capacity": potion_units, "ml_capacity": ml_units}, delivered)
+        self.client.send(
+            f"/inventory/deliver/{self._key(f'c{self.moment.tick}')}",
+            {"potion_capacity": potion_units, "ml_capacity": ml_units},
+            delivered,
+        )
 
     def _buy_barrels(self) -> None:
         self.client.settle()
@@ -234,8 +254,11 @@ class Game:
                 self.tally.barrels_bought[offer.sku] += quantity
                 self.tally.gold_on_barrels += offer.price * quantity
 
-        self.client.send(f"/barrels/deliver/{self._key(f'b{self.moment.tick}')}",
-                         [offer.as_json(quantity) for offer, quantity in order], delivered)
+        self.client.send(
+            f"/barrels/deliver/{self._key(f'b{self.moment.tick}')}",
+            [offer.as_json(quantity) for offer, quantity in order],
+            delivered,
+        )
 
     def _bottle(self) -> None:
         self.client.settle()
@@ -259,8 +282,7 @@ class Game:
         tick = self.moment.tick
         crowd = world.visitors(self.town, day, hour, self.rng)
         self.tally.visitors += len(crowd)
-        self.client.send(f"/carts/visits/{self._key(f'v{tick}')}", [c.as_json() for c in crowd],
-                         self._expect("visit"))
+        self.client.send(f"/carts/visits/{self._key(f'v{tick}')}", [c.as_json() for c in crowd], self._expect("visit"))
         catalog = self._catalog()
         for n, customer in enumerate(crowd):
             if not world.goes_shopping(self.rng):
@@ -278,8 +300,12 @@ class Game:
             return
         self.tally.carts += 1
         for item, quantity in lines:
-            self.client.send(f"/carts/{cart_id}/items/{item.sku}", {"quantity": quantity}, self._expect("cart item"),
-                             key=self._key(f"item-{tag}-{item.sku}"))
+            self.client.send(
+                f"/carts/{cart_id}/items/{item.sku}",
+                {"quantity": quantity},
+                self._expect("cart item"),
+                key=self._key(f"item-{tag}-{item.sku}"),
+            )
         self.client.send(f"/carts/{cart_id}/checkout", {"payment": PAYMENT}, self._checked_out(customer, lines))
 
     def _checked_out(self, customer: Customer, lines: list[tuple[CatalogItem, int]]) -> Callable[[Answer], None]:
@@ -354,7 +380,7 @@ class Game:
     def _note_violations(self) -> None:
         """The wire's own findings (replays that differ, twins processed twice) join the game's."""
         wire = self.client.violations
-        self._violate(*wire[self._wire_violations_seen:])
+        self._violate(*wire[self._wire_violations_seen :])
         self._wire_violations_seen = len(wire)
 
     def _check_books(self) -> None:
@@ -372,7 +398,8 @@ class Game:
         accounts = self.client.get("/ledger/accounts")
         if accounts.ok:
             differences += self.books.account_differences(
-                {a["account"]: a["balance"] for a in accounts.json()["accounts"]})
+                {a["account"]: a["balance"] for a in accounts.json()["accounts"]}
+            )
         elif accounts.status != 404:  # a shop without the ledger extension: the audit must do
             self._violate(f"GET /ledger/accounts answered {accounts}")
         self._violate(*self.books.invariant_problems())
@@ -383,7 +410,6 @@ class Game:
             self.discrepancies.append(found_one)
             self.observer.discrepancy(found_one)
 
-
     def _check_search(self) -> None:
         """Walk the order search newest first until every line the game bought has been found (a shop already
         running may have older sales) or the pages run out; every line not found is a violation. A shop without
@@ -391,8 +417,9 @@ class Game:
         missing = Counter(self.tally.lines_sold)
         page: str | None = ""
         while +missing and page is not None:
-            answer = self.client.get("/carts/search/?" + urlencode({"search_page": page, "sort_col": "timestamp",
-                                                                    "sort_order": "desc"}))
+            answer = self.client.get(
+                "/carts/search/?" + urlencode({"search_page": page, "sort_col": "timestamp", "sort_order": "desc"})
+            )
             if answer.status == 404 and page == "":
                 return
             try:
@@ -409,8 +436,9 @@ class Game:
         self.tally.lines_found = sold - sum((+missing).values())
         if +missing:
             examples = ", ".join(f"{name}: {item} for {total}" for name, item, total in list(+missing)[:3])
-            self._violate(f"the order search found {self.tally.lines_found} of the {sold} lines sold; "
-                          f"missing e.g. {examples}")
+            self._violate(
+                f"the order search found {self.tally.lines_found} of the {sold} lines sold; missing e.g. {examples}"
+            )
 
 
 def play(transport: Transport, settings: Settings, observer: Observer | None = None) -> Result:

@@ -1,5 +1,6 @@
 """What a run shows: a progress bar per day, discrepancies as they are found, then a summary (a rich table or
 JSON) and, on request, a plot of gold, ml and potions over the run."""
+
 from __future__ import annotations
 
 from types import TracebackType
@@ -38,19 +39,39 @@ def summary(result: Result) -> dict[str, Any]:
         "potions_bottled": tally.potions_bottled,
         "capacity_bought": {"potion": tally.capacity_bought["potion"], "ml": tally.capacity_bought["ml"]},
         "gold_on_capacity": tally.gold_on_capacity,
-        "stock_end": {"ml": {c: books.ml[c] for c in COLOURS}, "potions": books.potions_by_sku(),
-                      "potion_capacity_units": books.potion_capacity, "ml_capacity_units": books.ml_capacity},
+        "stock_end": {
+            "ml": {c: books.ml[c] for c in COLOURS},
+            "potions": books.potions_by_sku(),
+            "potion_capacity_units": books.potion_capacity,
+            "ml_capacity_units": books.ml_capacity,
+        },
         "stock_value_at_list_price": sum(n * tally.prices.get(sku, 0) for sku, n in books.potions_by_sku().items()),
         "customers": {"visitors": tally.visitors, "carts": tally.carts, "checkouts": tally.checkouts},
         "order_search": {"lines_sold": sum(tally.lines_sold.values()), "lines_found": tally.lines_found},
         "refusals": dict(sorted(tally.refusals.items())),
-        "requests": {"sent": traffic.sent, "posts": traffic.posts, "retried": traffic.retried,
-                     "replayed": traffic.replayed, "replies_lost": traffic.lost, "retries_delayed": traffic.delayed,
-                     "sent_twice": traffic.duplicated, "connection_errors": traffic.connection_errors},
+        "requests": {
+            "sent": traffic.sent,
+            "posts": traffic.posts,
+            "retried": traffic.retried,
+            "replayed": traffic.replayed,
+            "replies_lost": traffic.lost,
+            "retries_delayed": traffic.delayed,
+            "sent_twice": traffic.duplicated,
+            "connection_errors": traffic.connection_errors,
+        },
         "errors_by_status": {str(s): n for s, n in traffic.errors_by_status.items()},
-        "discrepancies": [{"tick": d.moment.tick, "day": d.moment.day, "hour": d.moment.hour,
-                           "what": d.difference.what, "books": d.difference.books, "shop": d.difference.shop,
-                           "recent_requests": list(d.recent)} for d in result.discrepancies],
+        "discrepancies": [
+            {
+                "tick": d.moment.tick,
+                "day": d.moment.day,
+                "hour": d.moment.hour,
+                "what": d.difference.what,
+                "books": d.difference.books,
+                "shop": d.difference.shop,
+                "recent_requests": list(d.recent),
+            }
+            for d in result.discrepancies
+        ],
         "violations": list(result.violations),
     }
 
@@ -61,43 +82,63 @@ def _counts(counts: dict[str, int]) -> str:
 
 def table(result: Result) -> Table:
     data = summary(result)
-    grid = Table(title=f"cauldrons simulate: {data['days']} days, seed {data['seed']}, faults {data['faults']}",
-                 show_header=False, show_lines=True)
+    grid = Table(
+        title=f"cauldrons simulate: {data['days']} days, seed {data['seed']}, faults {data['faults']}",
+        show_header=False,
+        show_lines=True,
+    )
     grid.add_column(style="bold")
     grid.add_column()
     profit = data["profit"]
-    grid.add_row("gold", f"start {data['gold_start']}, end {data['gold_end']} "
-                         f"([{'green' if profit >= 0 else 'red'}]{profit:+d}[/])")
-    grid.add_row("result", f"{profit:+d} gold, holding {sum(data['stock_end']['potions'].values())} potions worth "
-                           f"{data['stock_value_at_list_price']} at list price and "
-                           f"{sum(data['stock_end']['ml'].values())} ml; {data['gold_on_capacity']} gold went into "
-                           f"capacity")
-    grid.add_row("revenue", f"{data['revenue']} gold from {data['customers']['checkouts']} checkouts "
-                            f"({data['customers']['visitors']} visitors, {data['customers']['carts']} carts)")
-    grid.add_row("spent", f"{data['gold_on_barrels']} gold on barrels, {data['gold_on_capacity']} on capacity "
-                          f"({data['capacity_bought']['potion']} potion + {data['capacity_bought']['ml']} ml units)")
+    grid.add_row(
+        "gold",
+        f"start {data['gold_start']}, end {data['gold_end']} ([{'green' if profit >= 0 else 'red'}]{profit:+d}[/])",
+    )
+    grid.add_row(
+        "result",
+        f"{profit:+d} gold, holding {sum(data['stock_end']['potions'].values())} potions worth "
+        f"{data['stock_value_at_list_price']} at list price and "
+        f"{sum(data['stock_end']['ml'].values())} ml; {data['gold_on_capacity']} gold went into "
+        f"capacity",
+    )
+    grid.add_row(
+        "revenue",
+        f"{data['revenue']} gold from {data['customers']['checkouts']} checkouts "
+        f"({data['customers']['visitors']} visitors, {data['customers']['carts']} carts)",
+    )
+    grid.add_row(
+        "spent",
+        f"{data['gold_on_barrels']} gold on barrels, {data['gold_on_capacity']} on capacity "
+        f"({data['capacity_bought']['potion']} potion + {data['capacity_bought']['ml']} ml units)",
+    )
     search = data["order_search"]
     grid.add_row("order search", f"found {search['lines_found']} of the {search['lines_sold']} lines sold")
     grid.add_row("potions sold by SKU", _counts(data["potions_sold_by_sku"]))
     grid.add_row("revenue by class", _counts(data["revenue_by_class"]))
     grid.add_row("barrels bought", _counts(data["barrels_bought"]))
     stock = data["stock_end"]
-    grid.add_row("stock at the end", f"{sum(stock['potions'].values())} potions ({_inline(stock['potions'])}); "
-                                     f"{sum(stock['ml'].values())} ml ({_inline(stock['ml'])}); capacity "
-                                     f"{stock['potion_capacity_units']} potion + {stock['ml_capacity_units']} ml units")
+    grid.add_row(
+        "stock at the end",
+        f"{sum(stock['potions'].values())} potions ({_inline(stock['potions'])}); "
+        f"{sum(stock['ml'].values())} ml ({_inline(stock['ml'])}); capacity "
+        f"{stock['potion_capacity_units']} potion + {stock['ml_capacity_units']} ml units",
+    )
     requests = data["requests"]
-    grid.add_row("requests", f"{requests['sent']} sent, {requests['retried']} retried, {requests['replayed']} "
-                             f"replayed; {requests['replies_lost']} replies lost, {requests['retries_delayed']} "
-                             f"retries delayed, {requests['sent_twice']} sent twice at once"
-                             + (f", {requests['connection_errors']} connection errors"
-                                if requests["connection_errors"] else ""))
+    grid.add_row(
+        "requests",
+        f"{requests['sent']} sent, {requests['retried']} retried, {requests['replayed']} "
+        f"replayed; {requests['replies_lost']} replies lost, {requests['retries_delayed']} "
+        f"retries delayed, {requests['sent_twice']} sent twice at once"
+        + (f", {requests['connection_errors']} connection errors" if requests["connection_errors"] else ""),
+    )
     grid.add_row("refusals", _counts(data["refusals"]))
     grid.add_row("errors by status", _counts(data["errors_by_status"]))
     found = len(data["discrepancies"])
     grid.add_row("discrepancies", f"[{'red' if found else 'green'}]{found}[/]")
     if data["violations"]:
-        shown = data["violations"][:20] + ([f"... and {len(data['violations']) - 20} more"]
-                                           if len(data["violations"]) > 20 else [])
+        shown = data["violations"][:20] + (
+            [f"... and {len(data['violations']) - 20} more"] if len(data["violations"]) > 20 else []
+        )
         grid.add_row("contract violations", "[red]" + escape("\n".join(shown)) + "[/]")
     grid.add_row("time", f"{data['seconds']} s")
     return grid
@@ -119,8 +160,13 @@ def plot(result: Result, path: str) -> None:
     figure, (gold, ml, potions) = plt.subplots(3, 1, sharex=True, figsize=(10, 8))
     gold.plot(ticks, [p.gold for p in points], color="#b7950b")
     gold.set_ylabel("gold")
-    ml.stackplot(ticks, *[[p.ml[c] for p in points] for c in COLOURS], labels=COLOURS,
-                 colors=[PLOT_COLOURS[c] for c in COLOURS], alpha=0.8)
+    ml.stackplot(
+        ticks,
+        *[[p.ml[c] for p in points] for c in COLOURS],
+        labels=COLOURS,
+        colors=[PLOT_COLOURS[c] for c in COLOURS],
+        alpha=0.8,
+    )
     ml.set_ylabel("ml in barrels")
     ml.legend(loc="upper left", fontsize="small")
     potions.plot(ticks, [p.potions for p in points], color="#8e44ad")
@@ -133,8 +179,10 @@ def plot(result: Result, path: str) -> None:
             axis.axvline(p.tick - 0.5, color="grey", linewidth=0.5)
     for p in first_ticks:
         gold.text(p.tick, 1.02, p.day, transform=gold.get_xaxis_transform(), fontsize="small")
-    figure.suptitle(f"cauldrons simulate: seed {result.settings.seed}, faults {result.settings.faults}, "
-                    f"{len(result.discrepancies)} discrepancies")
+    figure.suptitle(
+        f"cauldrons simulate: seed {result.settings.seed}, faults {result.settings.faults}, "
+        f"{len(result.discrepancies)} discrepancies"
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
@@ -145,8 +193,14 @@ class ProgressReport:
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=console)
+        self.progress = Progress(
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            console=console,
+        )
         self.task: TaskID | None = None
         self.shown_requests_of: Moment | None = None
 
@@ -154,8 +208,9 @@ class ProgressReport:
         self.progress.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.progress.stop()
 
     def day_started(self, day: str, ticks: int) -> None:
@@ -163,8 +218,11 @@ class ProgressReport:
 
     def tick_done(self, point: Point) -> None:
         if self.task is not None:
-            self.progress.update(self.task, advance=1, status=f"gold {point.gold:>6}  ml {sum(point.ml.values()):>6}"
-                                                              f"  potions {point.potions:>4}")
+            self.progress.update(
+                self.task,
+                advance=1,
+                status=f"gold {point.gold:>6}  ml {sum(point.ml.values()):>6}  potions {point.potions:>4}",
+            )
 
     def discrepancy(self, found: Discrepancy) -> None:
         self.console.print(f"[red]discrepancy[/] at {found.moment}: {escape(str(found.difference))}")
@@ -172,8 +230,9 @@ class ProgressReport:
             return
         self.shown_requests_of = found.moment
         shown = found.recent[-SHOWN_REQUESTS:]
-        self.console.print(f"  the last {len(shown)} of {len(found.recent)} POSTs since the last check:",
-                           highlight=False)
+        self.console.print(
+            f"  the last {len(shown)} of {len(found.recent)} POSTs since the last check:", highlight=False
+        )
         for line in shown:
             self.console.print(f"    {line}", markup=False, highlight=False)
 

@@ -3,6 +3,7 @@
 Both send the API key in the contract's `access_token` header (with an underscore) and JSON bodies; a request's
 body is encoded once, so a retry sends the very same bytes.
 """
+
 from __future__ import annotations
 
 import abc
@@ -80,7 +81,8 @@ class Answer:
 
     def __str__(self) -> str:
         return f"{self.status}{' replayed' if self.replayed else ''}" + (
-            f" {self.body[:80].decode(errors='replace')}" if self.body else "")
+            f" {self.body[:80].decode(errors='replace')}" if self.body else ""
+        )
 
 
 class TransportError(OSError):
@@ -133,8 +135,9 @@ class HttpTransport(Transport):
         connection = self._connection()
         started = time.perf_counter()
         try:
-            connection.request(request.method, self._prefix + request.path, body=request.body,
-                               headers=request.headers(self.api_key))
+            connection.request(
+                request.method, self._prefix + request.path, body=request.body, headers=request.headers(self.api_key)
+            )
             response = connection.getresponse()
             body = response.read()
         except (OSError, http.client.HTTPException) as err:
@@ -144,8 +147,13 @@ class HttpTransport(Transport):
         if response.will_close:
             connection.close()
             self._local.connection = None
-        return Answer(response.status, body, response.getheader(REPLAYED_HEADER) == "true", dict(response.getheaders()),
-                      time.perf_counter() - started)
+        return Answer(
+            response.status,
+            body,
+            response.getheader(REPLAYED_HEADER) == "true",
+            dict(response.getheaders()),
+            time.perf_counter() - started,
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -162,6 +170,7 @@ class FlaskTransport(Transport):
         self.api_key = api_key
 
     def send(self, request: Request) -> Answer:
-        response = self.app.test_client().open(request.path, method=request.method, data=request.body,
-                                               headers=request.headers(self.api_key))
+        response = self.app.test_client().open(
+            request.path, method=request.method, data=request.body, headers=request.headers(self.api_key)
+        )
         return Answer(response.status_code, response.get_data(), response.headers.get(REPLAYED_HEADER) == "true")

@@ -3,6 +3,7 @@
 Pure rules after the course's exchange (API.md): every function that chooses takes a `random.Random`, so one seed
 plays one game. Nothing here knows HTTP or the shop's code.
 """
+
 from __future__ import annotations
 
 import random
@@ -28,11 +29,41 @@ CLASS_COLOURS: Mapping[str, Mapping[str, int]] = {
     "Necromancer": {"dark": 1},
     "Bard": {"red": 1, "green": 1, "blue": 1, "dark": 1},
 }
-SPECIES_WEALTH: Mapping[str, float] = {"Human": 1.0, "Elf": 1.2, "Dwarf": 1.3, "Gnome": 1.1, "Halfling": 0.8,
-                                       "Orc": 0.9}
-NAMES = ("Aldric", "Brenna", "Corwin", "Dagny", "Elowen", "Fenwick", "Gilda", "Hollis", "Isolde", "Jareth", "Kestra",
-         "Lorcan", "Maelis", "Nyx", "Orrin", "Perrin", "Quenby", "Rowan", "Sable", "Thorne", "Ulric", "Vesna",
-         "Wynn", "Yara", "Zephyr")
+SPECIES_WEALTH: Mapping[str, float] = {
+    "Human": 1.0,
+    "Elf": 1.2,
+    "Dwarf": 1.3,
+    "Gnome": 1.1,
+    "Halfling": 0.8,
+    "Orc": 0.9,
+}
+NAMES = (
+    "Aldric",
+    "Brenna",
+    "Corwin",
+    "Dagny",
+    "Elowen",
+    "Fenwick",
+    "Gilda",
+    "Hollis",
+    "Isolde",
+    "Jareth",
+    "Kestra",
+    "Lorcan",
+    "Maelis",
+    "Nyx",
+    "Orrin",
+    "Perrin",
+    "Quenby",
+    "Rowan",
+    "Sable",
+    "Thorne",
+    "Ulric",
+    "Vesna",
+    "Wynn",
+    "Yara",
+    "Zephyr",
+)
 
 BASE_WEALTH = 40  # gold a level-1 Human carries at most; each level adds WEALTH_PER_LEVEL
 WEALTH_PER_LEVEL = 20
@@ -41,8 +72,12 @@ MAX_LINES = 2  # different potions one customer buys at most
 SHOPPING_CHANCE = 0.8  # a visitor who goes on to look at the catalog and maybe buy
 
 # Wholesale offers: (size, ml per barrel, price); blue costs more, LARGE is priced by the day.
-BARREL_SIZES: tuple[tuple[str, int, int], ...] = (("MINI", 200, 60), ("SMALL", 500, 100), ("MEDIUM", 2500, 250),
-                                                  ("LARGE", 10_000, 0))
+BARREL_SIZES: tuple[tuple[str, int, int], ...] = (
+    ("MINI", 200, 60),
+    ("SMALL", 500, 100),
+    ("MEDIUM", 2500, 250),
+    ("LARGE", 10_000, 0),
+)
 BLUE_PRICES = {"SMALL": 120, "MEDIUM": 300}
 LARGE_PRICES = (400, 750)
 OFFERED = (10, 30)  # barrels of each kind on offer
@@ -76,8 +111,13 @@ class Customer:
         return sum(pct * weights.get(colour, 0) for colour, pct in zip(COLOURS, recipe)) / (100 * best)
 
     def as_json(self) -> dict[str, Any]:
-        return {"customer_id": self.customer_id, "customer_name": self.name,
-                "character_class": self.character_class, "character_species": self.species, "level": self.level}
+        return {
+            "customer_id": self.customer_id,
+            "customer_name": self.name,
+            "character_class": self.character_class,
+            "character_species": self.species,
+            "level": self.level,
+        }
 
 
 @dataclass(frozen=True)
@@ -116,8 +156,13 @@ class BarrelOffer:
 
     def as_json(self, quantity: int | None = None) -> dict[str, Any]:
         """The offer as the contract's Barrel; with `quantity`, as a delivery line of that many."""
-        return {"sku": self.sku, "ml_per_barrel": self.ml_per_barrel, "potion_type": self.potion_type,
-                "price": self.price, "quantity": self.quantity if quantity is None else quantity}
+        return {
+            "sku": self.sku,
+            "ml_per_barrel": self.ml_per_barrel,
+            "potion_type": self.potion_type,
+            "price": self.price,
+            "quantity": self.quantity if quantity is None else quantity,
+        }
 
 
 # --- customers -----------------------------------------------------------------------------------------------------
@@ -156,12 +201,15 @@ def purse(customer: Customer, rng: random.Random) -> int:
     return round(customer.wealth * rng.uniform(0.6, 1.0))
 
 
-def choose(customer: Customer, catalog: Sequence[CatalogItem], gold: int,
-           rng: random.Random) -> list[tuple[CatalogItem, int]]:
+def choose(
+    customer: Customer, catalog: Sequence[CatalogItem], gold: int, rng: random.Random
+) -> list[tuple[CatalogItem, int]]:
     """What a customer puts in the cart: the potions they like best (cheaper first on a tie), at most MAX_LINES of
     them, a few of each (more at higher levels), never more than their gold or the catalog's quantity."""
-    liked = sorted((item for item in catalog if customer.appeal(item.potion_type) >= LIKES),
-                   key=lambda item: (-customer.appeal(item.potion_type), item.price, item.sku))
+    liked = sorted(
+        (item for item in catalog if customer.appeal(item.potion_type) >= LIKES),
+        key=lambda item: (-customer.appeal(item.potion_type), item.price, item.sku),
+    )
     lines = []
     for item in liked[:MAX_LINES]:
         wanted = rng.randint(1, 1 + customer.level // 5)
@@ -190,8 +238,9 @@ def wholesale_catalog(rng: random.Random) -> list[BarrelOffer]:
     return offers
 
 
-def fill_order(plan: Sequence[Mapping[str, Any]],
-               offers: Sequence[BarrelOffer]) -> tuple[list[tuple[BarrelOffer, int]], list[str]]:
+def fill_order(
+    plan: Sequence[Mapping[str, Any]], offers: Sequence[BarrelOffer]
+) -> tuple[list[tuple[BarrelOffer, int]], list[str]]:
     """The barrels to deliver for a shop's plan: only what it asked for AND what was offered. Returns the order and
     every way the plan broke the contract (unknown sku, quantity not positive or above the offer)."""
     by_sku = {offer.sku: offer for offer in offers}

@@ -1,4 +1,5 @@
 """A real HTTP server (the dev server's own request handler) on a free port, for tests that need real sockets."""
+
 from __future__ import annotations
 
 import json
@@ -38,11 +39,13 @@ def serving(app: Flask) -> Iterator[str]:
         thread.join()
 
 
-def call(url: str, method: str = "GET", body: Any = None, api_key: str | None = None,
-         headers: dict[str, str] | None = None) -> Answer:
+def call(
+    url: str, method: str = "GET", body: Any = None, api_key: str | None = None, headers: dict[str, str] | None = None
+) -> Answer:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json",
-                                                                             **(headers or {})})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     if api_key is not None:
         request.add_header("access_token", api_key)
     try:

@@ -4,6 +4,7 @@ It sends the shop's API key in `access_token`, JSON bodies as `application/json`
 when asked. A few arrangement steps (free ml, bottling, an open cart) are spelled as HTTP calls, so tests arrange the
 shop exactly as the simulator would.
 """
+
 from __future__ import annotations
 
 import json as jsonlib
@@ -34,8 +35,14 @@ class ShopClient:
     def get(self, path: str, auth: bool | str = True) -> TestResponse:
         return self.client.get(path, headers=self._headers(auth, None))
 
-    def post(self, path: str, json: Any = None, data: str | bytes | None = None, key: str | None = None,
-             auth: bool | str = True) -> TestResponse:
+    def post(
+        self,
+        path: str,
+        json: Any = None,
+        data: str | bytes | None = None,
+        key: str | None = None,
+        auth: bool | str = True,
+    ) -> TestResponse:
         """POST `json` (encoded here) or `data` (sent as is); neither means an empty body."""
         body = jsonlib.dumps(json) if json is not None else data
         return self.client.post(path, data=body, content_type="application/json", headers=self._headers(auth, key))
@@ -49,14 +56,20 @@ class ShopClient:
 
     def give_ml(self, recipe: list[int], potions: int) -> None:
         """A free barrel (price 0) with enough ml of `recipe` for `potions` potions."""
-        barrel = {"sku": "FREE_SAMPLE_BARREL", "ml_per_barrel": 100 * potions,
-                  "potion_type": [part / 100 for part in recipe], "price": 0, "quantity": 1}
+        barrel = {
+            "sku": "FREE_SAMPLE_BARREL",
+            "ml_per_barrel": 100 * potions,
+            "potion_type": [part / 100 for part in recipe],
+            "price": 0,
+            "quantity": 1,
+        }
         response = self.post(f"/barrels/deliver/{random_order_id()}", json=[barrel])
         assert response.status_code == 204, response.data
 
     def bottle(self, recipe: list[int], potions: int) -> None:
-        response = self.post(f"/bottler/deliver/{random_order_id()}",
-                             json=[{"potion_type": recipe, "quantity": potions}])
+        response = self.post(
+            f"/bottler/deliver/{random_order_id()}", json=[{"potion_type": recipe, "quantity": potions}]
+        )
         assert response.status_code == 204, response.data
 
     def stock(self, recipe: list[int] = RED_RECIPE, potions: int = 1) -> None:

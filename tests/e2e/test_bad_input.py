@@ -2,6 +2,7 @@
 
 Each route is one test per backend (a fresh database is the expensive part); each bad input in it is a subtest of its
 own, reported separately, and checks for itself that the audit did not move and that the key was not stored."""
+
 from __future__ import annotations
 
 import json
@@ -70,61 +71,72 @@ def barrels(**changes: Any) -> str:
     return encode([{**FREE_BARREL, **changes}])
 
 
-BARREL_CASES = NOT_JSON + NOT_A_LIST + [
-    ("more than 1000 barrels", encode([FREE_BARREL] * 1001), "body"),
-    ("missing sku", encode([without(FREE_BARREL, "sku")]), "0.sku"),
-    ("sku a number", barrels(sku=7), "0.sku"),
-    ("sku empty", barrels(sku=""), "0.sku"),
-    ("ml_per_barrel a string", barrels(ml_per_barrel="200"), "0.ml_per_barrel"),
-    ("ml_per_barrel a float", barrels(ml_per_barrel=200.5), "0.ml_per_barrel"),
-    ("ml_per_barrel a bool", barrels(ml_per_barrel=True), "0.ml_per_barrel"),
-    ("ml_per_barrel null", barrels(ml_per_barrel=None), "0.ml_per_barrel"),
-    ("ml_per_barrel 0", barrels(ml_per_barrel=0), "0.ml_per_barrel"),
-    ("ml_per_barrel huge", barrels(ml_per_barrel=HUGE), "0.ml_per_barrel"),
-    ("price negative", barrels(price=-1), "0.price"),
-    ("price huge", barrels(price=HUGE), "0.price"),
-    ("quantity negative", barrels(quantity=-1), "0.quantity"),
-    ("quantity huge", barrels(quantity=HUGE), "0.quantity"),
-    ("potion_type of 3", barrels(potion_type=[0.5, 0.5, 0]), "0.potion_type"),
-    ("potion_type of 5", barrels(potion_type=[0.5, 0.5, 0, 0, 0]), "0.potion_type"),
-    ("potion_type summing to 0.9", barrels(potion_type=[0.5, 0.4, 0, 0]), "0.potion_type"),
-    ("potion_type summing to 100", barrels(potion_type=[100, 0, 0, 0]), "0.potion_type.0"),
-    ("potion_type all zero", barrels(potion_type=[0, 0, 0, 0]), "0.potion_type"),
-    ("potion_type negative part", barrels(potion_type=[-0.5, 1.5, 0, 0]), "0.potion_type.0"),
-    ("potion_type a string part", barrels(potion_type=["1", 0, 0, 0]), "0.potion_type.0"),
-    ("potion_type a bool part", barrels(potion_type=[True, 0, 0, 0]), "0.potion_type.0"),
-    ("potion_type not a list", barrels(potion_type="red"), "0.potion_type"),
-    ("potion_type NaN", encode([FREE_BARREL]).replace("[1, 0, 0, 0]", "[NaN, 1, 0, 0]"), "0.potion_type.0"),
-    ("potion_type Infinity", encode([FREE_BARREL]).replace("[1, 0, 0, 0]", "[1, -Infinity, 0, 0]"),
-     "0.potion_type.1"),
-    ("potion_type 1e400", encode([FREE_BARREL]).replace("[1, 0, 0, 0]", "[1e400, 0, 0, 0]"), "0.potion_type.0"),
-    ("an unknown field", barrels(colour="red"), "0.colour"),
-    ("a bad second barrel", encode([FREE_BARREL, {**FREE_BARREL, "quantity": "2"}]), "1.quantity"),
-]
+BARREL_CASES = (
+    NOT_JSON
+    + NOT_A_LIST
+    + [
+        ("more than 1000 barrels", encode([FREE_BARREL] * 1001), "body"),
+        ("missing sku", encode([without(FREE_BARREL, "sku")]), "0.sku"),
+        ("sku a number", barrels(sku=7), "0.sku"),
+        ("sku empty", barrels(sku=""), "0.sku"),
+        ("ml_per_barrel a string", barrels(ml_per_barrel="200"), "0.ml_per_barrel"),
+        ("ml_per_barrel a float", barrels(ml_per_barrel=200.5), "0.ml_per_barrel"),
+        ("ml_per_barrel a bool", barrels(ml_per_barrel=True), "0.ml_per_barrel"),
+        ("ml_per_barrel null", barrels(ml_per_barrel=None), "0.ml_per_barrel"),
+        ("ml_per_barrel 0", barrels(ml_per_barrel=0), "0.ml_per_barrel"),
+        ("ml_per_barrel huge", barrels(ml_per_barrel=HUGE), "0.ml_per_barrel"),
+        ("price negative", barrels(price=-1), "0.price"),
+        ("price huge", barrels(price=HUGE), "0.price"),
+        ("quantity negative", barrels(quantity=-1), "0.quantity"),
+        ("quantity huge", barrels(quantity=HUGE), "0.quantity"),
+        ("potion_type of 3", barrels(potion_type=[0.5, 0.5, 0]), "0.potion_type"),
+        ("potion_type of 5", barrels(potion_type=[0.5, 0.5, 0, 0, 0]), "0.potion_type"),
+        ("potion_type summing to 0.9", barrels(potion_type=[0.5, 0.4, 0, 0]), "0.potion_type"),
+        ("potion_type summing to 100", barrels(potion_type=[100, 0, 0, 0]), "0.potion_type.0"),
+        ("potion_type all zero", barrels(potion_type=[0, 0, 0, 0]), "0.potion_type"),
+        ("potion_type negative part", barrels(potion_type=[-0.5, 1.5, 0, 0]), "0.potion_type.0"),
+        ("potion_type a string part", barrels(potion_type=["1", 0, 0, 0]), "0.potion_type.0"),
+        ("potion_type a bool part", barrels(potion_type=[True, 0, 0, 0]), "0.potion_type.0"),
+        ("potion_type not a list", barrels(potion_type="red"), "0.potion_type"),
+        ("potion_type NaN", encode([FREE_BARREL]).replace("[1, 0, 0, 0]", "[NaN, 1, 0, 0]"), "0.potion_type.0"),
+        (
+            "potion_type Infinity",
+            encode([FREE_BARREL]).replace("[1, 0, 0, 0]", "[1, -Infinity, 0, 0]"),
+            "0.potion_type.1",
+        ),
+        ("potion_type 1e400", encode([FREE_BARREL]).replace("[1, 0, 0, 0]", "[1e400, 0, 0, 0]"), "0.potion_type.0"),
+        ("an unknown field", barrels(colour="red"), "0.colour"),
+        ("a bad second barrel", encode([FREE_BARREL, {**FREE_BARREL, "quantity": "2"}]), "1.quantity"),
+    ]
+)
 
 
 def mixes(**changes: Any) -> str:
     return encode([{**MIX, **changes}])
 
 
-BOTTLING_CASES = NOT_JSON + NOT_A_LIST + [
-    ("potion_type of 3", mixes(potion_type=[50, 50, 0]), "0.potion_type"),
-    ("potion_type of 5", mixes(potion_type=[50, 50, 0, 0, 0]), "0.potion_type"),
-    ("potion_type summing to 99", mixes(potion_type=[50, 49, 0, 0]), "0.potion_type"),
-    ("potion_type summing to 1.0", mixes(potion_type=[1, 0, 0, 0]), "0.potion_type"),
-    ("potion_type as fractions", mixes(potion_type=[0.5, 0.5, 0, 0]), "0.potion_type.0"),
-    ("potion_type a float part", mixes(potion_type=[100.0, 0, 0, 0]), "0.potion_type.0"),
-    ("potion_type a negative part", mixes(potion_type=[110, -10, 0, 0]), "0.potion_type.0"),
-    ("potion_type a bool part", mixes(potion_type=[True, 99, 0, 0]), "0.potion_type.0"),
-    ("potion_type null", mixes(potion_type=None), "0.potion_type"),
-    ("quantity 0", mixes(quantity=0), "0.quantity"),
-    ("quantity 10,001", mixes(quantity=10_001), "0.quantity"),
-    ("quantity huge", mixes(quantity=HUGE), "0.quantity"),
-    ("quantity a string", mixes(quantity="1"), "0.quantity"),
-    ("quantity a float", mixes(quantity=1.5), "0.quantity"),
-    ("quantity missing", encode([without(MIX, "quantity")]), "0.quantity"),
-    ("an unknown field", mixes(sku="RED_POTION"), "0.sku"),
-]
+BOTTLING_CASES = (
+    NOT_JSON
+    + NOT_A_LIST
+    + [
+        ("potion_type of 3", mixes(potion_type=[50, 50, 0]), "0.potion_type"),
+        ("potion_type of 5", mixes(potion_type=[50, 50, 0, 0, 0]), "0.potion_type"),
+        ("potion_type summing to 99", mixes(potion_type=[50, 49, 0, 0]), "0.potion_type"),
+        ("potion_type summing to 1.0", mixes(potion_type=[1, 0, 0, 0]), "0.potion_type"),
+        ("potion_type as fractions", mixes(potion_type=[0.5, 0.5, 0, 0]), "0.potion_type.0"),
+        ("potion_type a float part", mixes(potion_type=[100.0, 0, 0, 0]), "0.potion_type.0"),
+        ("potion_type a negative part", mixes(potion_type=[110, -10, 0, 0]), "0.potion_type.0"),
+        ("potion_type a bool part", mixes(potion_type=[True, 99, 0, 0]), "0.potion_type.0"),
+        ("potion_type null", mixes(potion_type=None), "0.potion_type"),
+        ("quantity 0", mixes(quantity=0), "0.quantity"),
+        ("quantity 10,001", mixes(quantity=10_001), "0.quantity"),
+        ("quantity huge", mixes(quantity=HUGE), "0.quantity"),
+        ("quantity a string", mixes(quantity="1"), "0.quantity"),
+        ("quantity a float", mixes(quantity=1.5), "0.quantity"),
+        ("quantity missing", encode([without(MIX, "quantity")]), "0.quantity"),
+        ("an unknown field", mixes(sku="RED_POTION"), "0.sku"),
+    ]
+)
 
 
 def customers(**changes: Any) -> str:
@@ -149,56 +161,78 @@ CUSTOMER_FIELD_CASES = [
     ("character_class null", {"character_class": None}, "character_class"),
     ("an unknown field", {"gold": 100}, "gold"),
 ]
-VISIT_CASES = NOT_JSON + NOT_A_LIST + [
-    (what, customers(**changes), f"0.{path}") for what, changes, path in CUSTOMER_FIELD_CASES
-] + [("customer_id missing", encode([without(ALICE, "customer_id")]), "0.customer_id")]
-CART_CASES = NOT_JSON + NOT_AN_OBJECT + [
-    (what, customer(**changes), path) for what, changes, path in CUSTOMER_FIELD_CASES
-] + [("customer_id missing", encode(without(ALICE, "customer_id")), "customer_id")]
+VISIT_CASES = (
+    NOT_JSON
+    + NOT_A_LIST
+    + [(what, customers(**changes), f"0.{path}") for what, changes, path in CUSTOMER_FIELD_CASES]
+    + [("customer_id missing", encode([without(ALICE, "customer_id")]), "0.customer_id")]
+)
+CART_CASES = (
+    NOT_JSON
+    + NOT_AN_OBJECT
+    + [(what, customer(**changes), path) for what, changes, path in CUSTOMER_FIELD_CASES]
+    + [("customer_id missing", encode(without(ALICE, "customer_id")), "customer_id")]
+)
 
-ITEM_CASES = NOT_JSON + NOT_AN_OBJECT + [
-    ("quantity 0", '{"quantity": 0}', "quantity"),
-    ("quantity negative", '{"quantity": -1}', "quantity"),
-    ("quantity huge", encode({"quantity": HUGE}), "quantity"),
-    ("quantity a string", '{"quantity": "1"}', "quantity"),
-    ("quantity a float", '{"quantity": 1.5}', "quantity"),
-    ("quantity a bool", '{"quantity": true}', "quantity"),
-    ("quantity null", '{"quantity": null}', "quantity"),
-    ("quantity NaN", '{"quantity": NaN}', "quantity"),
-    ("quantity missing", "{}", "quantity"),
-    ("an unknown field", '{"quantity": 1, "sku": "RED_POTION"}', "sku"),
-]
-CHECKOUT_CASES = NOT_JSON + NOT_AN_OBJECT + [
-    ("payment missing", "{}", "payment"),
-    ("payment a number", '{"payment": 5}', "payment"),
-    ("payment null", '{"payment": null}', "payment"),
-    ("payment 256 characters", encode({"payment": "p" * 256}), "payment"),
-    ("an unknown field", '{"payment": "gold", "tip": 5}', "tip"),
-]
-CAPACITY_CASES = NOT_JSON + NOT_AN_OBJECT + [
-    ("potion_capacity 11", encode(with_field(CAPACITY, "potion_capacity", 11)), "potion_capacity"),
-    ("ml_capacity negative", encode(with_field(CAPACITY, "ml_capacity", -1)), "ml_capacity"),
-    ("ml_capacity huge", encode(with_field(CAPACITY, "ml_capacity", HUGE)), "ml_capacity"),
-    ("potion_capacity a string", encode(with_field(CAPACITY, "potion_capacity", "1")), "potion_capacity"),
-    ("potion_capacity a float", encode(with_field(CAPACITY, "potion_capacity", 1.0)), "potion_capacity"),
-    ("potion_capacity a bool", encode(with_field(CAPACITY, "potion_capacity", False)), "potion_capacity"),
-    ("ml_capacity null", encode(with_field(CAPACITY, "ml_capacity", None)), "ml_capacity"),
-    ("ml_capacity missing", encode(without(CAPACITY, "ml_capacity")), "ml_capacity"),
-    ("an unknown field", encode(with_field(CAPACITY, "gold", 0)), "gold"),
-]
-TIME_CASES = NOT_JSON + NOT_AN_OBJECT + [
-    ("hour 24", encode(with_field(TIME, "hour", 24)), "hour"),
-    ("hour negative", encode(with_field(TIME, "hour", -1)), "hour"),
-    ("hour huge", encode(with_field(TIME, "hour", HUGE)), "hour"),
-    ("hour a string", encode(with_field(TIME, "hour", "2")), "hour"),
-    ("hour a float", encode(with_field(TIME, "hour", 2.5)), "hour"),
-    ("hour null", encode(with_field(TIME, "hour", None)), "hour"),
-    ("day empty", encode(with_field(TIME, "day", "")), "day"),
-    ("day a number", encode(with_field(TIME, "day", 3)), "day"),
-    ("day 21 characters", encode(with_field(TIME, "day", "d" * 21)), "day"),
-    ("day missing", encode(without(TIME, "day")), "day"),
-    ("an unknown field", encode(with_field(TIME, "minute", 0)), "minute"),
-]
+ITEM_CASES = (
+    NOT_JSON
+    + NOT_AN_OBJECT
+    + [
+        ("quantity 0", '{"quantity": 0}', "quantity"),
+        ("quantity negative", '{"quantity": -1}', "quantity"),
+        ("quantity huge", encode({"quantity": HUGE}), "quantity"),
+        ("quantity a string", '{"quantity": "1"}', "quantity"),
+        ("quantity a float", '{"quantity": 1.5}', "quantity"),
+        ("quantity a bool", '{"quantity": true}', "quantity"),
+        ("quantity null", '{"quantity": null}', "quantity"),
+        ("quantity NaN", '{"quantity": NaN}', "quantity"),
+        ("quantity missing", "{}", "quantity"),
+        ("an unknown field", '{"quantity": 1, "sku": "RED_POTION"}', "sku"),
+    ]
+)
+CHECKOUT_CASES = (
+    NOT_JSON
+    + NOT_AN_OBJECT
+    + [
+        ("payment missing", "{}", "payment"),
+        ("payment a number", '{"payment": 5}', "payment"),
+        ("payment null", '{"payment": null}', "payment"),
+        ("payment 256 characters", encode({"payment": "p" * 256}), "payment"),
+        ("an unknown field", '{"payment": "gold", "tip": 5}', "tip"),
+    ]
+)
+CAPACITY_CASES = (
+    NOT_JSON
+    + NOT_AN_OBJECT
+    + [
+        ("potion_capacity 11", encode(with_field(CAPACITY, "potion_capacity", 11)), "potion_capacity"),
+        ("ml_capacity negative", encode(with_field(CAPACITY, "ml_capacity", -1)), "ml_capacity"),
+        ("ml_capacity huge", encode(with_field(CAPACITY, "ml_capacity", HUGE)), "ml_capacity"),
+        ("potion_capacity a string", encode(with_field(CAPACITY, "potion_capacity", "1")), "potion_capacity"),
+        ("potion_capacity a float", encode(with_field(CAPACITY, "potion_capacity", 1.0)), "potion_capacity"),
+        ("potion_capacity a bool", encode(with_field(CAPACITY, "potion_capacity", False)), "potion_capacity"),
+        ("ml_capacity null", encode(with_field(CAPACITY, "ml_capacity", None)), "ml_capacity"),
+        ("ml_capacity missing", encode(without(CAPACITY, "ml_capacity")), "ml_capacity"),
+        ("an unknown field", encode(with_field(CAPACITY, "gold", 0)), "gold"),
+    ]
+)
+TIME_CASES = (
+    NOT_JSON
+    + NOT_AN_OBJECT
+    + [
+        ("hour 24", encode(with_field(TIME, "hour", 24)), "hour"),
+        ("hour negative", encode(with_field(TIME, "hour", -1)), "hour"),
+        ("hour huge", encode(with_field(TIME, "hour", HUGE)), "hour"),
+        ("hour a string", encode(with_field(TIME, "hour", "2")), "hour"),
+        ("hour a float", encode(with_field(TIME, "hour", 2.5)), "hour"),
+        ("hour null", encode(with_field(TIME, "hour", None)), "hour"),
+        ("day empty", encode(with_field(TIME, "day", "")), "day"),
+        ("day a number", encode(with_field(TIME, "day", 3)), "day"),
+        ("day 21 characters", encode(with_field(TIME, "day", "d" * 21)), "day"),
+        ("day missing", encode(without(TIME, "day")), "day"),
+        ("an unknown field", encode(with_field(TIME, "minute", 0)), "minute"),
+    ]
+)
 NO_BODY_CASES = [
     ("malformed JSON", "{", "body"),
     ("bytes that are not UTF-8", b"\xff", "body"),
@@ -322,8 +356,13 @@ def test_a_cart_id_that_cannot_be_a_cart_is_not_found(shop, subtests):
 
 def test_an_odd_item_sku_is_an_unknown_sku(shop, subtests):
     cart = shop.open_cart()
-    for what, sku in [("lower case", "red_potion"), ("with a NUL", "RED_POTION%00"), ("300 characters", "S" * 300),
-                      ("an emoji", "%F0%9F%A7%AA"), ("a space", "RED%20POTION")]:
+    for what, sku in [
+        ("lower case", "red_potion"),
+        ("with a NUL", "RED_POTION%00"),
+        ("300 characters", "S" * 300),
+        ("an emoji", "%F0%9F%A7%AA"),
+        ("a space", "RED%20POTION"),
+    ]:
         with subtests.test(what):
             response = shop.post(f"/carts/{cart}/items/{sku}", json={"quantity": 1})
             assert response.status_code == 404, response.data
@@ -383,8 +422,12 @@ def test_a_list_item_that_is_not_an_object_is_named_by_its_index(shop, path):
 
 # (route, body with {s} where a JSON string goes, the field that must be named)
 NOT_TEXT = [
-    pytest.param("/barrels/plan", '[{"sku": "{s}", "ml_per_barrel": 200, "potion_type": [1, 0, 0, 0], "price": 0, '
-                 '"quantity": 1}]', "0.sku", id="barrel sku"),
+    pytest.param(
+        "/barrels/plan",
+        '[{"sku": "{s}", "ml_per_barrel": 200, "potion_type": [1, 0, 0, 0], "price": 0, "quantity": 1}]',
+        "0.sku",
+        id="barrel sku",
+    ),
     pytest.param("/carts/", encode(ALICE).replace('"Alice"', '"{s}"'), "customer_name", id="customer name"),
     pytest.param("/info/current_time", '{"day": "{s}", "hour": 2}', "day", id="game day"),
 ]
@@ -421,9 +464,15 @@ def test_a_barrel_list_naming_a_sku_twice_is_a_422_naming_the_repeat(shop, path)
 
 def test_a_negative_zero_fraction_is_the_same_payload_as_zero(shop):
     order = random_order_id()
-    first = shop.post(f"/barrels/deliver/{order}", data='[{"sku": "SMALL_RED_BARREL", "ml_per_barrel": 500, '
-                      '"potion_type": [1, 0, 0, 0], "price": 100, "quantity": 1}]')
-    again = shop.post(f"/barrels/deliver/{order}", data='[{"sku": "SMALL_RED_BARREL", "ml_per_barrel": 500, '
-                      '"potion_type": [1.0, -0.0, 0, -0], "price": 100, "quantity": 1}]')
+    first = shop.post(
+        f"/barrels/deliver/{order}",
+        data='[{"sku": "SMALL_RED_BARREL", "ml_per_barrel": 500, '
+        '"potion_type": [1, 0, 0, 0], "price": 100, "quantity": 1}]',
+    )
+    again = shop.post(
+        f"/barrels/deliver/{order}",
+        data='[{"sku": "SMALL_RED_BARREL", "ml_per_barrel": 500, '
+        '"potion_type": [1.0, -0.0, 0, -0], "price": 100, "quantity": 1}]',
+    )
     assert first.status_code == again.status_code == 204
     assert again.headers["Idempotent-Replayed"] == "true"

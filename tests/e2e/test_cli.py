@@ -1,4 +1,5 @@
 """The README's first command, for real: `cauldrons serve` on the embedded default, with no setup."""
+
 import os
 import subprocess
 import sys
@@ -12,8 +13,14 @@ from tests.e2e.live import call
 def test_serve_runs_the_shop_on_a_fresh_sqlite_file_with_the_dev_key(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("API_KEY", "DATABASE_URL")}
-    server = subprocess.Popen([sys.executable, "-m", "cauldrons", "serve", "--port", str(port)], cwd=tmp_path,
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cauldrons", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -24,7 +31,10 @@ def test_serve_runs_the_shop_on_a_fresh_sqlite_file_with_the_dev_key(tmp_path):
                 time.sleep(0.1)
         assert root.json() == {"message": "Shop is open for business!"}
         assert call(f"{url}/inventory/audit", api_key=DEV_API_KEY).json() == {
-            "number_of_potions": 0, "ml_in_barrels": 0, "gold": 100}
+            "number_of_potions": 0,
+            "ml_in_barrels": 0,
+            "gold": 100,
+        }
     finally:
         server.terminate()
         output = server.communicate(timeout=10)[0]
@@ -34,24 +44,37 @@ def test_serve_runs_the_shop_on_a_fresh_sqlite_file_with_the_dev_key(tmp_path):
 
 def test_serve_refuses_to_listen_beyond_loopback_without_an_api_key(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "API_KEY"}
-    result = subprocess.run([sys.executable, "-m", "cauldrons", "serve", "--host", "0.0.0.0"], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "cauldrons", "serve", "--host", "0.0.0.0"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode != 0
     assert "set API_KEY" in result.stderr
 
 
 def test_serve_refuses_several_workers_on_sqlite(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/shop.db"}
-    result = subprocess.run([sys.executable, "-m", "cauldrons", "serve", "--workers", "3"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "cauldrons", "serve", "--workers", "3"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode != 0
     assert "served by one process" in result.stderr and not (tmp_path / "shop.db").exists()
 
 
 def test_migrate_prepares_a_database(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/shop.db"}
-    result = subprocess.run([sys.executable, "-m", "cauldrons", "migrate"], env=env, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "cauldrons", "migrate"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert "schema up to date, shop open" in result.stdout
 
@@ -78,12 +101,21 @@ def test_ledger_verify_exits_1_on_drift(sqlite_url):
 
     engine = bootstrap(Config(sqlite_url, "key")).engine  # an opened shop
     with engine.begin() as conn:  # an unbalanced transaction, past the guards (SQLite has no deferred check)
-        txn = conn.execute(text("INSERT INTO account_transactions (created_at, kind, description) "
-                                "VALUES ('2030-01-01 00:00:00.000000', 'forged', 'forged') RETURNING id")).scalar()
-        conn.execute(text("INSERT INTO account_ledger_entries (account_id, account_transaction_id, change, "
-                          "balance_after, created_at, non_negative) SELECT id, :txn, 5, 105, "
-                          "'2030-01-01 00:00:00.000000', 1 FROM accounts "
-                          "WHERE owner = 'shop' AND commodity = 'gold'"), {"txn": txn})
+        txn = conn.execute(
+            text(
+                "INSERT INTO account_transactions (created_at, kind, description) "
+                "VALUES ('2030-01-01 00:00:00.000000', 'forged', 'forged') RETURNING id"
+            )
+        ).scalar()
+        conn.execute(
+            text(
+                "INSERT INTO account_ledger_entries (account_id, account_transaction_id, change, "
+                "balance_after, created_at, non_negative) SELECT id, :txn, 5, 105, "
+                "'2030-01-01 00:00:00.000000', 1 FROM accounts "
+                "WHERE owner = 'shop' AND commodity = 'gold'"
+            ),
+            {"txn": txn},
+        )
     engine.dispose()
     result = CliRunner().invoke(main, ["ledger", "verify"], env={"DATABASE_URL": sqlite_url})
     assert result.exit_code == 1

@@ -1,5 +1,6 @@
 """When PostgreSQL drops the connection serving a request, the client is told to retry (503 with Retry-After), the
 log gets one line, the next request is served at once, and a retry with the same key applies exactly once."""
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,12 @@ def _waiting_backend(conn) -> int:  # type: ignore[no-untyped-def]
     """The pid of the shop's connection that waits on a lock in this database."""
     for _ in range(200):
         conn.execute(text("SELECT pg_stat_clear_snapshot()"))  # else one snapshot of the activity per transaction
-        pid = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")).scalar()
+        pid = conn.execute(
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
         if pid is not None:
             return int(pid)
         time.sleep(0.05)
@@ -42,8 +47,9 @@ def test_a_dropped_database_connection_is_a_503_and_the_retry_applies_once(pg_sh
     path, body = "/barrels/deliver/lost-1", [barrel_json(SMALL_RED)]
     answers = []
     with engine.connect() as holder:  # hold the request's key, so the request waits in the database; then drop it
-        holder.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                       {"key": "barrels/deliver\nlost-1"})
+        holder.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": "barrels/deliver\nlost-1"}
+        )
         request = threading.Thread(target=lambda: answers.append(shop.post(path, json=body)))
         with caplog.at_level(logging.INFO):
             request.start()

@@ -1,5 +1,6 @@
 """A simulator-style game over HTTP with every POST sent twice: the retry must get the same status and bytes,
 and after every tick the shop's audit must equal the simulator's own tally of what was delivered and sold."""
+
 import random
 
 from domain import clock
@@ -55,9 +56,16 @@ class Simulator:
         self.tally["gold"] -= 1000 * (plan["potion_capacity"] + plan["ml_capacity"])
 
     def customers_shop(self, tick: int) -> None:
-        customers = [{"customer_id": f"c{tick}-{i}", "customer_name": f"Customer {i}",
-                      "character_class": self.rng.choice(CLASSES), "character_species": "Elf",
-                      "level": self.rng.randint(1, 20)} for i in range(self.rng.randint(1, 5))]
+        customers = [
+            {
+                "customer_id": f"c{tick}-{i}",
+                "customer_name": f"Customer {i}",
+                "character_class": self.rng.choice(CLASSES),
+                "character_species": "Elf",
+                "level": self.rng.randint(1, 20),
+            }
+            for i in range(self.rng.randint(1, 5))
+        ]
         self.post(f"/carts/visits/visit-{tick}", customers)
         catalog = self.client.get("/catalog/").get_json()
         for customer in customers:
@@ -67,8 +75,12 @@ class Simulator:
             quantity = self.rng.randint(1, 3)
             cart_id = self.post("/carts/", customer).get_json()["cart_id"]
             self.post(f"/carts/{cart_id}/items/{item['sku']}", {"quantity": quantity})
-            response, retry = (self.client.post(f"/carts/{cart_id}/checkout", json={"payment": "gold"},
-                                                headers={"access_token": API_KEY}) for _ in range(2))
+            response, retry = (
+                self.client.post(
+                    f"/carts/{cart_id}/checkout", json={"payment": "gold"}, headers={"access_token": API_KEY}
+                )
+                for _ in range(2)
+            )
             assert (retry.status_code, retry.data) == (response.status_code, response.data)
             if response.status_code == 409:  # an earlier customer took the last of it
                 assert response.get_json()["error"] == "insufficient_stock"

@@ -2,6 +2,7 @@
 on PostgreSQL (gunicorn's gevent workers), spoken to over raw sockets. Slow clients do not stall honest ones, bodies
 are read whole within the limit, every error the servers send is JSON, both refuse the same requests, and both read
 the auth header the same way."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,17 @@ def shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             stack.callback(lambda: next(databases, None))
             workers = ["--workers", "2"]
         port = free_port()
-        command = [sys.executable, "-m", "cauldrons", "serve", "--port", str(port), "--read-timeout",
-                   str(READ_TIMEOUT), *workers]
+        command = [
+            sys.executable,
+            "-m",
+            "cauldrons",
+            "serve",
+            "--port",
+            str(port),
+            "--read-timeout",
+            str(READ_TIMEOUT),
+            *workers,
+        ]
         stack.enter_context(serve(command, {"DATABASE_URL": url, "API_KEY": API_KEY}, port))
         yield Shop(request.param, port)
 
@@ -114,10 +124,16 @@ REFUSED_BY_BOTH = {
     "a 10 kB order_id": (request("POST", "/barrels/deliver/" + "7" * 10_000, KEY, body=b"[]"), 414),
     "a header over 8 kB": (request("GET", "/catalog/", "X-Padding: " + "p" * 9000), 431),
     "a control character in a header": (request("GET", "/catalog/", "X-Odd: a\x01b"), 400),
-    "Transfer-Encoding with Content-Length": (request("POST", "/barrels/plan", KEY, "Transfer-Encoding: chunked",
-                                                      "Content-Length: 2", body=b"[]", length=False), 400),
-    "a malformed chunk size": (request("POST", "/barrels/plan", KEY, "Transfer-Encoding: chunked",
-                                       body=b"zz\r\n[]\r\n0\r\n\r\n"), 400),
+    "Transfer-Encoding with Content-Length": (
+        request(
+            "POST", "/barrels/plan", KEY, "Transfer-Encoding: chunked", "Content-Length: 2", body=b"[]", length=False
+        ),
+        400,
+    ),
+    "a malformed chunk size": (
+        request("POST", "/barrels/plan", KEY, "Transfer-Encoding: chunked", body=b"zz\r\n[]\r\n0\r\n\r\n"),
+        400,
+    ),
 }
 
 
@@ -130,17 +146,34 @@ def test_both_servers_refuse_the_same_requests_in_json(shop, case):
 def test_a_chunked_body_over_the_limit_is_refused_not_cut_and_booked(shop):
     before = audit(shop)
     padded = FREE_RED + b" " * LIMIT + b"garbage"  # valid JSON up to the limit, then more
-    answer = send(shop, request("POST", "/barrels/deliver/chunked-over", KEY, "Transfer-Encoding: chunked",
-                                body=chunked(*(padded[i:i + 65536] for i in range(0, len(padded), 65536))),
-                                length=False))
+    answer = send(
+        shop,
+        request(
+            "POST",
+            "/barrels/deliver/chunked-over",
+            KEY,
+            "Transfer-Encoding: chunked",
+            body=chunked(*(padded[i : i + 65536] for i in range(0, len(padded), 65536))),
+            length=False,
+        ),
+    )
     assert_json_error(answer, 413)
     assert audit(shop) == before
 
 
 def test_a_chunked_body_within_the_limit_is_booked(shop):
     before = audit(shop)
-    answer = send(shop, request("POST", "/barrels/deliver/chunked-within", KEY, "Transfer-Encoding: chunked",
-                                body=chunked(FREE_RED[:40], FREE_RED[40:]), length=False))
+    answer = send(
+        shop,
+        request(
+            "POST",
+            "/barrels/deliver/chunked-within",
+            KEY,
+            "Transfer-Encoding: chunked",
+            body=chunked(FREE_RED[:40], FREE_RED[40:]),
+            length=False,
+        ),
+    )
     assert answer.status == 204, answer
     assert audit(shop)["ml_in_barrels"] == before["ml_in_barrels"] + 100
 
@@ -181,13 +214,16 @@ def test_many_slow_clients_do_not_stall_honest_ones_and_are_dropped(shop):
             sock.close()
 
 
-@pytest.mark.parametrize("headers, status", [
-    ([f"access_token:   {API_KEY}  "], 200),
-    ([f"Access-Token: {API_KEY}"], 200),
-    ([f"access_token: {API_KEY}", f"access_token: {API_KEY}"], 401),
-    ([f"access_token: {API_KEY}", f"Access-Token: {API_KEY}"], 401),
-    (["access_token: "], 401),
-])
+@pytest.mark.parametrize(
+    "headers, status",
+    [
+        ([f"access_token:   {API_KEY}  "], 200),
+        ([f"Access-Token: {API_KEY}"], 200),
+        ([f"access_token: {API_KEY}", f"access_token: {API_KEY}"], 401),
+        ([f"access_token: {API_KEY}", f"Access-Token: {API_KEY}"], 401),
+        (["access_token: "], 401),
+    ],
+)
 def test_both_servers_read_the_auth_header_the_same_way(shop, headers, status):
     assert send(shop, request("GET", "/inventory/audit", *headers)).status == status
 

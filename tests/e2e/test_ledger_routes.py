@@ -1,5 +1,6 @@
 """The ledger routes over HTTP, on SQLite and PostgreSQL: the audit and the accounts at a moment, the paged history,
 and idempotent corrections. Past moments are read off the history (`created_at`), so no test sleeps."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -13,11 +14,17 @@ from tests.helpers import SMALL_RED, barrel_json, new_key, random_order_id
 
 NEW_SHOP = {"number_of_potions": 0, "ml_in_barrels": 0, "gold": 100}
 BOUGHT = {"number_of_potions": 0, "ml_in_barrels": 500, "gold": 0}  # NEW_SHOP after one small red barrel
-OPENED = {"shop/gold": 100, "shop/ml_capacity": 1, "shop/potion_capacity": 1,
-          "world/gold": -100, "world/ml_capacity": -1, "world/potion_capacity": -1,
-          # the opening, like every reset, opens the world's side of every commodity the shop could hold
-          **{f"world/{c}": 0 for c in ("ml:red", "ml:green", "ml:blue", "ml:dark")},
-          **{f"world/potion:{sku}_POTION": 0 for sku in ("RED", "GREEN", "BLUE", "DARK", "PURPLE", "YELLOW", "TEAL")}}
+OPENED = {
+    "shop/gold": 100,
+    "shop/ml_capacity": 1,
+    "shop/potion_capacity": 1,
+    "world/gold": -100,
+    "world/ml_capacity": -1,
+    "world/potion_capacity": -1,
+    # the opening, like every reset, opens the world's side of every commodity the shop could hold
+    **{f"world/{c}": 0 for c in ("ml:red", "ml:green", "ml:blue", "ml:dark")},
+    **{f"world/potion:{sku}_POTION": 0 for sku in ("RED", "GREEN", "BLUE", "DARK", "PURPLE", "YELLOW", "TEAL")},
+}
 FOUND_COINS = {"account": "shop/gold", "change": 25, "reason": "found coins under the counter"}
 
 
@@ -79,7 +86,10 @@ def test_the_audit_at_a_past_moment_gives_the_totals_of_then(shop):
     assert ok(get(shop, "/inventory/audit", at=made_at(shop, 1))) == NEW_SHOP
     assert ok(get(shop, "/inventory/audit", at=made_at(shop, 2))) == BOUGHT
     assert ok(get(shop, "/inventory/audit", at="2000-01-01T00:00:00Z")) == {
-        "number_of_potions": 0, "ml_in_barrels": 0, "gold": 0}
+        "number_of_potions": 0,
+        "ml_in_barrels": 0,
+        "gold": 0,
+    }
     assert shop.audit() == BOUGHT
 
 
@@ -95,9 +105,13 @@ def test_a_moment_with_an_offset_is_converted_to_utc(shop):
 
 
 def test_a_bad_query_parameter_of_the_audit_is_a_400_naming_it(shop, subtests):
-    for query, field in [("at=yesterday", "at"), ("at=2026-13-01T00:00:00Z", "at"), ("at=", "at"),
-                         ("at=2026-01-01T00:00:00+02:00", "at"),  # an unencoded + arrives as a space
-                         ("at=2026-01-01T00:00:00Z&at=2026-01-02T00:00:00Z", "at")]:
+    for query, field in [
+        ("at=yesterday", "at"),
+        ("at=2026-13-01T00:00:00Z", "at"),
+        ("at=", "at"),
+        ("at=2026-01-01T00:00:00+02:00", "at"),  # an unencoded + arrives as a space
+        ("at=2026-01-01T00:00:00Z&at=2026-01-02T00:00:00Z", "at"),
+    ]:
         with subtests.test(query):
             assert_invalid(shop.get(f"/inventory/audit?{query}"), 400, field)
 
@@ -119,10 +133,12 @@ def test_the_accounts_of_a_new_shop_are_its_opening_stock_and_the_world_that_gav
     body = ok(shop.get("/ledger/accounts"))
     assert list(body) == ["as_of", "accounts"]
     assert datetime.fromisoformat(body["as_of"].removesuffix("Z")) >= datetime.fromisoformat(
-        made_at(shop, 1).removesuffix("Z"))
+        made_at(shop, 1).removesuffix("Z")
+    )
     assert body["accounts"] == [
         {"account": account, "owner": account.split("/")[0], "commodity": account.split("/")[1], "balance": balance}
-        for account, balance in sorted(OPENED.items(), key=lambda a: tuple(a[0].split("/")))]
+        for account, balance in sorted(OPENED.items(), key=lambda a: tuple(a[0].split("/")))
+    ]
 
 
 def test_the_accounts_at_a_past_moment_give_the_balances_of_then(shop):
@@ -131,8 +147,13 @@ def test_the_accounts_at_a_past_moment_give_the_balances_of_then(shop):
     assert ok(get(shop, "/ledger/accounts", at=opened))["as_of"] == opened
     later = {"shop/ml:red": 0, "suppliers/gold": 0, "suppliers/ml:red": 0}  # opened since, so 0 back then
     assert balances(shop, at=opened) == {**OPENED, **later}
-    assert balances(shop) == {**OPENED, "shop/gold": 0, "shop/ml:red": 500, "suppliers/gold": 100,
-                              "suppliers/ml:red": -500}
+    assert balances(shop) == {
+        **OPENED,
+        "shop/gold": 0,
+        "shop/ml:red": 500,
+        "suppliers/gold": 100,
+        "suppliers/ml:red": -500,
+    }
 
 
 def test_a_bad_moment_for_the_accounts_is_a_400_naming_at(shop):
@@ -146,15 +167,21 @@ def test_a_bad_moment_for_the_accounts_is_a_400_naming_at(shop):
 def test_a_new_shop_has_one_transaction_its_opening(shop):
     [opening] = history(shop)
     assert opening == {
-        "id": 1, "created_at": opening["created_at"], "kind": "opening",
-        "description": "shop opened with its starting stock", "game_time": None,
+        "id": 1,
+        "created_at": opening["created_at"],
+        "kind": "opening",
+        "description": "shop opened with its starting stock",
+        "game_time": None,
         "request": {"route": "system/open", "key": "opening"},
-        "entries": [{"account": "world/gold", "change": -100, "balance_after": -100},
-                    {"account": "shop/gold", "change": 100, "balance_after": 100},
-                    {"account": "world/ml_capacity", "change": -1, "balance_after": -1},
-                    {"account": "shop/ml_capacity", "change": 1, "balance_after": 1},
-                    {"account": "world/potion_capacity", "change": -1, "balance_after": -1},
-                    {"account": "shop/potion_capacity", "change": 1, "balance_after": 1}]}
+        "entries": [
+            {"account": "world/gold", "change": -100, "balance_after": -100},
+            {"account": "shop/gold", "change": 100, "balance_after": 100},
+            {"account": "world/ml_capacity", "change": -1, "balance_after": -1},
+            {"account": "shop/ml_capacity", "change": 1, "balance_after": 1},
+            {"account": "world/potion_capacity", "change": -1, "balance_after": -1},
+            {"account": "shop/potion_capacity", "change": 1, "balance_after": 1},
+        ],
+    }
 
 
 def test_each_transaction_carries_its_entries_running_balances_game_time_and_request(shop):
@@ -167,15 +194,23 @@ def test_each_transaction_carries_its_entries_running_balances_game_time_and_req
     assert (newest["id"], bought["id"]) == (3, 2)
     assert bought["request"] == {"route": "barrels/deliver", "key": order_id}
     assert bought["game_time"] == {"day": "Bloomday", "hour": 9}
-    assert bought["entries"] == [{"account": "shop/gold", "change": -100, "balance_after": 0},
-                                 {"account": "suppliers/gold", "change": 100, "balance_after": 100},
-                                 {"account": "suppliers/ml:red", "change": -500, "balance_after": -500},
-                                 {"account": "shop/ml:red", "change": 500, "balance_after": 500}]
+    assert bought["entries"] == [
+        {"account": "shop/gold", "change": -100, "balance_after": 0},
+        {"account": "suppliers/gold", "change": 100, "balance_after": 100},
+        {"account": "suppliers/ml:red", "change": -500, "balance_after": -500},
+        {"account": "shop/ml:red", "change": 500, "balance_after": 500},
+    ]
     assert {k: v for k, v in newest.items() if k != "created_at"} == {
-        "id": 3, "kind": "correction", "description": "correction of shop/ml:red by -20: spilled",
-        "game_time": {"day": "Bloomday", "hour": 9}, "request": {"route": "ledger/corrections", "key": key},
-        "entries": [{"account": "adjustments/ml:red", "change": 20, "balance_after": 20},
-                    {"account": "shop/ml:red", "change": -20, "balance_after": 480}]}
+        "id": 3,
+        "kind": "correction",
+        "description": "correction of shop/ml:red by -20: spilled",
+        "game_time": {"day": "Bloomday", "hour": 9},
+        "request": {"route": "ledger/corrections", "key": key},
+        "entries": [
+            {"account": "adjustments/ml:red", "change": 20, "balance_after": 20},
+            {"account": "shop/ml:red", "change": -20, "balance_after": 480},
+        ],
+    }
     assert newest["created_at"] >= bought["created_at"]
 
 
@@ -207,10 +242,21 @@ def test_the_history_filters_by_account_and_by_time(shop):
 
 
 def test_a_bad_query_parameter_of_the_history_is_a_400_naming_it(shop, subtests):
-    for query, field in [("cursor=abc", "cursor"), ("cursor=0", "cursor"), ("cursor=-3", "cursor"),
-                         ("limit=0", "limit"), ("limit=501", "limit"), ("limit=ten", "limit"), ("limit=2.5", "limit"),
-                         ("account=shop", "account"), ("account=Shop/gold", "account"), ("since=soon", "since"),
-                         ("until=2026-02-30T00:00:00Z", "until"), ("page=2", "page"), ("limit=2&limit=3", "limit")]:
+    for query, field in [
+        ("cursor=abc", "cursor"),
+        ("cursor=0", "cursor"),
+        ("cursor=-3", "cursor"),
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("limit=ten", "limit"),
+        ("limit=2.5", "limit"),
+        ("account=shop", "account"),
+        ("account=Shop/gold", "account"),
+        ("since=soon", "since"),
+        ("until=2026-02-30T00:00:00Z", "until"),
+        ("page=2", "page"),
+        ("limit=2&limit=3", "limit"),
+    ]:
         with subtests.test(query):
             assert_invalid(shop.get(f"/ledger/transactions?{query}"), 400, field)
 
@@ -258,12 +304,18 @@ def test_a_key_reused_for_another_correction_is_refused_and_changes_nothing(shop
 
 def test_a_bad_correction_is_a_422_naming_the_field_and_changes_nothing(shop, subtests):
     for field, body in [
-        ("change", {**FOUND_COINS, "change": 0}), ("change", {**FOUND_COINS, "change": 1.5}),
-        ("change", {**FOUND_COINS, "change": "25"}), ("change", {**FOUND_COINS, "change": True}),
-        ("change", {**FOUND_COINS, "change": 1_000_001}), ("change", {"account": "shop/gold", "reason": "why"}),
-        ("account", {**FOUND_COINS, "account": "shop"}), ("account", {**FOUND_COINS, "account": "shop gold"}),
-        ("account", {**FOUND_COINS, "account": "Shop/gold"}), ("account", {**FOUND_COINS, "account": 7}),
-        ("reason", {**FOUND_COINS, "reason": ""}), ("reason", {"account": "shop/gold", "change": 1}),
+        ("change", {**FOUND_COINS, "change": 0}),
+        ("change", {**FOUND_COINS, "change": 1.5}),
+        ("change", {**FOUND_COINS, "change": "25"}),
+        ("change", {**FOUND_COINS, "change": True}),
+        ("change", {**FOUND_COINS, "change": 1_000_001}),
+        ("change", {"account": "shop/gold", "reason": "why"}),
+        ("account", {**FOUND_COINS, "account": "shop"}),
+        ("account", {**FOUND_COINS, "account": "shop gold"}),
+        ("account", {**FOUND_COINS, "account": "Shop/gold"}),
+        ("account", {**FOUND_COINS, "account": 7}),
+        ("reason", {**FOUND_COINS, "reason": ""}),
+        ("reason", {"account": "shop/gold", "change": 1}),
         ("extra", {**FOUND_COINS, "extra": 1}),
     ]:
         with subtests.test(f"{field}: {body}"):

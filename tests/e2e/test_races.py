@@ -1,4 +1,5 @@
 """Races over real HTTP, through the dev server's request handler, on each backend."""
+
 from tests.concurrency import race
 from tests.e2e.live import call, serving
 from tests.helpers import API_KEY, SMALL_RED, barrel_json, customer_json
@@ -12,8 +13,7 @@ def test_the_access_token_header_survives_a_real_server(app):
 
 def test_sixteen_racing_twins_of_a_delivery_get_one_effect_and_the_same_answer(app):
     with serving(app) as url:
-        answers = race([lambda: call(f"{url}/barrels/deliver/race-1", "POST", [barrel_json(SMALL_RED)], API_KEY)]
-                       * 16)
+        answers = race([lambda: call(f"{url}/barrels/deliver/race-1", "POST", [barrel_json(SMALL_RED)], API_KEY)] * 16)
         audit = call(f"{url}/inventory/audit", api_key=API_KEY).json()
     assert {(a.status, a.body) for a in answers} == {(204, b"")}
     assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == 15

@@ -1,5 +1,6 @@
 """Every route of API.md over HTTP, on SQLite and PostgreSQL: happy paths with exact bodies, auth, refusals, and
 idempotent replays."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -78,7 +79,8 @@ def test_the_catalog_lists_bottled_potions_with_their_name_price_and_recipe(shop
     response = shop.get("/catalog/", auth=False)
     assert response.status_code == 200
     assert response.json == [
-        {"sku": "RED_POTION", "name": "Red Potion", "quantity": 3, "price": 50, "potion_type": [100, 0, 0, 0]}]
+        {"sku": "RED_POTION", "name": "Red Potion", "quantity": 3, "price": 50, "potion_type": [100, 0, 0, 0]}
+    ]
 
 
 def test_the_catalog_offers_at_most_six_potions(shop):
@@ -149,8 +151,12 @@ def test_an_unknown_route_is_a_json_404(shop):
 
 def test_without_the_key_unknown_routes_and_methods_are_401_too(shop):
     """A client without the key learns nothing of what the shop serves."""
-    for response in (shop.get("/no-such-route", auth=False), shop.get("/barrels/plan", auth=False),
-                     shop.post("/catalog/", json={}, auth=False), shop.get("/admin/reset", auth="wrong-key")):
+    for response in (
+        shop.get("/no-such-route", auth=False),
+        shop.get("/barrels/plan", auth=False),
+        shop.post("/catalog/", json={}, auth=False),
+        shop.get("/admin/reset", auth="wrong-key"),
+    ):
         assert_error(response, 401, "unauthorized")
         assert "Allow" not in response.headers
 
@@ -196,8 +202,13 @@ def test_a_barrel_delivery_spends_gold_and_adds_ml(shop):
 
 
 def test_a_mixed_barrel_adds_exactly_its_ml(shop):
-    third = {"sku": "THIRDS_BARREL", "ml_per_barrel": 1000, "potion_type": [1 / 3, 1 / 3, 1 / 3, 0], "price": 0,
-             "quantity": 2}
+    third = {
+        "sku": "THIRDS_BARREL",
+        "ml_per_barrel": 1000,
+        "potion_type": [1 / 3, 1 / 3, 1 / 3, 0],
+        "price": 0,
+        "quantity": 2,
+    }
     assert_no_content(shop.post(f"/barrels/deliver/{random_order_id()}", json=[third]))
     assert shop.audit() == {"number_of_potions": 0, "ml_in_barrels": 2000, "gold": 100}
 
@@ -228,8 +239,10 @@ def test_a_refused_barrel_delivery_is_not_stored_so_a_corrected_retry_succeeds(s
 def test_a_retry_that_spells_the_same_barrels_differently_is_a_replay(shop):
     path = f"/barrels/deliver/{random_order_id()}"
     assert_no_content(shop.post(path, json=[barrel_json(SMALL_RED)]))
-    respelled = ('[{"quantity": 1, "price": 100, "potion_type": [1, 0, 0.0, 0], "ml_per_barrel": 500,'
-                 ' "sku": "SMALL_RED_BARREL"}]')
+    respelled = (
+        '[{"quantity": 1, "price": 100, "potion_type": [1, 0, 0.0, 0], "ml_per_barrel": 500,'
+        ' "sku": "SMALL_RED_BARREL"}]'
+    )
     again = shop.post(path, data=respelled)
     assert_no_content(again)
     assert again.headers["Idempotent-Replayed"] == "true"
@@ -254,7 +267,8 @@ def test_bottling_turns_ml_into_potions(shop):
     assert_no_content(shop.post(f"/bottler/deliver/{random_order_id()}", json=mixes))
     assert shop.audit() == {"number_of_potions": 3, "ml_in_barrels": 100, "gold": 100}
     assert shop.get("/catalog/", auth=False).json == [
-        {"sku": "YELLOW_POTION", "name": "Yellow Potion", "quantity": 3, "price": 50, "potion_type": [50, 50, 0, 0]}]
+        {"sku": "YELLOW_POTION", "name": "Yellow Potion", "quantity": 3, "price": 50, "potion_type": [50, 50, 0, 0]}
+    ]
 
 
 def test_bottling_without_the_ml_is_refused(shop):
@@ -468,8 +482,9 @@ def test_a_reset_brings_the_shop_back_to_its_starting_stock(shop):
 
 def test_a_reset_takes_back_the_extra_capacity(shop):
     earn_gold(shop)
-    assert_no_content(shop.post(f"/inventory/deliver/{random_order_id()}",
-                                json={"potion_capacity": 1, "ml_capacity": 1}))
+    assert_no_content(
+        shop.post(f"/inventory/deliver/{random_order_id()}", json={"potion_capacity": 1, "ml_capacity": 1})
+    )
     assert_no_content(shop.post("/admin/reset", json={}))
     big = [{**barrel_json(SMALL_RED), "ml_per_barrel": 10_001, "price": 0}]
     assert_error(shop.post(f"/barrels/deliver/{random_order_id()}", json=big), 409, "insufficient_capacity")
@@ -508,8 +523,11 @@ def a_barrel_delivery(shop: ShopClient) -> Call:
 
 def a_bottling(shop: ShopClient) -> Call:
     shop.give_ml(RED_RECIPE, 3)
-    return Call(f"/bottler/deliver/{random_order_id()}", [{"potion_type": RED_RECIPE, "quantity": 2}],
-                other=[{"potion_type": RED_RECIPE, "quantity": 3}])
+    return Call(
+        f"/bottler/deliver/{random_order_id()}",
+        [{"potion_type": RED_RECIPE, "quantity": 2}],
+        other=[{"potion_type": RED_RECIPE, "quantity": 3}],
+    )
 
 
 def a_visit(shop: ShopClient) -> Call:
@@ -534,8 +552,11 @@ def a_checkout(shop: ShopClient) -> Call:
 
 def a_capacity_delivery(shop: ShopClient) -> Call:
     earn_gold(shop)
-    return Call(f"/inventory/deliver/{random_order_id()}", {"potion_capacity": 1, "ml_capacity": 1},
-                other={"potion_capacity": 2, "ml_capacity": 1})
+    return Call(
+        f"/inventory/deliver/{random_order_id()}",
+        {"potion_capacity": 1, "ml_capacity": 1},
+        other={"potion_capacity": 2, "ml_capacity": 1},
+    )
 
 
 def a_reset(shop: ShopClient) -> Call:
@@ -544,12 +565,20 @@ def a_reset(shop: ShopClient) -> Call:
 
 
 def a_time(shop: ShopClient) -> Call:
-    return Call("/info/current_time", {"day": "Edgeday", "hour": 2}, key=new_key(),
-                other={"day": "Edgeday", "hour": 4})
+    return Call("/info/current_time", {"day": "Edgeday", "hour": 2}, key=new_key(), other={"day": "Edgeday", "hour": 4})
 
 
-KEYED: list[Callable[[ShopClient], Call]] = [a_barrel_delivery, a_bottling, a_visit, a_new_cart, an_item, a_checkout,
-                                            a_capacity_delivery, a_reset, a_time]
+KEYED: list[Callable[[ShopClient], Call]] = [
+    a_barrel_delivery,
+    a_bottling,
+    a_visit,
+    a_new_cart,
+    an_item,
+    a_checkout,
+    a_capacity_delivery,
+    a_reset,
+    a_time,
+]
 
 
 def post(shop: ShopClient, call: Call, body: Any) -> TestResponse:

@@ -1,5 +1,6 @@
 """Order search over HTTP (`GET /carts/search/`, the course's V5), on SQLite and PostgreSQL: the reply's exact shape,
 paging by token both ways, filters, refusals naming the parameter, and CORS for the exchange's web page."""
+
 from __future__ import annotations
 
 import re
@@ -85,14 +86,17 @@ def test_filters_are_case_insensitive_contains_with_wildcards_taken_literally(sh
     assert names(customer_name="", potion_sku="") == ["100% Bob", "Bobby", "Scaramouche", "Zed"]
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"sort_col": "price"}, "sort_col"),
-    ({"sort_col": ""}, "sort_col"),
-    ({"sort_order": "up"}, "sort_order"),
-    ({"search_page": "garbage"}, "search_page"),
-    ({"customer_name": "x" * 256}, "customer_name"),
-    ({"potion_sku": "a\x00b"}, "potion_sku"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"sort_col": "price"}, "sort_col"),
+        ({"sort_col": ""}, "sort_col"),
+        ({"sort_order": "up"}, "sort_order"),
+        ({"search_page": "garbage"}, "search_page"),
+        ({"customer_name": "x" * 256}, "customer_name"),
+        ({"potion_sku": "a\x00b"}, "potion_sku"),
+    ],
+)
 def test_a_bad_parameter_is_a_422_naming_it(shop, params, field):
     response = search(shop, **params)
     assert_error(response, 422, "validation_error")
@@ -106,10 +110,12 @@ def test_a_token_tampered_with_or_brought_to_another_search_is_refused(shop):
     token = search(shop, customer_name="scara").json["next"]
     assert search(shop, customer_name="scara", search_page=token).status_code == 200
     tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
-    for params in ({"customer_name": "scara", "search_page": tampered},
-                   {"customer_name": "scar", "search_page": token},
-                   {"customer_name": "scara", "sort_order": "asc", "search_page": token},
-                   {"customer_name": "scara", "sort_col": "line_item_total", "search_page": token}):
+    for params in (
+        {"customer_name": "scara", "search_page": tampered},
+        {"customer_name": "scar", "search_page": token},
+        {"customer_name": "scara", "sort_order": "asc", "search_page": token},
+        {"customer_name": "scara", "sort_col": "line_item_total", "search_page": token},
+    ):
         response = search(shop, **params)
         assert_error(response, 422, "validation_error")
         assert list(response.json["fields"]) == ["search_page"]
@@ -125,8 +131,14 @@ def test_a_repeated_parameter_is_refused(shop):
 
 
 def preflight(shop: ShopClient, origin: str, path: str = "/carts/search/") -> TestResponse:
-    return shop.client.options(path, headers={"Origin": origin, "Access-Control-Request-Method": "GET",
-                                              "Access-Control-Request-Headers": "access_token"})
+    return shop.client.options(
+        path,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "access_token",
+        },
+    )
 
 
 def test_the_exchanges_page_is_granted_the_search_and_nothing_else(shop):

@@ -1,5 +1,6 @@
 """`cauldrons simulate` against the real shop: in-process for two game days with faults on, a shop that forgets its
 keys (which the simulator must catch), and the command itself on its embedded shop."""
+
 import json
 from collections.abc import Iterator
 from dataclasses import replace
@@ -102,8 +103,16 @@ def test_the_command_plays_its_own_shop_and_prints_a_json_summary(tmp_path):
     summary = json.loads(run.stdout)
     assert summary["ok"] is True and summary["discrepancies"] == [] and summary["violations"] == []
     assert summary["days"] == 1 and summary["faults"] == 0.1 and summary["gold_start"] == 100
-    for field in ("gold_end", "potions_sold_by_sku", "revenue_by_class", "barrels_bought", "requests",
-                  "errors_by_status", "stock_end", "stock_value_at_list_price"):
+    for field in (
+        "gold_end",
+        "potions_sold_by_sku",
+        "revenue_by_class",
+        "barrels_bought",
+        "requests",
+        "errors_by_status",
+        "stock_end",
+        "stock_value_at_list_price",
+    ):
         assert field in summary
     assert summary["requests"]["sent"] > 100 and summary["requests"]["retried"] > 0
     assert not any(status.startswith("5") for status in summary["errors_by_status"])
@@ -114,6 +123,14 @@ def test_the_command_plays_its_own_shop_and_prints_a_json_summary(tmp_path):
 def test_the_command_shows_a_summary_table():
     run = CliRunner().invoke(main, ["simulate", "--days", "1", "--seed", "3"])
     assert run.exit_code == 0, run.output
-    for row in ("gold", "result", "potions sold by SKU", "revenue by class", "barrels bought", "requests",
-                "errors by status", "discrepancies"):
+    for row in (
+        "gold",
+        "result",
+        "potions sold by SKU",
+        "revenue by class",
+        "barrels bought",
+        "requests",
+        "errors by status",
+        "discrepancies",
+    ):
         assert row in run.stdout

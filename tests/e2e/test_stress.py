@@ -1,4 +1,5 @@
 """The small stress and the crash tests: a real gunicorn with three workers on PostgreSQL, hit from outside."""
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,9 @@ def test_racing_retries_and_changed_payloads_take_effect_once_per_key(pg_url):
 
 
 def _barrels(price: int, ml: int = 100) -> list[dict[str, object]]:
-    return [{"sku": "SMALL_RED_BARREL", "ml_per_barrel": ml, "potion_type": [1, 0, 0, 0], "price": price,
-             "quantity": 1}]
+    return [
+        {"sku": "SMALL_RED_BARREL", "ml_per_barrel": ml, "potion_type": [1, 0, 0, 0], "price": price, "quantity": 1}
+    ]
 
 
 def _until_answered(call: Callable[[], Answer], seconds: float = 60) -> Answer:
@@ -64,8 +66,12 @@ def _wait_for(condition: Callable[[], object], seconds: float = 30) -> object:
 
 def _waiting_on_the_reply(conn: Connection) -> int | None:
     """The client port of the backend waiting to insert a reply, if one is (pg_stat_activity is read afresh)."""
-    port = conn.execute(text("SELECT client_port FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                             "AND query LIKE 'INSERT INTO processed_requests%'")).scalar()
+    port = conn.execute(
+        text(
+            "SELECT client_port FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND query LIKE 'INSERT INTO processed_requests%'"
+        )
+    ).scalar()
     conn.rollback()  # statistics are a snapshot per transaction
     return port
 
@@ -82,11 +88,18 @@ def test_a_worker_killed_mid_transaction_leaves_nothing_and_the_retry_applies_on
     with gunicorn_shop(pg_url, WORKERS) as server, engine.connect() as blocker, engine.connect() as watcher:
         client = Client(server.url)
         # Hold the reply's row: the worker will write its ledger entries and then wait, mid-transaction.
-        blocker.execute(text("INSERT INTO processed_requests (route, key, fingerprint, status, body, created_at) "
-                             "VALUES ('barrels/deliver', 'crash-1', 'x', 204, '', now())"))
+        blocker.execute(
+            text(
+                "INSERT INTO processed_requests (route, key, fingerprint, status, body, created_at) "
+                "VALUES ('barrels/deliver', 'crash-1', 'x', 204, '', now())"
+            )
+        )
         outcome: list[object] = []
-        request = threading.Thread(target=lambda: outcome.append(_try(
-            lambda: Client(server.url).post("/barrels/deliver/crash-1", _barrels(40)))))
+        request = threading.Thread(
+            target=lambda: outcome.append(
+                _try(lambda: Client(server.url).post("/barrels/deliver/crash-1", _barrels(40)))
+            )
+        )
         request.start()
         port = _wait_for(lambda: _waiting_on_the_reply(watcher))
         victim = _worker_serving(server, port)  # type: ignore[arg-type]
@@ -116,8 +129,9 @@ def test_workers_killed_under_load_lose_nothing_and_apply_nothing_twice(pg_url):
     lost: list[str] = []
     refused: list[Answer] = []
     with gunicorn_shop(pg_url, WORKERS) as server:
-        Client(server.url).post("/ledger/corrections", {"account": "shop/gold", "change": 10_000, "reason": "float"},
-                                key="float")
+        Client(server.url).post(
+            "/ledger/corrections", {"account": "shop/gold", "change": 10_000, "reason": "float"}, key="float"
+        )
 
         def deliver(mine: list[str]) -> None:
             client = Client(server.url)
@@ -141,8 +155,14 @@ def test_workers_killed_under_load_lose_nothing_and_apply_nothing_twice(pg_url):
         audit = Client(server.url).get("/inventory/audit").json()
     engine = create_engine(pg_url)
     with engine.connect() as conn:
-        per_key = dict(conn.execute(text("SELECT request_key, COUNT(*) FROM account_transactions "
-                                         "WHERE request_route = 'barrels/deliver' GROUP BY 1")).all())
+        per_key = dict(
+            conn.execute(
+                text(
+                    "SELECT request_key, COUNT(*) FROM account_transactions "
+                    "WHERE request_route = 'barrels/deliver' GROUP BY 1"
+                )
+            ).all()
+        )
         report = verify(conn)
     engine.dispose()
     assert refused == []

@@ -1,4 +1,5 @@
 """Racing requests on real databases: one effect per key, and no balance check can be raced."""
+
 import json
 
 import pytest
@@ -20,8 +21,11 @@ def test_sixteen_racing_twins_of_a_delivery_take_effect_once(wiring):
     assert {(r.status, r.body) for r in results} == {(204, b"")}
     assert views.audit(wiring.uow_factory()) == {"number_of_potions": 0, "ml_in_barrels": 500, "gold": 0}
     with wiring.engine.connect() as conn:
-        posted = conn.execute(select(func.count()).select_from(orm.account_transactions)
-                              .where(orm.account_transactions.c.request_key == "42")).scalar_one()
+        posted = conn.execute(
+            select(func.count())
+            .select_from(orm.account_transactions)
+            .where(orm.account_transactions.c.request_key == "42")
+        ).scalar_one()
     assert posted == 1
 
 
@@ -41,8 +45,12 @@ def test_racing_checkouts_never_oversell(wiring):
 
 
 def test_racing_deliveries_with_different_keys_never_overspend(wiring):
-    results = race([lambda i=i: services.deliver_barrels(f"o{i}", [barrel(price=30)], "fp", wiring.uow_factory())
-                    for i in range(8)])
+    results = race(
+        [
+            lambda i=i: services.deliver_barrels(f"o{i}", [barrel(price=30)], "fp", wiring.uow_factory())
+            for i in range(8)
+        ]
+    )
     assert sum(isinstance(r, Reply) for r in results) == 3  # 100 gold buys three 30-gold barrels
     assert views.audit(wiring.uow_factory())["gold"] == 10
 
@@ -57,10 +65,10 @@ def test_resets_corrections_and_deliveries_racing_never_deadlock_and_keep_the_bo
         calls += [
             lambda i=i: services.reset(None, "fp", wiring.uow_factory()),
             lambda i=i: services.deliver_barrels(f"d{i}", [barrel(price=1)], "fp", wiring.uow_factory()),
-            lambda i=i: services.deliver_bottles(f"b{i}", [(PotionType(100, 0, 0, 0), 1)], "fp",
-                                                 wiring.uow_factory()),
-            lambda i=i: services.correct("world/gold", 5, "found", RequestKey("ledger/corrections", f"c{i}"), "fp",
-                                         wiring.uow_factory()),
+            lambda i=i: services.deliver_bottles(f"b{i}", [(PotionType(100, 0, 0, 0), 1)], "fp", wiring.uow_factory()),
+            lambda i=i: services.correct(
+                "world/gold", 5, "found", RequestKey("ledger/corrections", f"c{i}"), "fp", wiring.uow_factory()
+            ),
         ]
     results = race(calls)
     assert all(isinstance(r, Reply | ShopError) for r in results), results  # no deadlock, no database error
@@ -81,8 +89,9 @@ def test_a_reset_opens_no_account_while_holding_the_shops_locks(wiring, monkeypa
 
     if wiring.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one writer at a time: there is no interleaving to make")
-    services.correct("shop/ml:red", 500, "to bottle", RequestKey("ledger/corrections", "ml"), "fp",
-                     wiring.uow_factory())
+    services.correct(
+        "shop/ml:red", 500, "to bottle", RequestKey("ledger/corrections", "ml"), "fp", wiring.uow_factory()
+    )
     others: list[object] = []
     phase = ["reset reads"]
     balances, lock = SqlLedgerRepository.balances, SqlLedgerRepository.lock
@@ -99,13 +108,28 @@ def test_a_reset_opens_no_account_while_holding_the_shops_locks(wiring, monkeypa
         held = lock(self, *args, **kwargs)
         if phase[0] == "reset locks":
             phase[0] = "reset posts"
-            others.append(threading.Thread(target=lambda: others.append(services.correct(
-                "world/potion:RED_POTION", 1, "race", RequestKey("ledger/corrections", "race"), "fp",
-                wiring.uow_factory()))))
+            others.append(
+                threading.Thread(
+                    target=lambda: others.append(
+                        services.correct(
+                            "world/potion:RED_POTION",
+                            1,
+                            "race",
+                            RequestKey("ledger/corrections", "race"),
+                            "fp",
+                            wiring.uow_factory(),
+                        )
+                    )
+                )
+            )
             others[0].start()
             with wiring.engine.connect() as conn:
-                while not conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                            "AND datname = current_database()")).scalar():
+                while not conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                ).scalar():
                     conn.rollback()
                     time.sleep(0.01)
         return held

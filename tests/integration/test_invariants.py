@@ -1,4 +1,5 @@
 """The database itself refuses to break the ledger's rules: each test tries with raw SQL, past the repositories."""
+
 from __future__ import annotations
 
 import json
@@ -26,28 +27,50 @@ T0 = datetime(2030, 1, 1)  # later than anything the shop wrote, so the raw entr
 
 def _account(conn: Connection, owner: str, commodity: str) -> int:
     conn.execute(text("INSERT INTO accounts (owner, commodity) VALUES (:o, :c)"), {"o": owner, "c": commodity})
-    return conn.execute(text("SELECT id FROM accounts WHERE owner = :o AND commodity = :c"),
-                        {"o": owner, "c": commodity}).scalar_one()
+    return conn.execute(
+        text("SELECT id FROM accounts WHERE owner = :o AND commodity = :c"), {"o": owner, "c": commodity}
+    ).scalar_one()
 
 
 def _transaction(conn: Connection, at: datetime = T0) -> int:
-    return conn.execute(text("INSERT INTO account_transactions (created_at, kind, description) "
-                             "VALUES (:at, 'test', 'raw') RETURNING id"), {"at": at}).scalar_one()
+    return conn.execute(
+        text(
+            "INSERT INTO account_transactions (created_at, kind, description) VALUES (:at, 'test', 'raw') RETURNING id"
+        ),
+        {"at": at},
+    ).scalar_one()
 
 
-def _entry(conn: Connection, account_id: int, txn_id: int, change: int, balance_after: int,
-           non_negative: bool = False, at: datetime = T0) -> None:
-    conn.execute(text("INSERT INTO account_ledger_entries (account_id, account_transaction_id, change, balance_after,"
-                      " created_at, non_negative) VALUES (:a, :t, :c, :b, :at, :n)"),
-                 {"a": account_id, "t": txn_id, "c": change, "b": balance_after, "at": at, "n": non_negative})
+def _entry(
+    conn: Connection,
+    account_id: int,
+    txn_id: int,
+    change: int,
+    balance_after: int,
+    non_negative: bool = False,
+    at: datetime = T0,
+) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO account_ledger_entries (account_id, account_transaction_id, change, balance_after,"
+            " created_at, non_negative) VALUES (:a, :t, :c, :b, :at, :n)"
+        ),
+        {"a": account_id, "t": txn_id, "c": change, "b": balance_after, "at": at, "n": non_negative},
+    )
 
 
 def _entries(conn: Connection, txn_id: int, *moves: tuple[int, int], at: datetime = T0) -> None:
     """(account id, change) entries of one transaction, in one statement, each its account's first (and not the
     shop's)."""
-    conn.execute(text("INSERT INTO account_ledger_entries (account_id, account_transaction_id, change, balance_after,"
-                      " created_at, non_negative) SELECT column1, :t, column2, column2, :at, false FROM (VALUES "
-                      + ", ".join(f"({a}, {c})" for a, c in moves) + ") AS m"), {"t": txn_id, "at": at})
+    conn.execute(
+        text(
+            "INSERT INTO account_ledger_entries (account_id, account_transaction_id, change, balance_after,"
+            " created_at, non_negative) SELECT column1, :t, column2, column2, :at, false FROM (VALUES "
+            + ", ".join(f"({a}, {c})" for a, c in moves)
+            + ") AS m"
+        ),
+        {"t": txn_id, "at": at},
+    )
 
 
 @pytest.fixture
@@ -114,8 +137,10 @@ def test_an_entry_cannot_shed_its_accounts_non_negative_flag(conn):
 
 def test_postgres_refuses_a_statement_that_leaves_a_transaction_unbalanced(wiring):
     if wiring.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no statement triggers with transition tables; the domain model and `ledger verify` "
-                    "cover it there")
+        pytest.skip(
+            "SQLite has no statement triggers with transition tables; the domain model and `ledger verify` "
+            "cover it there"
+        )
     with wiring.engine.connect() as conn:
         world, suppliers = _account(conn, "world", "gold-test"), _account(conn, "suppliers", "gold-test")
         txn = _transaction(conn)
@@ -153,8 +178,12 @@ def _drifted(conn: Connection) -> set[str]:
 
 def test_verify_finds_an_entry_edited_behind_the_ledgers_back(conn):
     _without_guards(conn)
-    conn.execute(text("UPDATE account_ledger_entries SET change = change + 7 WHERE id = "
-                      "(SELECT MAX(id) FROM account_ledger_entries)"))
+    conn.execute(
+        text(
+            "UPDATE account_ledger_entries SET change = change + 7 WHERE id = "
+            "(SELECT MAX(id) FROM account_ledger_entries)"
+        )
+    )
     assert _drifted(conn) == {"balanced", "running_balances"}
 
 
@@ -162,8 +191,13 @@ def test_verify_finds_a_shop_balance_that_went_negative_and_a_doubled_request(co
     _without_guards(conn)
     gold = conn.execute(text("SELECT id FROM accounts WHERE owner = 'shop' AND commodity = 'gold'")).scalar_one()
     conn.execute(text("UPDATE account_ledger_entries SET change = change - 1000 WHERE account_id = :a"), {"a": gold})
-    conn.execute(text("INSERT INTO account_transactions (created_at, kind, description, request_route, request_key) "
-                      "VALUES (:at, 'barrel_purchase', 'twin', 'barrels/deliver', 'b1')"), {"at": T0})
+    conn.execute(
+        text(
+            "INSERT INTO account_transactions (created_at, kind, description, request_route, request_key) "
+            "VALUES (:at, 'barrel_purchase', 'twin', 'barrels/deliver', 'b1')"
+        ),
+        {"at": T0},
+    )
     assert {"never_negative", "one_transaction_per_request", "answered_as_booked"} <= _drifted(conn)
 
 
@@ -179,7 +213,8 @@ def test_balances_at_past_moments_are_the_sums_up_to_then(wiring):
             then = uow.ledger.balances(SHOP, at=moment)  # accounts opened later read 0 then
             assert {a: n for a, n in then.items() if a in balances or n} == balances
         assert uow.ledger.balances(SHOP, at=datetime(2000, 1, 1)) == {
-            a: 0 for a in uow.ledger.balances(SHOP)}  # before the shop opened, every account was empty
+            a: 0 for a in uow.ledger.balances(SHOP)
+        }  # before the shop opened, every account was empty
 
 
 def test_history_pages_newest_first_and_filters_by_account(wiring):
@@ -201,26 +236,45 @@ def test_an_old_database_is_migrated_with_its_running_balances_backfilled(empty_
     with engine.begin() as conn:  # the shape of the books before revision 0002
         ids = {}
         for owner, commodity in (("shop", "gold"), ("world", "gold"), ("suppliers", "gold")):
-            ids[owner] = conn.execute(text("INSERT INTO accounts (owner, commodity) VALUES (:o, :c) RETURNING id"),
-                                      {"o": owner, "c": commodity}).scalar_one()
+            ids[owner] = conn.execute(
+                text("INSERT INTO accounts (owner, commodity) VALUES (:o, :c) RETURNING id"),
+                {"o": owner, "c": commodity},
+            ).scalar_one()
         # the third transaction's clock had gone back a minute: its entries must still come in time order
-        for minutes, (source, target, amount) in zip((0, 2, 1), (("world", "shop", 100), ("shop", "suppliers", 60),
-                                                                 ("world", "shop", 5))):
-            txn = conn.execute(text("INSERT INTO account_transactions (created_at, kind, description) "
-                                    "VALUES (:at, 'old', 'old') RETURNING id"),
-                               {"at": T0 + timedelta(minutes=minutes)}).scalar_one()
+        for minutes, (source, target, amount) in zip(
+            (0, 2, 1), (("world", "shop", 100), ("shop", "suppliers", 60), ("world", "shop", 5))
+        ):
+            txn = conn.execute(
+                text(
+                    "INSERT INTO account_transactions (created_at, kind, description) "
+                    "VALUES (:at, 'old', 'old') RETURNING id"
+                ),
+                {"at": T0 + timedelta(minutes=minutes)},
+            ).scalar_one()
             for owner, change in ((source, -amount), (target, amount)):
-                conn.execute(text("INSERT INTO account_ledger_entries (account_id, account_transaction_id, change)"
-                                  " VALUES (:a, :t, :c)"), {"a": ids[owner], "t": txn, "c": change})
+                conn.execute(
+                    text(
+                        "INSERT INTO account_ledger_entries (account_id, account_transaction_id, change)"
+                        " VALUES (:a, :t, :c)"
+                    ),
+                    {"a": ids[owner], "t": txn, "c": change},
+                )
     migrations.upgrade(engine)
     with engine.connect() as conn:
         assert verify(conn).ok, verify(conn).lines()
-        rows = conn.execute(text("SELECT balance_after FROM account_ledger_entries WHERE account_id = :a "
-                                 "ORDER BY id"), {"a": ids["shop"]}).scalars().all()
+        rows = (
+            conn.execute(
+                text("SELECT balance_after FROM account_ledger_entries WHERE account_id = :a ORDER BY id"),
+                {"a": ids["shop"]},
+            )
+            .scalars()
+            .all()
+        )
         t, e = orm.account_transactions, orm.account_ledger_entries
         recorded = conn.execute(select(t.c.created_at).order_by(t.c.id)).scalars().all()
-        times = conn.execute(select(e.c.created_at).where(e.c.account_id == ids["shop"])
-                             .order_by(e.c.id)).scalars().all()
+        times = (
+            conn.execute(select(e.c.created_at).where(e.c.account_id == ids["shop"]).order_by(e.c.id)).scalars().all()
+        )
         shop = {"gold": 45}
         with SqlAlchemySession(bind=conn) as session:
             assert {r.commodity: n for r, n in SqlLedgerRepository(session).balances(SHOP).items()} == shop

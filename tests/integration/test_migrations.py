@@ -23,8 +23,15 @@ def test_upgrading_an_up_to_date_database_does_nothing(database_url):
     migrations.upgrade(engine)
     with engine.connect() as conn:
         assert migrations.current(conn) == migrations.head()
-        assert set(inspect(conn).get_table_names()) >= {"accounts", "account_transactions", "account_ledger_entries",
-                                                         "processed_requests", "potions", "carts", "cart_items"}
+        assert set(inspect(conn).get_table_names()) >= {
+            "accounts",
+            "account_transactions",
+            "account_ledger_entries",
+            "processed_requests",
+            "potions",
+            "carts",
+            "cart_items",
+        }
     engine.dispose()
 
 

@@ -1,4 +1,5 @@
 """A wheel (what `pip install .` builds) must carry everything the shop needs at run time, migrations included."""
+
 import shutil
 import subprocess
 import sys
@@ -11,8 +12,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_wheel_carries_every_migration_and_the_revision_template(tmp_path):
     source = tmp_path / "src"  # build from a copy, so the checkout gets no build/ folder
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     wheel = next(tmp_path.glob("cauldrons-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     migrations = ROOT / "adapters" / "migrations"

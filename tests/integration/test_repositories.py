@@ -1,4 +1,5 @@
 """Repositories on real SQLite and PostgreSQL databases."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -20,8 +21,10 @@ def test_a_transaction_and_its_entries_are_stored_and_summed(wiring):
     assert before[AccountRef(SHOP, GOLD)] == 100 and after[AccountRef(SHOP, GOLD)] == 0
     assert after[AccountRef(SHOP, ledger.ML["red"])] == 500
     with wiring.uow_factory() as uow:
-        assert uow.ledger.balances(ledger.SUPPLIERS) == {AccountRef(ledger.SUPPLIERS, GOLD): 100,
-                                                         AccountRef(ledger.SUPPLIERS, ledger.ML["red"]): -500}
+        assert uow.ledger.balances(ledger.SUPPLIERS) == {
+            AccountRef(ledger.SUPPLIERS, GOLD): 100,
+            AccountRef(ledger.SUPPLIERS, ledger.ML["red"]): -500,
+        }
 
 
 def test_locking_returns_the_shops_balances_and_the_named_accounts(wiring):

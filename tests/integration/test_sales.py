@@ -1,5 +1,6 @@
 """The sales record and order search on SQLite and PostgreSQL: the SQL search pages exactly as a sorted list does,
 the backfill of migration 0003, and `ledger verify` on sale lines."""
+
 from __future__ import annotations
 
 import json
@@ -29,20 +30,37 @@ def _record(wiring, count: int, seed: int = 7) -> list[SoldLine]:  # type: ignor
     with wiring.engine.begin() as conn:
         for line, at in made:
             c = line.customer
-            conn.execute(text("INSERT INTO carts (cart_id, customer_id, customer_name, character_class, "
-                              "character_species, level, status, created_at) VALUES (:id, :cid, :name, :cls, :sp, "
-                              ":lvl, 'checked_out', :at)"),
-                         {"id": line.cart_id, "cid": c.customer_id, "name": c.customer_name, "cls": c.character_class,
-                          "sp": c.character_species, "lvl": c.level, "at": at})
+            conn.execute(
+                text(
+                    "INSERT INTO carts (cart_id, customer_id, customer_name, character_class, "
+                    "character_species, level, status, created_at) VALUES (:id, :cid, :name, :cls, :sp, "
+                    ":lvl, 'checked_out', :at)"
+                ),
+                {
+                    "id": line.cart_id,
+                    "cid": c.customer_id,
+                    "name": c.customer_name,
+                    "cls": c.character_class,
+                    "sp": c.character_species,
+                    "lvl": c.level,
+                    "at": at,
+                },
+            )
     for line, at in made:
         with wiring.uow_factory() as uow:
-            txn = uow.session.execute(text("INSERT INTO account_transactions (created_at, kind, description) "
-                                           "VALUES (:at, 'sale', 'made up') RETURNING id"), {"at": at}).scalar_one()
+            txn = uow.session.execute(
+                text(
+                    "INSERT INTO account_transactions (created_at, kind, description) "
+                    "VALUES (:at, 'sale', 'made up') RETURNING id"
+                ),
+                {"at": at},
+            ).scalar_one()
             uow.sales.add([line], ledger.PostedTransaction(txn, at, "sale", "made up", None, None, None, ()))
             uow.commit()
     with wiring.uow_factory() as uow:
-        recorded = uow.sales.search(SearchQuery(sort_order=SortOrder.ASC, sort_col=SortColumn.TIMESTAMP), None,
-                                    10 * count)
+        recorded = uow.sales.search(
+            SearchQuery(sort_order=SortOrder.ASC, sort_col=SortColumn.TIMESTAMP), None, 10 * count
+        )
     assert sorted(((s.line, s.sold_at) for s in recorded), key=lambda m: m[0].cart_id) == made  # stored faithfully
     return recorded
 
@@ -58,8 +76,12 @@ def test_paging_visits_every_matching_line_once_in_order_for_every_search(wiring
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from(NEEDLES), sku=st.sampled_from(NEEDLES), col=st.sampled_from(SortColumn),
-       order=st.sampled_from(SortOrder))
+@given(
+    name=st.sampled_from(NEEDLES),
+    sku=st.sampled_from(NEEDLES),
+    col=st.sampled_from(SortColumn),
+    order=st.sampled_from(SortOrder),
+)
 def test_any_search_pages_as_a_sorted_list_would(wiring, recorded, name, sku, col, order):
     query = SearchQuery(name, sku, col, order)
     assert walk(query, wiring.uow_factory)[0] == expected(recorded, query)
@@ -77,9 +99,12 @@ def test_a_checkout_writes_its_lines_with_its_sale_and_verify_agrees(wiring):
     lines = walk(SearchQuery(sort_col=SortColumn.ITEM_SKU, sort_order=SortOrder.ASC), uow)[0]
     with uow() as u:
         (sale,) = [t for t in u.ledger.history(limit=10) if t.kind == "sale"]
-    assert [(s.line.item_sku, s.line.total, s.line.customer, s.sold_at, s.game_time, s.transaction_id)
-            for s in lines] == [("1 blue potion", 60, ALICE, sale.created_at, sale.game_time, sale.id),
-                                ("2 red potion", 100, ALICE, sale.created_at, sale.game_time, sale.id)]
+    assert [
+        (s.line.item_sku, s.line.total, s.line.customer, s.sold_at, s.game_time, s.transaction_id) for s in lines
+    ] == [
+        ("1 blue potion", 60, ALICE, sale.created_at, sale.game_time, sale.id),
+        ("2 red potion", 100, ALICE, sale.created_at, sale.game_time, sale.id),
+    ]
     with wiring.engine.connect() as conn:
         assert verify(conn).ok, verify(conn).lines()
 
@@ -112,45 +137,91 @@ def test_an_old_database_gets_its_checkouts_backfilled_as_sale_lines(empty_datab
     at = T0
     with engine.begin() as conn:  # the books of revision 0002: stock, a sale, an open cart and a reset-closed cart
         ids = {}
-        for owner, commodity in (("world", "potion:RED_POTION"), ("shop", "potion:RED_POTION"),
-                                 ("customers", "potion:RED_POTION"), ("shop", "gold"), ("customers", "gold")):
-            ids[owner, commodity] = conn.execute(text("INSERT INTO accounts (owner, commodity) VALUES (:o, :c) "
-                                                      "RETURNING id"), {"o": owner, "c": commodity}).scalar_one()
+        for owner, commodity in (
+            ("world", "potion:RED_POTION"),
+            ("shop", "potion:RED_POTION"),
+            ("customers", "potion:RED_POTION"),
+            ("shop", "gold"),
+            ("customers", "gold"),
+        ):
+            ids[owner, commodity] = conn.execute(
+                text("INSERT INTO accounts (owner, commodity) VALUES (:o, :c) RETURNING id"),
+                {"o": owner, "c": commodity},
+            ).scalar_one()
 
         def post(kind: str, key: str | None, *moves: tuple[str, str, int, int]) -> None:
             nonlocal at
             at += timedelta(minutes=1)
-            txn = conn.execute(text("INSERT INTO account_transactions (created_at, kind, description, game_day, "
-                                    "game_hour, request_route, request_key) VALUES (:at, :kind, 'old', 'Soulday', "
-                                    "6, :route, :key) RETURNING id"),
-                               {"at": at, "kind": kind, "route": key and "carts/checkout", "key": key}).scalar_one()
+            txn = conn.execute(
+                text(
+                    "INSERT INTO account_transactions (created_at, kind, description, game_day, "
+                    "game_hour, request_route, request_key) VALUES (:at, :kind, 'old', 'Soulday', "
+                    "6, :route, :key) RETURNING id"
+                ),
+                {"at": at, "kind": kind, "route": key and "carts/checkout", "key": key},
+            ).scalar_one()
             for owner, commodity, change, after in moves:
-                conn.execute(text("INSERT INTO account_ledger_entries (account_id, account_transaction_id, change, "
-                                  "balance_after, created_at, non_negative) VALUES (:a, :t, :c, :b, :at, :n)"),
-                             {"a": ids[owner, commodity], "t": txn, "c": change, "b": after, "at": at,
-                              "n": owner == "shop"})
+                conn.execute(
+                    text(
+                        "INSERT INTO account_ledger_entries (account_id, account_transaction_id, change, "
+                        "balance_after, created_at, non_negative) VALUES (:a, :t, :c, :b, :at, :n)"
+                    ),
+                    {"a": ids[owner, commodity], "t": txn, "c": change, "b": after, "at": at, "n": owner == "shop"},
+                )
             if key:
-                conn.execute(text("INSERT INTO processed_requests (route, key, fingerprint, status, body, created_at) "
-                                  "VALUES ('carts/checkout', :key, 'fp', 200, :body, :at)"),
-                             {"key": key, "body": b"{}", "at": at})
+                conn.execute(
+                    text(
+                        "INSERT INTO processed_requests (route, key, fingerprint, status, body, created_at) "
+                        "VALUES ('carts/checkout', :key, 'fp', 200, :body, :at)"
+                    ),
+                    {"key": key, "body": b"{}", "at": at},
+                )
 
         post("opening", None, ("world", "potion:RED_POTION", -5, -5), ("shop", "potion:RED_POTION", 5, 5))
         for cart_id, status in ((1, "checked_out"), (2, "open"), (3, "closed")):
-            conn.execute(text("INSERT INTO carts (cart_id, customer_id, customer_name, character_class, "
-                              "character_species, level, status, created_at) VALUES (:id, 'c-1', 'Scaramouche', "
-                              "'Bard', 'Elf', 9, :status, :at)"), {"id": cart_id, "status": status, "at": at})
-            conn.execute(text("INSERT INTO cart_items (cart_id, sku, quantity) VALUES (:id, 'RED_POTION', 2)"),
-                         {"id": cart_id})
-        post("sale", "1", ("customers", "gold", -100, -100), ("shop", "gold", 100, 100),
-             ("shop", "potion:RED_POTION", -2, 3), ("customers", "potion:RED_POTION", 2, 2))
+            conn.execute(
+                text(
+                    "INSERT INTO carts (cart_id, customer_id, customer_name, character_class, "
+                    "character_species, level, status, created_at) VALUES (:id, 'c-1', 'Scaramouche', "
+                    "'Bard', 'Elf', 9, :status, :at)"
+                ),
+                {"id": cart_id, "status": status, "at": at},
+            )
+            conn.execute(
+                text("INSERT INTO cart_items (cart_id, sku, quantity) VALUES (:id, 'RED_POTION', 2)"), {"id": cart_id}
+            )
+        post(
+            "sale",
+            "1",
+            ("customers", "gold", -100, -100),
+            ("shop", "gold", 100, 100),
+            ("shop", "potion:RED_POTION", -2, 3),
+            ("customers", "potion:RED_POTION", 2, 2),
+        )
     migrations.upgrade(engine)
     with engine.connect() as conn:
         s = orm.sale_lines
-        rows = conn.execute(select(s.c.cart_id, s.c.sku, s.c.potion_name, s.c.item_sku, s.c.quantity, s.c.unit_price,
-                                   s.c.total, s.c.customer_name, s.c.character_class, s.c.character_species,
-                                   s.c.level, s.c.created_at, s.c.game_day, s.c.game_hour)).all()
+        rows = conn.execute(
+            select(
+                s.c.cart_id,
+                s.c.sku,
+                s.c.potion_name,
+                s.c.item_sku,
+                s.c.quantity,
+                s.c.unit_price,
+                s.c.total,
+                s.c.customer_name,
+                s.c.character_class,
+                s.c.character_species,
+                s.c.level,
+                s.c.created_at,
+                s.c.game_day,
+                s.c.game_hour,
+            )
+        ).all()
         report = verify(conn)
     engine.dispose()
-    assert [tuple(r) for r in rows] == [(1, "RED_POTION", "Red Potion", "2 red potion", 2, 50, 100, "Scaramouche",
-                                         "Bard", "Elf", 9, at, "Soulday", 6)]
+    assert [tuple(r) for r in rows] == [
+        (1, "RED_POTION", "Red Potion", "2 red potion", 2, 50, 100, "Scaramouche", "Bard", "Elf", 9, at, "Soulday", 6)
+    ]
     assert report.ok, report.lines()

@@ -1,4 +1,5 @@
 """The unit of work on real databases: commit keeps, everything else discards."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -45,7 +46,9 @@ def test_a_crash_between_the_ledger_write_and_the_commit_leaves_nothing(wiring):
         uow.session.flush()
         raise Crash
     assert (count(wiring, orm.account_transactions), count(wiring, orm.account_ledger_entries)) == (
-        transactions, entries)
+        transactions,
+        entries,
+    )
     assert count(wiring, orm.processed_requests) == 1  # only the opening's
     services.deliver_barrels("1", [SMALL_RED], "fp", wiring.uow_factory())  # the key was never taken
     assert gold(wiring) == 0

@@ -1,4 +1,5 @@
 """Configuration from the environment: the one place that reads it."""
+
 import pytest
 
 from cauldrons.config import DEFAULT_DATABASE_URL, DEV_API_KEY, EXCHANGE_ORIGIN, Config, ConfigError
@@ -13,7 +14,10 @@ def clean_environment(monkeypatch):
 def test_a_loopback_server_without_settings_gets_the_defaults():
     config = Config.from_env("127.0.0.1")
     assert (config.database_url, config.api_key, config.cors_origins) == (
-        DEFAULT_DATABASE_URL, DEV_API_KEY, (EXCHANGE_ORIGIN,))
+        DEFAULT_DATABASE_URL,
+        DEV_API_KEY,
+        (EXCHANGE_ORIGIN,),
+    )
 
 
 def test_serving_beyond_loopback_needs_an_api_key():
@@ -21,10 +25,13 @@ def test_serving_beyond_loopback_needs_an_api_key():
         Config.from_env("0.0.0.0")
 
 
-@pytest.mark.parametrize("value, origins", [
-    ("https://a.example, https://b.example ,", ("https://a.example", "https://b.example")),
-    ("", ()),
-])
+@pytest.mark.parametrize(
+    "value, origins",
+    [
+        ("https://a.example, https://b.example ,", ("https://a.example", "https://b.example")),
+        ("", ()),
+    ],
+)
 def test_cors_origins_are_a_comma_separated_list_and_empty_grants_none(monkeypatch, value, origins):
     monkeypatch.setenv("CORS_ORIGINS", value)
     assert Config.from_env("127.0.0.1").cors_origins == origins

@@ -1,5 +1,6 @@
 """The simulator's own books: what deliveries and sales do to them, how they compare with what the shop reports,
 and how they check the shop's plans against the contract."""
+
 from cauldrons.exchange.books import UNSEEN, Books, Difference
 from cauldrons.exchange.world import BarrelOffer, CatalogItem
 
@@ -19,9 +20,13 @@ def stocked() -> Books:
 def accounts(books: Books, changed: dict[str, int] | None = None) -> dict[str, int]:
     """The accounts GET /ledger/accounts would list for `books` (potions the catalog has not named for the books go
     under OTHER_<n>), with the `changed` balances instead."""
-    balances = {"shop/gold": books.gold, "shop/potion_capacity": books.potion_capacity,
-                "shop/ml_capacity": books.ml_capacity, "world/gold": -100,
-                **{f"shop/ml:{c}": n for c, n in books.ml.items()}}
+    balances = {
+        "shop/gold": books.gold,
+        "shop/potion_capacity": books.potion_capacity,
+        "shop/ml_capacity": books.ml_capacity,
+        "world/gold": -100,
+        **{f"shop/ml:{c}": n for c, n in books.ml.items()},
+    }
     for n, (recipe, count) in enumerate(sorted(books.potions.items())):
         balances[f"shop/potion:{books.skus.get(recipe, f'OTHER_{n}')}"] = count
     return {**balances, **(changed or {})}
@@ -61,7 +66,9 @@ def test_an_audit_that_matches_has_no_differences_and_one_that_does_not_names_ea
     books = stocked()
     assert books.audit_differences({"gold": 500, "ml_in_barrels": 2000, "number_of_potions": 15}) == []
     assert books.audit_differences({"gold": 450, "ml_in_barrels": 2000, "number_of_potions": 16}) == [
-        Difference("audit gold", 500, 450), Difference("audit number_of_potions", 15, 16)]
+        Difference("audit gold", 500, 450),
+        Difference("audit number_of_potions", 15, 16),
+    ]
 
 
 def test_the_catalog_teaches_the_books_their_skus_and_must_show_their_quantities():
@@ -93,13 +100,26 @@ def test_accounts_that_match_have_no_differences():
 def test_every_shop_account_that_differs_is_named_and_unseen_skus_are_compared_as_one_sum():
     books = stocked()
     books.catalog_differences([CatalogItem("RED_POTION", "Red", 5, 50, RED)])
-    wrong = accounts(books, {"shop/gold": 499, "shop/ml:blue": 0, "shop/potion:RED_POTION": 6,
-                             "shop/potion:OTHER_0": 9, "shop/potion_capacity": 2, "shop/mystery": 3,
-                             "suppliers/gold": 7})
+    wrong = accounts(
+        books,
+        {
+            "shop/gold": 499,
+            "shop/ml:blue": 0,
+            "shop/potion:RED_POTION": 6,
+            "shop/potion:OTHER_0": 9,
+            "shop/potion_capacity": 2,
+            "shop/mystery": 3,
+            "suppliers/gold": 7,
+        },
+    )
     assert books.account_differences(wrong) == [
-        Difference("shop/gold", 500, 499), Difference("shop/potion_capacity", 1, 2),
-        Difference("shop/ml:blue", 2000, 0), Difference("shop/potion:RED_POTION", 5, 6),
-        Difference("shop/mystery", 0, 3), Difference(UNSEEN, 10, 9)]
+        Difference("shop/gold", 500, 499),
+        Difference("shop/potion_capacity", 1, 2),
+        Difference("shop/ml:blue", 2000, 0),
+        Difference("shop/potion:RED_POTION", 5, 6),
+        Difference("shop/mystery", 0, 3),
+        Difference(UNSEEN, 10, 9),
+    ]
 
 
 def test_a_missing_account_is_a_zero_balance():
@@ -113,20 +133,25 @@ def test_a_barrel_order_may_not_cost_more_gold_or_ml_than_the_shop_has():
     assert books.barrel_order_problems([(SMALL_RED, 3)]) == ["barrel plan costs 300 gold but the shop has 250"]
     books.gold = 10_000
     assert books.barrel_order_problems([(MEDIUM_BLUE, 5)]) == [
-        "barrel plan brings 12500 ml but the shop has room for 10000"]
+        "barrel plan brings 12500 ml but the shop has room for 10000"
+    ]
 
 
 def test_a_bottler_plan_may_use_only_ml_on_hand_and_free_potion_space():
     books = stocked()  # red 0, blue 2000 ml; 35 potions of room
     mixes, problems = books.bottler_plan_problems([{"potion_type": [0, 0, 100, 0], "quantity": 20}])
     assert mixes == [(BLUE, 20)] and problems == []
-    _, problems = books.bottler_plan_problems([{"potion_type": [50, 0, 50, 0], "quantity": 2},
-                                               {"potion_type": [0, 0, 100, 0], "quantity": 34}])
-    assert problems == ["bottler plan uses 100 ml of red but the shop has 0",
-                        "bottler plan uses 3500 ml of blue but the shop has 2000",
-                        "bottler plan makes 36 potions but the shop has room for 35"]
-    mixes, problems = books.bottler_plan_problems([{"potion_type": [50, 50, 0, 1], "quantity": 1},
-                                                   {"potion_type": [0, 0, 100, 0], "quantity": 0}])
+    _, problems = books.bottler_plan_problems(
+        [{"potion_type": [50, 0, 50, 0], "quantity": 2}, {"potion_type": [0, 0, 100, 0], "quantity": 34}]
+    )
+    assert problems == [
+        "bottler plan uses 100 ml of red but the shop has 0",
+        "bottler plan uses 3500 ml of blue but the shop has 2000",
+        "bottler plan makes 36 potions but the shop has room for 35",
+    ]
+    mixes, problems = books.bottler_plan_problems(
+        [{"potion_type": [50, 50, 0, 1], "quantity": 1}, {"potion_type": [0, 0, 100, 0], "quantity": 0}]
+    )
     assert mixes == [] and len(problems) == 2
 
 
@@ -134,7 +159,8 @@ def test_a_capacity_plan_is_0_to_10_units_each_and_affordable():
     books = Books(gold=2500)
     assert books.capacity_plan_problems({"potion_capacity": 1, "ml_capacity": 1}) == []
     assert books.capacity_plan_problems({"potion_capacity": 2, "ml_capacity": 1}) == [
-        "capacity plan costs 3000 gold but the shop has 2500"]
+        "capacity plan costs 3000 gold but the shop has 2500"
+    ]
     assert "breaks the contract" in books.capacity_plan_problems({"potion_capacity": 11, "ml_capacity": 0})[0]
 
 
@@ -143,5 +169,8 @@ def test_books_that_go_negative_or_beyond_capacity_break_the_shops_invariants():
     books = Books(gold=-1)
     books.sold([(RED, 1)], 0)
     books.barrels_delivered([(MEDIUM_BLUE, 5)])
-    assert books.invariant_problems() == ["gold is -1501", "-1 potions of [100, 0, 0, 0]",
-                                          "12500 ml held with room for 10000"]
+    assert books.invariant_problems() == [
+        "gold is -1501",
+        "-1 potions of [100, 0, 0, 0]",
+        "12500 ml held with room for 10000",
+    ]

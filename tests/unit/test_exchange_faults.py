@@ -1,5 +1,6 @@
 """The simulator's faulty wire, against small fake shops: lost replies are retried with the same key and body (some
 later), duplicates go out at once, the game sees each answer once, and a shop that is not idempotent is caught."""
+
 import json
 import random
 import threading

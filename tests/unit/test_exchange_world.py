@@ -1,4 +1,5 @@
 """The simulator's world: seeded customers, their tastes and purses, what they choose, and the wholesale catalog."""
+
 import random
 
 import pytest
@@ -14,8 +15,14 @@ def item(sku: str, recipe: tuple[int, int, int, int], price: int = 50, quantity:
     return CatalogItem(sku, sku.title(), quantity, price, recipe)
 
 
-CATALOG = [item("RED", RED), item("GREEN", GREEN), item("BLUE", BLUE, 60), item("DARK", DARK, 75),
-           item("PURPLE", PURPLE, 55), item("YELLOW", YELLOW)]
+CATALOG = [
+    item("RED", RED),
+    item("GREEN", GREEN),
+    item("BLUE", BLUE, 60),
+    item("DARK", DARK, 75),
+    item("PURPLE", PURPLE, 55),
+    item("YELLOW", YELLOW),
+]
 
 
 def customer(kind: str = "Warrior", level: int = 5, species: str = "Human") -> Customer:
@@ -87,8 +94,7 @@ def test_a_customer_never_spends_more_than_their_purse_nor_takes_more_than_the_c
 
 def test_a_customer_who_cannot_afford_anything_or_likes_nothing_buys_nothing():
     assert world.choose(customer("Warrior"), CATALOG, 49, random.Random(0)) == []
-    assert world.choose(customer("Necromancer"), [i for i in CATALOG if i.sku != "DARK"], 1000,
-                        random.Random(0)) == []
+    assert world.choose(customer("Necromancer"), [i for i in CATALOG if i.sku != "DARK"], 1000, random.Random(0)) == []
     assert world.choose(customer("Warrior"), [], 1000, random.Random(0)) == []
 
 
@@ -129,8 +135,13 @@ def test_the_wholesale_catalog_offers_single_colour_barrels_at_the_exchanges_pri
 
 def test_a_barrel_offer_is_the_contracts_barrel():
     offer = BarrelOffer("SMALL_BLUE_BARREL", 500, "blue", 120, 12)
-    assert offer.as_json() == {"sku": "SMALL_BLUE_BARREL", "ml_per_barrel": 500, "potion_type": [0.0, 0.0, 1.0, 0.0],
-                               "price": 120, "quantity": 12}
+    assert offer.as_json() == {
+        "sku": "SMALL_BLUE_BARREL",
+        "ml_per_barrel": 500,
+        "potion_type": [0.0, 0.0, 1.0, 0.0],
+        "price": 120,
+        "quantity": 12,
+    }
     assert offer.as_json(3)["quantity"] == 3
     with pytest.raises(ValueError):
         BarrelOffer("PINK", 500, "pink", 1, 1)
@@ -145,15 +156,21 @@ def test_an_order_is_what_the_plan_asked_for_and_what_was_offered():
 
 
 def test_a_plan_beyond_the_offer_is_reported_and_delivered_only_up_to_the_offer():
-    order, problems = world.fill_order([{"sku": "MINI_BLUE_BARREL", "quantity": 3},
-                                        {"sku": "MINI_BLUE_BARREL", "quantity": 3}], OFFERS)
+    order, problems = world.fill_order(
+        [{"sku": "MINI_BLUE_BARREL", "quantity": 3}, {"sku": "MINI_BLUE_BARREL", "quantity": 3}], OFFERS
+    )
     assert order == [(OFFERS[1], 5)]
     assert problems == ["barrel plan asks for 6 of MINI_BLUE_BARREL but only 5 were offered"]
 
 
 def test_a_plan_naming_what_was_not_offered_or_a_bad_quantity_is_reported_and_skipped():
-    order, problems = world.fill_order([{"sku": "LARGE_GOLD_BARREL", "quantity": 1},
-                                        {"sku": "SMALL_RED_BARREL", "quantity": 0},
-                                        {"sku": "SMALL_RED_BARREL", "quantity": True}], OFFERS)
+    order, problems = world.fill_order(
+        [
+            {"sku": "LARGE_GOLD_BARREL", "quantity": 1},
+            {"sku": "SMALL_RED_BARREL", "quantity": 0},
+            {"sku": "SMALL_RED_BARREL", "quantity": True},
+        ],
+        OFFERS,
+    )
     assert order == []
     assert len(problems) == 3 and "not offered" in problems[0] and "positive whole number" in problems[1]

@@ -12,8 +12,11 @@ from domain.ledger import GOLD, SHOP, AccountRef, Entry, Transaction
 from domain.potions import PotionType
 from tests.helpers import SMALL_RED, barrel
 
-START = {AccountRef(SHOP, GOLD): 100, AccountRef(SHOP, ledger.POTION_CAPACITY): 1,
-         AccountRef(SHOP, ledger.ML_CAPACITY): 1}
+START = {
+    AccountRef(SHOP, GOLD): 100,
+    AccountRef(SHOP, ledger.POTION_CAPACITY): 1,
+    AccountRef(SHOP, ledger.ML_CAPACITY): 1,
+}
 
 
 def test_a_transaction_that_does_not_net_to_zero_refuses_to_exist():
@@ -23,8 +26,11 @@ def test_a_transaction_that_does_not_net_to_zero_refuses_to_exist():
 
 def test_a_transaction_balances_per_commodity_not_in_total():
     with pytest.raises(LedgerInvariantViolated):
-        Transaction("oops", "gold for ml without a counter-party",
-                    (Entry(AccountRef(SHOP, GOLD), -5), Entry(AccountRef(SHOP, ledger.ML["red"]), 5)))
+        Transaction(
+            "oops",
+            "gold for ml without a counter-party",
+            (Entry(AccountRef(SHOP, GOLD), -5), Entry(AccountRef(SHOP, ledger.ML["red"]), 5)),
+        )
 
 
 def test_a_change_must_be_a_whole_number():
@@ -59,8 +65,13 @@ def test_a_sale_charges_each_line_at_its_price():
 
 
 def test_reset_brings_every_shop_balance_back_to_the_start():
-    balances = {**START, AccountRef(SHOP, GOLD): 7, AccountRef(SHOP, ledger.ML["red"]): 300,
-                AccountRef(SHOP, ledger.potion("RED_POTION")): 4, AccountRef(SHOP, ledger.POTION_CAPACITY): 3}
+    balances = {
+        **START,
+        AccountRef(SHOP, GOLD): 7,
+        AccountRef(SHOP, ledger.ML["red"]): 300,
+        AccountRef(SHOP, ledger.potion("RED_POTION")): 4,
+        AccountRef(SHOP, ledger.POTION_CAPACITY): 3,
+    }
     after = ledger.apply(balances, ledger.reset(balances))
     assert {a: n for a, n in after.items() if n and a.owner == SHOP} == START
 
@@ -111,9 +122,14 @@ def test_check_covers_refuses_giving_back_capacity_the_shop_does_not_have():
 
 
 def test_inventory_reads_balances_as_a_shopkeeper_does():
-    inventory = ledger.Inventory.from_balances({**START, AccountRef(SHOP, ledger.potion("RED_POTION")): 3,
-                                                AccountRef(SHOP, ledger.ML["dark"]): 40,
-                                                AccountRef(ledger.CUSTOMERS, GOLD): -999})
+    inventory = ledger.Inventory.from_balances(
+        {
+            **START,
+            AccountRef(SHOP, ledger.potion("RED_POTION")): 3,
+            AccountRef(SHOP, ledger.ML["dark"]): 40,
+            AccountRef(ledger.CUSTOMERS, GOLD): -999,
+        }
+    )
     assert (inventory.gold, inventory.total_potions, inventory.total_ml) == (100, 3, 40)
     assert (inventory.free_potion_space, inventory.free_ml_space) == (47, 9960)
 

@@ -1,5 +1,6 @@
 """Corrections and the ledger's views (accounts, history, the audit at a moment) on fakes, in the services' own
 terms. Past moments are read off the books (`uow.transactions()`), so no test sleeps or sets a clock."""
+
 import json
 import re
 from datetime import datetime
@@ -21,8 +22,14 @@ from tests.fakes import FakeUnitOfWork
 from tests.helpers import SMALL_RED
 
 NEW_SHOP = {"number_of_potions": 0, "ml_in_barrels": 0, "gold": 100}
-OPENED = {"shop/gold": 100, "shop/ml_capacity": 1, "shop/potion_capacity": 1,
-          "world/gold": -100, "world/ml_capacity": -1, "world/potion_capacity": -1}
+OPENED = {
+    "shop/gold": 100,
+    "shop/ml_capacity": 1,
+    "shop/potion_capacity": 1,
+    "world/gold": -100,
+    "world/ml_capacity": -1,
+    "world/potion_capacity": -1,
+}
 
 
 @pytest.fixture
@@ -93,11 +100,14 @@ def test_counter_accounts_may_be_corrected_and_are_not_held_to_zero(uow):
     assert views.audit(uow) == NEW_SHOP
 
 
-@pytest.mark.parametrize(("account", "change", "error", "message"), [
-    ("shop/gold", -101, InsufficientGold, "this needs 101 gold but the shop has 100"),
-    ("shop/potion:RED_POTION", -1, InsufficientStock, "this needs 1 of RED_POTION but the shop has 0"),
-    ("shop/ml:green", -5, InsufficientMl, "this needs 5 ml of green but the shop has 0"),
-])
+@pytest.mark.parametrize(
+    ("account", "change", "error", "message"),
+    [
+        ("shop/gold", -101, InsufficientGold, "this needs 101 gold but the shop has 100"),
+        ("shop/potion:RED_POTION", -1, InsufficientStock, "this needs 1 of RED_POTION but the shop has 0"),
+        ("shop/ml:green", -5, InsufficientMl, "this needs 5 ml of green but the shop has 0"),
+    ],
+)
 def test_a_correction_below_zero_is_refused_and_stores_nothing(uow, account, change, error, message):
     with pytest.raises(error, match=f"^{re.escape(message)}$"):
         correct(uow, account, change)
@@ -121,15 +131,18 @@ def test_a_correction_may_exceed_capacity_since_it_records_what_is_there(uow):
     assert views.audit(uow) == {"number_of_potions": 51, "ml_in_barrels": 10_001, "gold": 100}
 
 
-@pytest.mark.parametrize("account", [
-    "nobody/gold",  # no such owner
-    "shop/silver",  # no such commodity
-    "shop/potion:NO_SUCH_POTION",  # a potion the shop does not sell
-    "shop/ml:purple",  # no such colour
-    "adjustments/gold",  # the other side of every correction cannot itself be corrected
-    "shop",  # not owner/commodity
-    "shop/gold/extra",
-])
+@pytest.mark.parametrize(
+    "account",
+    [
+        "nobody/gold",  # no such owner
+        "shop/silver",  # no such commodity
+        "shop/potion:NO_SUCH_POTION",  # a potion the shop does not sell
+        "shop/ml:purple",  # no such colour
+        "adjustments/gold",  # the other side of every correction cannot itself be corrected
+        "shop",  # not owner/commodity
+        "shop/gold/extra",
+    ],
+)
 def test_an_account_that_cannot_be_corrected_is_unknown_and_changes_nothing(uow, account):
     with pytest.raises(UnknownAccount, match=f"^there is no account {re.escape(account)} that can be corrected$"):
         correct(uow, account, 5)
@@ -148,11 +161,14 @@ def test_a_retried_correction_is_applied_once_and_replays_the_same_bytes(uow):
     assert len(uow.transactions("correction")) == 2
 
 
-@pytest.mark.parametrize(("account", "change", "reason"), [
-    ("shop/gold", 51, "stock take"),
-    ("shop/gold", 50, "another reason"),
-    ("world/gold", 50, "stock take"),
-])
+@pytest.mark.parametrize(
+    ("account", "change", "reason"),
+    [
+        ("shop/gold", 51, "stock take"),
+        ("shop/gold", 50, "another reason"),
+        ("world/gold", 50, "stock take"),
+    ],
+)
 def test_the_same_key_with_another_correction_is_refused_and_changes_nothing(uow, account, change, reason):
     correct(uow, "shop/gold", 50, "stock take", key="k1")
     with pytest.raises(IdempotencyKeyReused, match="^key 'k1' was already used on ledger/corrections with a"):
@@ -165,14 +181,22 @@ def test_each_correction_is_a_transaction_that_nets_to_zero_against_adjustments(
     correct(uow, "shop/gold", 50, "found coins", key="k1")
     correct(uow, "shop/gold", -30, "counted twice", key="k2")
     newest, older = views.transactions(uow, limit=2)["transactions"]
-    assert older["entries"] == [{"account": "adjustments/gold", "change": -50, "balance_after": -50},
-                                {"account": "shop/gold", "change": 50, "balance_after": 150}]
+    assert older["entries"] == [
+        {"account": "adjustments/gold", "change": -50, "balance_after": -50},
+        {"account": "shop/gold", "change": 50, "balance_after": 150},
+    ]
     assert newest == {
-        "id": 3, "created_at": views.moment(made_at(uow, 3)), "kind": "correction",
-        "description": "correction of shop/gold by -30: counted twice", "game_time": None,
+        "id": 3,
+        "created_at": views.moment(made_at(uow, 3)),
+        "kind": "correction",
+        "description": "correction of shop/gold by -30: counted twice",
+        "game_time": None,
         "request": {"route": "ledger/corrections", "key": "k2"},
-        "entries": [{"account": "adjustments/gold", "change": 30, "balance_after": -20},
-                    {"account": "shop/gold", "change": -30, "balance_after": 120}]}
+        "entries": [
+            {"account": "adjustments/gold", "change": 30, "balance_after": -20},
+            {"account": "shop/gold", "change": -30, "balance_after": 120},
+        ],
+    }
     assert balances(uow)["adjustments/gold"] == -20
 
 
@@ -186,9 +210,17 @@ def test_accounts_lists_every_account_with_its_counter_accounts_sorted(uow):
         {"account": f"{owner}/{commodity}", "owner": owner, "commodity": commodity, "balance": balance}
         for owner, commodity, balance in [
             ("adjustments", "gold", -5),
-            ("shop", "gold", 5), ("shop", "ml:red", 500), ("shop", "ml_capacity", 1), ("shop", "potion_capacity", 1),
-            ("suppliers", "gold", 100), ("suppliers", "ml:red", -500),
-            ("world", "gold", -100), ("world", "ml_capacity", -1), ("world", "potion_capacity", -1)]]
+            ("shop", "gold", 5),
+            ("shop", "ml:red", 500),
+            ("shop", "ml_capacity", 1),
+            ("shop", "potion_capacity", 1),
+            ("suppliers", "gold", 100),
+            ("suppliers", "ml:red", -500),
+            ("world", "gold", -100),
+            ("world", "ml_capacity", -1),
+            ("world", "potion_capacity", -1),
+        ]
+    ]
 
 
 def test_accounts_at_a_past_moment_shows_the_balances_of_then(uow):
@@ -199,10 +231,22 @@ def test_accounts_at_a_past_moment_shows_the_balances_of_then(uow):
     assert before["as_of"] == views.moment(opened)
     later = {"adjustments/ml:red": 0, "shop/ml:red": 0, "suppliers/gold": 0, "suppliers/ml:red": 0}
     assert balances(uow, opened) == {**OPENED, **later}  # accounts opened later are listed, at 0
-    assert balances(uow, bought) == {**OPENED, **later, "shop/gold": 0, "suppliers/gold": 100, "shop/ml:red": 500,
-                                     "suppliers/ml:red": -500}
-    assert balances(uow) == {**OPENED, "shop/gold": 0, "suppliers/gold": 100, "shop/ml:red": 400,
-                             "suppliers/ml:red": -500, "adjustments/ml:red": 100}
+    assert balances(uow, bought) == {
+        **OPENED,
+        **later,
+        "shop/gold": 0,
+        "suppliers/gold": 100,
+        "shop/ml:red": 500,
+        "suppliers/ml:red": -500,
+    }
+    assert balances(uow) == {
+        **OPENED,
+        "shop/gold": 0,
+        "suppliers/gold": 100,
+        "shop/ml:red": 400,
+        "suppliers/ml:red": -500,
+        "adjustments/ml:red": 100,
+    }
 
 
 def test_accounts_before_the_shop_opened_are_all_zero(uow):
@@ -226,13 +270,19 @@ def test_history_lists_transactions_newest_first_with_their_entries_and_request(
     assert [t["kind"] for t in page["transactions"]] == ["bottling", "barrel_purchase", "opening"]
     assert ids(page) == [3, 2, 1] and page["next_cursor"] is None
     assert page["transactions"][1] == {
-        "id": 2, "created_at": views.moment(made_at(uow, 2)), "kind": "barrel_purchase",
-        "description": "bought 1 × SMALL_RED_BARREL for 100 gold", "game_time": {"day": "Bloomday", "hour": 14},
+        "id": 2,
+        "created_at": views.moment(made_at(uow, 2)),
+        "kind": "barrel_purchase",
+        "description": "bought 1 × SMALL_RED_BARREL for 100 gold",
+        "game_time": {"day": "Bloomday", "hour": 14},
         "request": {"route": "barrels/deliver", "key": "order-7"},
-        "entries": [{"account": "shop/gold", "change": -100, "balance_after": 0},
-                    {"account": "suppliers/gold", "change": 100, "balance_after": 100},
-                    {"account": "suppliers/ml:red", "change": -500, "balance_after": -500},
-                    {"account": "shop/ml:red", "change": 500, "balance_after": 500}]}
+        "entries": [
+            {"account": "shop/gold", "change": -100, "balance_after": 0},
+            {"account": "suppliers/gold", "change": 100, "balance_after": 100},
+            {"account": "suppliers/ml:red", "change": -500, "balance_after": -500},
+            {"account": "shop/ml:red", "change": 500, "balance_after": 500},
+        ],
+    }
 
 
 def test_history_filters_by_account(uow):

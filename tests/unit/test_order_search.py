@@ -1,4 +1,5 @@
 """The sales record and the order search, on fakes: what a checkout records, and paging through any search."""
+
 import json
 import random
 from datetime import datetime
@@ -47,9 +48,12 @@ def test_a_checkout_records_each_line_sold_with_its_price_customer_and_sale(uow)
     (sale,) = uow.transactions("sale")
     found = sorted(everything(uow), key=lambda s: s.line.sku)
     assert [(s.line.sku, s.line.quantity, s.line.unit_price, s.line.total, s.line.item_sku) for s in found] == [
-        ("BLUE_POTION", 1, 60, 60, "1 blue potion"), ("RED_POTION", 2, 50, 100, "2 red potion")]
+        ("BLUE_POTION", 1, 60, 60, "1 blue potion"),
+        ("RED_POTION", 2, 50, 100, "2 red potion"),
+    ]
     assert {(s.line.cart_id, s.line.customer, s.sold_at, s.game_time, s.transaction_id) for s in found} == {
-        (cart_id, ALICE, sale.created_at, GameTime("Bloomday", 14), sale.id)}
+        (cart_id, ALICE, sale.created_at, GameTime("Bloomday", 14), sale.id)
+    }
     assert len({s.line_item_id for s in found}) == 2
 
 
@@ -76,8 +80,9 @@ def test_open_carts_and_empty_checkouts_are_not_orders(uow):
 
 def test_the_price_paid_stays_what_it_was_when_prices_change(uow):
     services.checkout(cart_with(uow, ("RED_POTION", 3)), "gold", "fp", uow)
-    uow.store.potions = [p if p.sku != "RED_POTION" else type(p)(p.sku, p.name, p.potion_type, 99)
-                         for p in uow.store.potions]
+    uow.store.potions = [
+        p if p.sku != "RED_POTION" else type(p)(p.sku, p.name, p.potion_type, 99) for p in uow.store.potions
+    ]
     services.checkout(cart_with(uow, ("RED_POTION", 1)), "gold", "fp", uow)
     assert sorted(s.line.total for s in everything(uow)) == [99, 150]
 
@@ -93,8 +98,9 @@ def test_the_newest_lines_come_first_five_to_a_page(uow):
 
 def test_the_filters_are_case_insensitive_contains_and_take_wildcards_literally(uow):
     for name in ("Scaramouche", "scara_mouche", "100% Bob", "Bobby"):
-        services.checkout(cart_with(uow, ("RED_POTION", 1), customer=ALICE.__class__("c", name, "Bard", "Elf", 3)),
-                          "gold", "fp", uow)
+        services.checkout(
+            cart_with(uow, ("RED_POTION", 1), customer=ALICE.__class__("c", name, "Bard", "Elf", 3)), "gold", "fp", uow
+        )
     services.checkout(cart_with(uow, ("BLUE_POTION", 1)), "gold", "fp", uow)
 
     def names(**filters: str) -> list[str]:
@@ -134,8 +140,13 @@ sale_sets = st.lists(st.integers(0, 10_000), max_size=3 * PAGE_SIZE + 2)  # each
 
 
 @settings(max_examples=150, deadline=None)
-@given(sales=sale_sets, name=st.sampled_from(NEEDLES), sku=st.sampled_from(NEEDLES),
-       col=st.sampled_from(SortColumn), order=st.sampled_from(SortOrder))
+@given(
+    sales=sale_sets,
+    name=st.sampled_from(NEEDLES),
+    sku=st.sampled_from(NEEDLES),
+    col=st.sampled_from(SortColumn),
+    order=st.sampled_from(SortOrder),
+)
 def test_any_search_pages_through_any_sales_as_a_sorted_list_would(sales, name, sku, col, order):
     uow = FakeUnitOfWork()
     for seed in sales:

@@ -10,8 +10,11 @@ from tests.helpers import BLUE, RED, WHOLESALE, barrel
 
 
 def inventory(gold=100, ml=None, potions=None, potion_units=1, ml_units=1) -> Inventory:
-    balances = {AccountRef(SHOP, GOLD): gold, AccountRef(SHOP, ledger.POTION_CAPACITY): potion_units,
-                AccountRef(SHOP, ledger.ML_CAPACITY): ml_units}
+    balances = {
+        AccountRef(SHOP, GOLD): gold,
+        AccountRef(SHOP, ledger.POTION_CAPACITY): potion_units,
+        AccountRef(SHOP, ledger.ML_CAPACITY): ml_units,
+    }
     for colour, n in (ml or {}).items():
         balances[AccountRef(SHOP, ledger.ML[colour])] = n
     for sku, n in (potions or {}).items():
@@ -47,8 +50,7 @@ def test_the_barrel_plan_keeps_a_mix_of_colours():
 
 
 def test_the_barrel_plan_buys_the_colour_the_shop_is_short_of():
-    plan = planners.plan_barrels(inventory(300, {"red": 3000, "green": 3000, "dark": 1500}), WHOLESALE,
-                                 DEFAULT_POTIONS)
+    plan = planners.plan_barrels(inventory(300, {"red": 3000, "green": 3000, "dark": 1500}), WHOLESALE, DEFAULT_POTIONS)
     assert plan and all("BLUE" in sku for sku, _ in plan)
 
 
@@ -135,11 +137,15 @@ def test_only_potions_the_catalog_can_show_are_bottled():
 
 
 @settings(max_examples=300, deadline=None)
-@given(ml=st.lists(st.integers(0, 2_000_000), min_size=4, max_size=4), potion_units=st.integers(1, 25_000),
-       stock=st.lists(st.integers(0, 400), min_size=len(DEFAULT_POTIONS), max_size=len(DEFAULT_POTIONS)))
+@given(
+    ml=st.lists(st.integers(0, 2_000_000), min_size=4, max_size=4),
+    potion_units=st.integers(1, 25_000),
+    stock=st.lists(st.integers(0, 400), min_size=len(DEFAULT_POTIONS), max_size=len(DEFAULT_POTIONS)),
+)
 def test_the_bottling_plan_levels_the_potions_within_ml_space_and_the_mix_bound(ml, potion_units, stock):
-    inv = inventory(ml=dict(zip(COLOURS, ml)), potions={p.sku: n for p, n in zip(DEFAULT_POTIONS, stock)},
-                    potion_units=potion_units)
+    inv = inventory(
+        ml=dict(zip(COLOURS, ml)), potions={p.sku: n for p, n in zip(DEFAULT_POTIONS, stock)}, potion_units=potion_units
+    )
     plan = planners.plan_bottling(inv, DEFAULT_POTIONS)
     used: Counter[str] = Counter()
     for potion_type, k in plan:
@@ -154,8 +160,13 @@ def test_the_bottling_plan_levels_the_potions_within_ml_space_and_the_mix_bound(
     for sku, k in planned.items():
         count[sku] = count.get(sku, 0) + k
     left = {c: inv.ml[c] - used[c] for c in COLOURS}
-    still_makeable = [p for p in DEFAULT_POTIONS if p.sku in planned and planned[p.sku] < planners.MAX_BOTTLES_PER_MIX
-                      and all(left[c] >= n for c, n in p.potion_type.ml(1).items())]
+    still_makeable = [
+        p
+        for p in DEFAULT_POTIONS
+        if p.sku in planned
+        and planned[p.sku] < planners.MAX_BOTTLES_PER_MIX
+        and all(left[c] >= n for c, n in p.potion_type.ml(1).items())
+    ]
     if sum(planned.values()) < inv.free_potion_space:
         assert not still_makeable  # space was left only because nothing more could be bottled
     for sku in planned:  # no potion was raised more than one above a planned potion that could still be made

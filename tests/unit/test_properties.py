@@ -1,5 +1,6 @@
 """Random sequences of operations, on fakes: every transaction balances, no shop balance goes below zero, a refusal
 changes nothing, a retry replays, and the audit always equals an independent tally."""
+
 import json
 from collections import Counter
 
@@ -15,10 +16,17 @@ from service_layer.idempotency import fingerprint
 from tests.fakes import FakeUnitOfWork
 from tests.helpers import ALICE
 
-colours = st.sampled_from([(1.0, 0.0, 0.0, 0.0), (0.0, 1.0, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0), (0.0, 0.0, 0.0, 1.0),
-                           (0.5, 0.0, 0.5, 0.0)])
-barrels = st.builds(Barrel, sku=st.sampled_from(["A", "B"]), ml_per_barrel=st.sampled_from([200, 500, 2500]),
-                    potion_type=colours, price=st.integers(0, 150), quantity=st.integers(0, 4))
+colours = st.sampled_from(
+    [(1.0, 0.0, 0.0, 0.0), (0.0, 1.0, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0), (0.0, 0.0, 0.0, 1.0), (0.5, 0.0, 0.5, 0.0)]
+)
+barrels = st.builds(
+    Barrel,
+    sku=st.sampled_from(["A", "B"]),
+    ml_per_barrel=st.sampled_from([200, 500, 2500]),
+    potion_type=colours,
+    price=st.integers(0, 150),
+    quantity=st.integers(0, 4),
+)
 potion_types = st.sampled_from([p.potion_type for p in DEFAULT_POTIONS])
 order_ids = st.sampled_from([str(i) for i in range(6)])
 
@@ -56,22 +64,32 @@ class Shop(RuleBasedStateMachine):
     @rule(order_id=order_ids, bought=st.lists(barrels, max_size=3))
     def deliver_barrels(self, order_id, bought):  # type: ignore[no-untyped-def]
         fp = fingerprint(bought)
-        self.attempt(("barrels", order_id), fp, lambda: services.deliver_barrels(order_id, bought, fp, self.uow),
-                     lambda: {"gold": -sum(b.cost for b in bought),
-                                "ml": sum(b.ml_per_barrel * b.quantity for b in bought)})
+        self.attempt(
+            ("barrels", order_id),
+            fp,
+            lambda: services.deliver_barrels(order_id, bought, fp, self.uow),
+            lambda: {"gold": -sum(b.cost for b in bought), "ml": sum(b.ml_per_barrel * b.quantity for b in bought)},
+        )
 
     @rule(order_id=order_ids, mixes=st.lists(st.tuples(potion_types, st.integers(1, 30)), max_size=3))
     def deliver_bottles(self, order_id, mixes):  # type: ignore[no-untyped-def]
         fp = fingerprint(mixes)
-        self.attempt(("bottles", order_id), fp, lambda: services.deliver_bottles(order_id, mixes, fp, self.uow),
-                     lambda: {"ml": -100 * sum(k for _, k in mixes), "potions": sum(k for _, k in mixes)})
+        self.attempt(
+            ("bottles", order_id),
+            fp,
+            lambda: services.deliver_bottles(order_id, mixes, fp, self.uow),
+            lambda: {"ml": -100 * sum(k for _, k in mixes), "potions": sum(k for _, k in mixes)},
+        )
 
     @rule(order_id=order_ids, potion_units=st.integers(0, 2), ml_units=st.integers(0, 2))
     def deliver_capacity(self, order_id, potion_units, ml_units):  # type: ignore[no-untyped-def]
         fp = fingerprint([potion_units, ml_units])
-        self.attempt(("capacity", order_id), fp,
-                     lambda: services.deliver_capacity(order_id, potion_units, ml_units, fp, self.uow),
-                     lambda: {"gold": -1000 * (potion_units + ml_units)})
+        self.attempt(
+            ("capacity", order_id),
+            fp,
+            lambda: services.deliver_capacity(order_id, potion_units, ml_units, fp, self.uow),
+            lambda: {"gold": -1000 * (potion_units + ml_units)},
+        )
 
     @rule(sku=st.sampled_from([p.sku for p in DEFAULT_POTIONS]), quantity=st.integers(1, 8))
     def buy(self, sku, quantity):  # type: ignore[no-untyped-def]
@@ -79,8 +97,12 @@ class Shop(RuleBasedStateMachine):
         services.set_item_quantity(cart_id, sku, quantity, None, "fp", self.uow)
         price = {p.sku: p.price for p in DEFAULT_POTIONS}[sku]
         for _ in range(2):  # the second call is a retry
-            self.attempt(("checkout", str(cart_id)), "fp", lambda: services.checkout(cart_id, "coins", "fp", self.uow),
-                         lambda: {"gold": quantity * price, "potions": -quantity})
+            self.attempt(
+                ("checkout", str(cart_id)),
+                "fp",
+                lambda: services.checkout(cart_id, "coins", "fp", self.uow),
+                lambda: {"gold": quantity * price, "potions": -quantity},
+            )
 
     @rule()
     def reset(self):  # type: ignore[no-untyped-def]
@@ -108,7 +130,10 @@ class Shop(RuleBasedStateMachine):
     def the_audit_equals_an_independent_tally(self):  # type: ignore[no-untyped-def]
         audit = views.audit(self.uow)
         assert (audit["gold"], audit["ml_in_barrels"], audit["number_of_potions"]) == (
-            self.tally["gold"], self.tally["ml"], self.tally["potions"])
+            self.tally["gold"],
+            self.tally["ml"],
+            self.tally["potions"],
+        )
 
 
 Shop.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None)

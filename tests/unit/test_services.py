@@ -1,4 +1,5 @@
 """The services on fakes, in the services' own terms."""
+
 import json
 
 import pytest
@@ -123,8 +124,9 @@ def test_capacity_the_shop_cannot_pay_for_is_refused(uow):
 def test_a_capacity_delivery_adds_units_and_charges_gold(uow):
     rich = uow
     with rich:  # give the shop gold through a correcting transaction, as an adjustment would
-        rich.ledger.add(ledger.transfer("correction", "test gold", [(ledger.WORLD, ledger.SHOP, ledger.GOLD, 2000)]),
-                        None, None)
+        rich.ledger.add(
+            ledger.transfer("correction", "test gold", [(ledger.WORLD, ledger.SHOP, ledger.GOLD, 2000)]), None, None
+        )
         rich.commit()
     services.deliver_capacity("1", 1, 1, "fp", rich)
     assert audit(rich)["gold"] == 100
@@ -243,15 +245,26 @@ def test_transactions_are_stamped_with_the_game_time(uow):
 def test_the_catalog_lists_at_most_six_potions_in_stock(uow):
     assert views.catalog(uow) == []
     services.deliver_barrels("1", [barrel(ml=10_000, price=0, potion_type=(0.25, 0.25, 0.25, 0.25))], "fp", uow)
-    mixes = [(PotionType(100, 0, 0, 0), 1), (PotionType(0, 100, 0, 0), 2), (PotionType(0, 0, 100, 0), 3),
-             (PotionType(0, 0, 0, 100), 4), (PotionType(50, 0, 50, 0), 5), (PotionType(50, 50, 0, 0), 6),
-             (PotionType(0, 50, 50, 0), 7)]
+    mixes = [
+        (PotionType(100, 0, 0, 0), 1),
+        (PotionType(0, 100, 0, 0), 2),
+        (PotionType(0, 0, 100, 0), 3),
+        (PotionType(0, 0, 0, 100), 4),
+        (PotionType(50, 0, 50, 0), 5),
+        (PotionType(50, 50, 0, 0), 6),
+        (PotionType(0, 50, 50, 0), 7),
+    ]
     services.deliver_bottles("1", mixes, "fp", uow)
     catalog = views.catalog(uow)
     assert len(catalog) == 6
     assert [item["quantity"] for item in catalog] == [7, 6, 5, 4, 3, 2]
-    assert catalog[0] == {"sku": "TEAL_POTION", "name": "Teal Potion", "quantity": 7, "price": 55,
-                          "potion_type": [0, 50, 50, 0]}
+    assert catalog[0] == {
+        "sku": "TEAL_POTION",
+        "name": "Teal Potion",
+        "quantity": 7,
+        "price": 55,
+        "potion_type": [0, 50, 50, 0],
+    }
 
 
 def test_plans_change_nothing(uow):
@@ -268,8 +281,10 @@ def test_following_the_plans_never_gets_refused(uow):
     for tick in range(30):
         plan = views.barrel_plan(WHOLESALE, uow)
         by_sku = {b.sku: b for b in WHOLESALE}
-        bought = [barrel(s, by_sku[s].ml_per_barrel, by_sku[s].potion_type, by_sku[s].price, k) for s, k in
-                  (( p["sku"], p["quantity"]) for p in plan)]
+        bought = [
+            barrel(s, by_sku[s].ml_per_barrel, by_sku[s].potion_type, by_sku[s].price, k)
+            for s, k in ((p["sku"], p["quantity"]) for p in plan)
+        ]
         services.deliver_barrels(f"b{tick}", bought, "fp", uow)
         mixes = [(PotionType.of(m["potion_type"]), m["quantity"]) for m in views.bottler_plan(uow)]
         services.deliver_bottles(f"p{tick}", mixes, "fp", uow)
