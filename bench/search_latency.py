@@ -488,7 +488,8 @@ def main() -> None:
         f"deepest page / first page <= {RATIO_TARGET} -> worst {worst_ratio.ratio:.2f} ({worst_ratio.name}, "
         f"{worst_ratio.filter.label}, page {len(worst_ratio.times)})": worst_ratio.ratio <= RATIO_TARGET,
         f"no Seq Scan on sale_lines in a first page -> {len(seq_scans)} found {seq_scans or ''}": not seq_scans,
-        f"unfiltered first pages read their sort's index -> {len(SORTS) - len(unindexed)} of {len(SORTS)}": not unindexed,
+        f"unfiltered first pages read their sort's index -> {len(SORTS) - len(unindexed)} of "
+        f"{len(SORTS)}": not unindexed,
     }
     for target, ok in met.items():
         print(f"target: {target} {'met' if ok else 'NOT MET'}")
