@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 
-from flask import Flask, request
+from flask import Flask
 from flask_cors import CORS
 
 from cauldrons.bootstrap import UowFactory, bootstrap
 from cauldrons.config import Config
 from cauldrons.wsgi import WholeBody
-from entrypoints import admin, barrels, bottler, carts, errors, inventory, ledger, shop
+from entrypoints import admin, auth, barrels, bottler, carts, errors, inventory, ledger, shop
 from entrypoints.page_tokens import PageTokens
 
 log = logging.getLogger(__name__)
@@ -45,17 +44,5 @@ def create_app(config: Config | None = None, uow_factory: UowFactory | None = No
         max_age=600,
     )
 
-    @app.before_request
-    def authenticate() -> object:
-        """Every request but to the public routes needs the key, unknown routes and methods included: a client
-        without it learns nothing of what the shop serves (401 before any 404 or 405)."""
-        if request.endpoint in shop.PUBLIC:
-            return None
-        if request.method == "OPTIONS" and request.endpoint == "carts.search":
-            return None  # a CORS preflight: browsers send it without credentials, and it runs nothing
-        given = request.headers.get("access_token", "")
-        if not hmac.compare_digest(given.encode(), config.api_key.encode()):
-            return errors.unauthorized()
-        return None
-
+    auth.require_key(app, config.api_key)
     return app
