@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Table, desc, event, func, or_, select, text, true, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from adapters import orm
@@ -57,7 +58,11 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         # Both only for the current database transaction: its locks and what it opened end with it.
         self._opened: dict[AccountRef, int] = {}  # accounts this transaction opened
         self._held: dict[int, tuple[int, datetime | None]] = {}  # locked account id -> (balance, latest time)
-        event.listen(session, "after_transaction_end", lambda *_: (self._opened.clear(), self._held.clear()))
+        event.listen(session, "after_transaction_end", self._forget)
+
+    def _forget(self, *_: object) -> None:
+        self._opened.clear()
+        self._held.clear()
 
     def _known(self) -> dict[AccountRef, int]:
         """Account ids, remembered per database connection: accounts are never changed or removed, so an id
@@ -88,10 +93,10 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         """(account id, owner, commodity, balance, time) of the accounts matching `where`, each read from its
         latest entry (at or before `at`): one index probe per account, however long the history."""
         a, e, newer = orm.accounts, orm.account_ledger_entries, orm.account_ledger_entries.alias("newest")
-        latest = select(newer.c.id).where(newer.c.account_id == a.c.id)
+        newest = select(newer.c.id).where(newer.c.account_id == a.c.id)
         if at is not None:
-            latest = latest.where(newer.c.created_at <= at)
-        latest = latest.order_by(newer.c.created_at.desc(), newer.c.id.desc()).limit(1).correlate(a).scalar_subquery()
+            newest = newest.where(newer.c.created_at <= at)
+        latest = newest.order_by(newer.c.created_at.desc(), newer.c.id.desc()).limit(1).correlate(a).scalar_subquery()
         return list(
             self.session.execute(
                 select(a.c.id, a.c.owner, a.c.commodity, func.coalesce(e.c.balance_after, 0), e.c.created_at)
@@ -252,7 +257,7 @@ class SqlCartRepository(AbstractCartRepository):
         return self.session.get(Cart, cart_id, with_for_update=True)
 
     def close_open_carts(self) -> int:
-        result = self.session.execute(
+        result: CursorResult[Any] = self.session.execute(  # type: ignore[assignment]
             update(orm.carts)
             .where(orm.carts.c.status == "open")
             .values(status="closed")

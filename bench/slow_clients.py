@@ -64,7 +64,7 @@ def attack(port: int, count: int, until: float, reconnects: list[int]) -> None:
 
 
 def honest(port: int, until: float) -> list[float]:
-    latencies = []
+    latencies: list[float] = []
     paths = ["/catalog/", "/inventory/audit"]
     while time.monotonic() < until:
         started = time.monotonic()
