@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, bindparam, text
 
-from service_layer.services import LEDGER_ROUTES
+from service_layer.idempotency import BOOKING
 
 EXAMPLES = 10
 
@@ -163,7 +163,7 @@ def verify(connection: Connection) -> Report:
     for check in CHECKS:
         query = text(check.sql)
         if ":ledger_routes" in check.sql:
-            query = query.bindparams(bindparam("ledger_routes", sorted(LEDGER_ROUTES), expanding=True))
+            query = query.bindparams(bindparam("ledger_routes", sorted(BOOKING), expanding=True))
         rows = [tuple(row) for row in connection.execute(query)]
         findings.append(Finding(check, len(rows), rows[:EXAMPLES]))
     return Report(counts, findings)

@@ -22,7 +22,6 @@ from cauldrons.bootstrap import bootstrap  # noqa: E402
 from cauldrons.config import Config  # noqa: E402
 from domain.potions import PotionType  # noqa: E402
 from service_layer import services  # noqa: E402
-from service_layer.idempotency import RequestKey  # noqa: E402
 
 RED = PotionType(100, 0, 0, 0)
 
@@ -36,15 +35,13 @@ def timings(url: str, sizes: list[int], repeats: int) -> dict[int, float]:
         ("shop/potion_capacity", need // 50 + 1),
         ("shop/ml_capacity", need // 100 + 1),
     ):
-        services.correct(
-            account, amount, "benchmark stock", RequestKey("ledger/corrections", account), "", wiring.uow_factory()
-        )
+        services.correct(account, amount, "benchmark stock", account, wiring.uow_factory())
     medians = {}
     for size in sizes:
         seconds = []
         for r in range(repeats + 1):  # the first warms up
             started = time.perf_counter()
-            reply = services.deliver_bottles(f"{size}-{r}", [(RED, 1)] * size, "", wiring.uow_factory())
+            reply = services.deliver_bottles(f"{size}-{r}", [(RED, 1)] * size, wiring.uow_factory())
             seconds.append(time.perf_counter() - started)
             assert reply.status == 204
         medians[size] = statistics.median(seconds[1:])

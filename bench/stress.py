@@ -36,6 +36,7 @@ from sqlalchemy import text  # noqa: E402
 from adapters.db import make_engine  # noqa: E402
 from adapters.verification import verify  # noqa: E402
 from bench.harness import Client, fresh_pg_database, gunicorn_shop  # noqa: E402
+from service_layer.idempotency import Scope  # noqa: E402
 
 COLOURS = ("red", "green", "blue", "dark")
 PURE_POTIONS = {
@@ -47,10 +48,10 @@ PURE_POTIONS = {
 # The status of success, by step (a sale's steps in their order).
 SUCCESS = {"barrels": 204, "bottler": 204, "capacity": 204, "cart": 200, "item": 204, "checkout": 200}
 LEDGER_ROUTE = {
-    "barrels": "barrels/deliver",
-    "bottler": "bottler/deliver",
-    "capacity": "inventory/deliver",
-    "checkout": "carts/checkout",
+    "barrels": Scope.BARRELS,
+    "bottler": Scope.BOTTLES,
+    "capacity": Scope.CAPACITY,
+    "checkout": Scope.CHECKOUT,
 }
 STARTING_GOLD = 1_000_000
 
@@ -297,7 +298,7 @@ def judge(
                 problems.append(f"checkout-{op}: {reply} for {item_quantity[op]} x {sku} at {price}")
             tally["gold"] += item_quantity[op] * price
             tally[f"potion:{sku}"] -= item_quantity[op]
-    for setup in (("system/open", "opening"), ("ledger/corrections", "stress-seed")):
+    for setup in ((Scope.OPENING, "opening"), (Scope.CORRECTIONS, "stress-seed")):
         unasked.pop(setup, None)
     if unasked:
         problems.append(f"transactions no request of the run asked for: {sorted(unasked)[:5]}")

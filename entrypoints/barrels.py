@@ -3,7 +3,6 @@ from flask import Blueprint, Response
 from entrypoints.http import as_response, json_response, load, new_uow, path_id
 from entrypoints.schemas import BarrelSchema
 from service_layer import services, views
-from service_layer.idempotency import fingerprint
 
 bp = Blueprint("barrels", __name__, url_prefix="/barrels")
 
@@ -17,4 +16,4 @@ def plan() -> Response:
 def deliver(order_id: str) -> Response:
     order_id = path_id("order_id", order_id)
     barrels = load(BarrelSchema(), many=True)
-    return as_response(services.deliver_barrels(order_id, barrels, fingerprint(barrels), new_uow()))
+    return as_response(services.deliver_barrels(order_id, barrels, new_uow()))

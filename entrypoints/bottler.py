@@ -3,7 +3,6 @@ from flask import Blueprint, Response
 from entrypoints.http import as_response, json_response, load, new_uow, path_id
 from entrypoints.schemas import EmptySchema, PotionMixSchema
 from service_layer import services, views
-from service_layer.idempotency import fingerprint
 
 bp = Blueprint("bottler", __name__, url_prefix="/bottler")
 
@@ -18,4 +17,4 @@ def plan() -> Response:
 def deliver(order_id: str) -> Response:
     order_id = path_id("order_id", order_id)
     mixes = load(PotionMixSchema(), many=True)
-    return as_response(services.deliver_bottles(order_id, mixes, fingerprint(mixes), new_uow()))
+    return as_response(services.deliver_bottles(order_id, mixes, new_uow()))

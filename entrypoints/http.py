@@ -11,7 +11,7 @@ from flask import Response, current_app, request
 from marshmallow import Schema, ValidationError
 
 from entrypoints.schemas import MAX_LIST
-from service_layer.idempotency import JSON, Reply, RequestKey, encode
+from service_layer.idempotency import JSON, Reply, encode
 from service_layer.unit_of_work import AbstractUnitOfWork
 
 KEY_HEADER = "Idempotency-Key"
@@ -76,9 +76,9 @@ def query(schema: Schema, status: int = 400) -> Any:
         raise RequestInvalid("invalid " + ", ".join(sorted(fields)), fields, status) from None
 
 
-def required_key(route: str) -> RequestKey:
+def required_key() -> str:
     """The `Idempotency-Key` header, which this route insists on."""
-    key = optional_key(route)
+    key = optional_key()
     if key is None:
         raise RequestInvalid(f"{KEY_HEADER} is required", {KEY_HEADER: ["required on this route"]})
     return key
@@ -92,14 +92,14 @@ def path_id(name: str, value: str) -> str:
     return value
 
 
-def optional_key(route: str) -> RequestKey | None:
-    """The `Idempotency-Key` header, if sent, scoped to `route`."""
+def optional_key() -> str | None:
+    """The `Idempotency-Key` header, if sent (1-255 printable ASCII characters)."""
     value = request.headers.get(KEY_HEADER)
     if value is None:
         return None
     if not PRINTABLE_KEY.fullmatch(value):
         raise RequestInvalid(f"invalid {KEY_HEADER}", {KEY_HEADER: ["must be 1-255 printable ASCII characters"]})
-    return RequestKey(route, value)
+    return value
 
 
 def new_uow() -> AbstractUnitOfWork:

@@ -3,7 +3,6 @@ from flask import Blueprint, Response
 from entrypoints.http import as_response, json_response, load, new_uow, path_id, query
 from entrypoints.schemas import AuditQuerySchema, CapacitySchema, EmptySchema
 from service_layer import services, views
-from service_layer.idempotency import fingerprint
 
 bp = Blueprint("inventory", __name__, url_prefix="/inventory")
 
@@ -23,6 +22,4 @@ def plan() -> Response:
 def deliver(order_id: str) -> Response:
     order_id = path_id("order_id", order_id)
     body = load(CapacitySchema())
-    return as_response(
-        services.deliver_capacity(order_id, body["potion_capacity"], body["ml_capacity"], fingerprint(body), new_uow())
-    )
+    return as_response(services.deliver_capacity(order_id, body["potion_capacity"], body["ml_capacity"], new_uow()))

@@ -5,7 +5,6 @@ from flask import Blueprint, Response
 from entrypoints.http import as_response, json_response, load, new_uow, query, required_key
 from entrypoints.schemas import AsOfSchema, CorrectionSchema, HistorySchema
 from service_layer import services, views
-from service_layer.idempotency import fingerprint
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -22,8 +21,6 @@ def transactions() -> Response:
 
 @bp.post("/corrections")
 def corrections() -> Response:
-    key = required_key("ledger/corrections")
+    key = required_key()
     body = load(CorrectionSchema())
-    return as_response(
-        services.correct(body["account"], body["change"], body["reason"], key, fingerprint(body), new_uow())
-    )
+    return as_response(services.correct(body["account"], body["change"], body["reason"], key, new_uow()))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import enum
 import hashlib
 import json
 from dataclasses import dataclass, replace
@@ -36,11 +37,39 @@ def fingerprint(payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+class Scope(enum.StrEnum):
+    """Where an idempotency key is unique: one scope per POST route (so /barrels/deliver/7 and /bottler/deliver/7
+    are different requests). The values are what `processed_requests.route` stores: never change one."""
+
+    OPENING = "system/open"  # the shop's first opening, once per database
+    RESET = "admin/reset"
+    CLOCK = "info/current_time"
+    BARRELS = "barrels/deliver"
+    BOTTLES = "bottler/deliver"
+    CAPACITY = "inventory/deliver"
+    VISITS = "carts/visits"
+    CARTS = "carts"
+    CART_ITEMS = "carts/items"
+    CHECKOUT = "carts/checkout"
+    CORRECTIONS = "ledger/corrections"
+
+    @property
+    def books(self) -> bool:
+        """Whether a request in this scope appends one ledger transaction stamped with its key when it succeeds and
+        moves something (and none when refused)."""
+        return self in BOOKING
+
+
+BOOKING = frozenset(
+    {Scope.OPENING, Scope.RESET, Scope.BARRELS, Scope.BOTTLES, Scope.CAPACITY, Scope.CHECKOUT, Scope.CORRECTIONS}
+)
+
+
 @dataclass(frozen=True)
 class RequestKey:
-    """An idempotency key, scoped by the route it was sent to."""
+    """An idempotency key within its scope."""
 
-    route: str
+    route: Scope
     value: str
 
 

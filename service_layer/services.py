@@ -1,5 +1,8 @@
 """One function per use case that changes the shop. Primitives in, a `Reply` out, the unit of work last.
 
+A service scopes its own idempotency key and fingerprints its own arguments (the payload exactly as the route
+received it, so the fingerprints of requests stored before stay valid).
+
 Every service runs in one unit of work and takes its locks in one order: the request key, then carts, then the
 shop's accounts (all of them) with the transaction's counter-accounts, by id and in one statement, so two
 services may wait for each other but never deadlock. With a request key the work is done once: the earlier reply
@@ -17,33 +20,28 @@ from domain.clock import GameTime
 from domain.errors import CartNotFound, UnknownAccount, UnknownPotionType, UnknownSku
 from domain.potions import Barrel, PotionType
 from domain.sales import SaleLine
-from service_layer.idempotency import Reply, RequestAlreadyProcessed, RequestKey
+from service_layer.idempotency import Reply, RequestAlreadyProcessed, RequestKey, Scope, fingerprint
 from service_layer.unit_of_work import AbstractUnitOfWork
 
-OPENING_KEY = RequestKey("system/open", "opening")
-# Routes whose successful requests append exactly one ledger transaction, stamped with their key (and refusals none).
-LEDGER_ROUTES = frozenset(
-    {
-        "system/open",
-        "admin/reset",
-        "barrels/deliver",
-        "bottler/deliver",
-        "inventory/deliver",
-        "carts/checkout",
-        "ledger/corrections",
-    }
-)
+OPENING_KEY = RequestKey(Scope.OPENING, "opening")
 
 
-def _once(key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork, work: Callable[[], Reply]) -> Reply:
-    """Do `work` inside `uow` at most once per key; store and commit its reply with its effects."""
+def _key(scope: Scope, value: str | None) -> RequestKey | None:
+    return RequestKey(scope, value) if value is not None else None
+
+
+def _once(key: RequestKey | None, payload: object, uow: AbstractUnitOfWork, work: Callable[[], Reply]) -> Reply:
+    """Do `work` inside `uow` at most once per key; store and commit its reply with its effects. A retry is the same
+    request when its `payload` (the service's own arguments, as the route received them) has the same
+    fingerprint."""
+    digest = fingerprint(payload) if payload is not None else ""  # the opening has no payload
     with uow:
         if key is not None and (earlier := uow.processed_requests.claim(key)) is not None:
-            return earlier.replay(fingerprint)
+            return earlier.replay(digest)
         reply = work()
         try:
             if key is not None:
-                uow.processed_requests.record(key, fingerprint, reply)
+                uow.processed_requests.record(key, digest, reply)
             uow.commit()
             return reply
         except RequestAlreadyProcessed:
@@ -51,7 +49,7 @@ def _once(key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork, wor
     with uow:
         earlier = uow.processed_requests.claim(key)  # type: ignore[arg-type]
         assert earlier is not None, "a key that was taken cannot vanish: processed_requests is append-only"
-        return earlier.replay(fingerprint)
+        return earlier.replay(digest)
 
 
 def _post(
@@ -83,40 +81,40 @@ def open_shop(uow: AbstractUnitOfWork) -> Reply:
         _reset(uow, OPENING_KEY, "opening")
         return Reply.empty()
 
-    return _once(OPENING_KEY, "", uow, work)
+    return _once(OPENING_KEY, None, uow, work)
 
 
-def reset(key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork) -> Reply:
+def reset(idempotency_key: str | None, uow: AbstractUnitOfWork) -> Reply:
+    key = _key(Scope.RESET, idempotency_key)
+
     def work() -> Reply:
         uow.carts.close_open_carts()  # carts before accounts: the lock order every service keeps
         _reset(uow, key, "reset")
         return Reply.empty()
 
-    return _once(key, fingerprint, uow, work)
+    return _once(key, {}, uow, work)
 
 
-def set_time(day: str, hour: int, key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork) -> Reply:
+def set_time(day: str, hour: int, idempotency_key: str | None, uow: AbstractUnitOfWork) -> Reply:
     def work() -> Reply:
         uow.clock.set(GameTime(day, hour))
         return Reply.empty()
 
-    return _once(key, fingerprint, uow, work)
+    return _once(_key(Scope.CLOCK, idempotency_key), {"day": day, "hour": hour}, uow, work)
 
 
-def deliver_barrels(order_id: str, barrels: Sequence[Barrel], fingerprint: str, uow: AbstractUnitOfWork) -> Reply:
-    key = RequestKey("barrels/deliver", order_id)
+def deliver_barrels(order_id: str, barrels: Sequence[Barrel], uow: AbstractUnitOfWork) -> Reply:
+    key = RequestKey(Scope.BARRELS, order_id)
 
     def work() -> Reply:
         _post(uow, ledger.barrel_purchase(barrels), key)
         return Reply.empty()
 
-    return _once(key, fingerprint, uow, work)
+    return _once(key, list(barrels), uow, work)
 
 
-def deliver_bottles(
-    order_id: str, mixes: Sequence[tuple[PotionType, int]], fingerprint: str, uow: AbstractUnitOfWork
-) -> Reply:
-    key = RequestKey("bottler/deliver", order_id)
+def deliver_bottles(order_id: str, mixes: Sequence[tuple[PotionType, int]], uow: AbstractUnitOfWork) -> Reply:
+    key = RequestKey(Scope.BOTTLES, order_id)
 
     def work() -> Reply:
         batches = []
@@ -128,36 +126,34 @@ def deliver_bottles(
         _post(uow, ledger.bottling(batches), key)
         return Reply.empty()
 
-    return _once(key, fingerprint, uow, work)
+    return _once(key, list(mixes), uow, work)
 
 
-def deliver_capacity(
-    order_id: str, potion_units: int, ml_units: int, fingerprint: str, uow: AbstractUnitOfWork
-) -> Reply:
-    key = RequestKey("inventory/deliver", order_id)
+def deliver_capacity(order_id: str, potion_units: int, ml_units: int, uow: AbstractUnitOfWork) -> Reply:
+    key = RequestKey(Scope.CAPACITY, order_id)
 
     def work() -> Reply:
         _post(uow, ledger.capacity_purchase(potion_units, ml_units), key)
         return Reply.empty()
 
-    return _once(key, fingerprint, uow, work)
+    return _once(key, {"potion_capacity": potion_units, "ml_capacity": ml_units}, uow, work)
 
 
-def record_visit(visit_id: str, customers: Sequence[Customer], fingerprint: str, uow: AbstractUnitOfWork) -> Reply:
+def record_visit(visit_id: str, customers: Sequence[Customer], uow: AbstractUnitOfWork) -> Reply:
     def work() -> Reply:
         uow.visits.add(visit_id, customers, uow.clock.now())
         return Reply.empty()
 
-    return _once(RequestKey("carts/visits", visit_id), fingerprint, uow, work)
+    return _once(RequestKey(Scope.VISITS, visit_id), list(customers), uow, work)
 
 
-def create_cart(customer: Customer, key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork) -> Reply:
+def create_cart(customer: Customer, idempotency_key: str | None, uow: AbstractUnitOfWork) -> Reply:
     def work() -> Reply:
         cart = Cart(customer)
         uow.carts.add(cart, uow.clock.now())
         return Reply.json({"cart_id": cart.cart_id})
 
-    return _once(key, fingerprint, uow, work)
+    return _once(_key(Scope.CARTS, idempotency_key), customer, uow, work)
 
 
 def _cart(uow: AbstractUnitOfWork, cart_id: int) -> Cart:
@@ -168,7 +164,7 @@ def _cart(uow: AbstractUnitOfWork, cart_id: int) -> Cart:
 
 
 def set_item_quantity(
-    cart_id: int, sku: str, quantity: int, key: RequestKey | None, fingerprint: str, uow: AbstractUnitOfWork
+    cart_id: int, sku: str, quantity: int, idempotency_key: str | None, uow: AbstractUnitOfWork
 ) -> Reply:
     def work() -> Reply:
         cart = _cart(uow, cart_id)
@@ -177,11 +173,12 @@ def set_item_quantity(
         cart.set_quantity(sku, quantity)
         return Reply.empty()
 
-    return _once(key, fingerprint, uow, work)
+    payload = {"cart_id": cart_id, "sku": sku, "quantity": quantity}
+    return _once(_key(Scope.CART_ITEMS, idempotency_key), payload, uow, work)
 
 
-def checkout(cart_id: int, payment: str, fingerprint: str, uow: AbstractUnitOfWork) -> Reply:
-    key = RequestKey("carts/checkout", str(cart_id))
+def checkout(cart_id: int, payment: str, uow: AbstractUnitOfWork) -> Reply:
+    key = RequestKey(Scope.CHECKOUT, str(cart_id))
 
     def work() -> Reply:
         cart = _cart(uow, cart_id)
@@ -197,14 +194,13 @@ def checkout(cart_id: int, payment: str, fingerprint: str, uow: AbstractUnitOfWo
             {"total_potions_bought": sum(s.quantity for s in lines), "total_gold_paid": sum(s.total for s in lines)}
         )
 
-    return _once(key, fingerprint, uow, work)
+    return _once(key, {"payment": payment}, uow, work)
 
 
-def correct(
-    account: str, change: int, reason: str, key: RequestKey, fingerprint: str, uow: AbstractUnitOfWork
-) -> Reply:
+def correct(account: str, change: int, reason: str, idempotency_key: str, uow: AbstractUnitOfWork) -> Reply:
     """Append a correcting transaction between `account` ("owner/commodity") and the adjustments account. It may not
     drive a shop balance below zero; it may exceed capacity, since it records what is really there."""
+    key = RequestKey(Scope.CORRECTIONS, idempotency_key)
 
     def work() -> Reply:
         try:
@@ -228,4 +224,4 @@ def correct(
             }
         )
 
-    return _once(key, fingerprint, uow, work)
+    return _once(key, {"account": account, "change": change, "reason": reason}, uow, work)

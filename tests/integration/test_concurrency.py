@@ -9,13 +9,13 @@ from adapters import orm
 from domain.errors import InsufficientStock
 from domain.potions import PotionType
 from service_layer import services, views
-from service_layer.idempotency import Reply, RequestKey
+from service_layer.idempotency import Reply
 from tests.concurrency import race
 from tests.helpers import ALICE, SMALL_RED, barrel
 
 
 def test_sixteen_racing_twins_of_a_delivery_take_effect_once(wiring):
-    results = race([lambda: services.deliver_barrels("42", [SMALL_RED], "fp", wiring.uow_factory())] * 16)
+    results = race([lambda: services.deliver_barrels("42", [SMALL_RED], wiring.uow_factory())] * 16)
     assert all(isinstance(r, Reply) for r in results), results
     assert sorted(r.replayed for r in results) == [False] + [True] * 15
     assert {(r.status, r.body) for r in results} == {(204, b"")}
@@ -30,14 +30,14 @@ def test_sixteen_racing_twins_of_a_delivery_take_effect_once(wiring):
 
 
 def test_racing_checkouts_never_oversell(wiring):
-    services.deliver_barrels("b", [SMALL_RED], "fp", wiring.uow_factory())
-    services.deliver_bottles("b", [(PotionType(100, 0, 0, 0), 3)], "fp", wiring.uow_factory())
+    services.deliver_barrels("b", [SMALL_RED], wiring.uow_factory())
+    services.deliver_bottles("b", [(PotionType(100, 0, 0, 0), 3)], wiring.uow_factory())
     carts = []
     for _ in range(6):
-        cart_id = json.loads(services.create_cart(ALICE, None, "fp", wiring.uow_factory()).body)["cart_id"]
-        services.set_item_quantity(cart_id, "RED_POTION", 1, None, "fp", wiring.uow_factory())
+        cart_id = json.loads(services.create_cart(ALICE, None, wiring.uow_factory()).body)["cart_id"]
+        services.set_item_quantity(cart_id, "RED_POTION", 1, None, wiring.uow_factory())
         carts.append(cart_id)
-    results = race([lambda c=c: services.checkout(c, "coins", "fp", wiring.uow_factory()) for c in carts])
+    results = race([lambda c=c: services.checkout(c, "coins", wiring.uow_factory()) for c in carts])
     sold = [r for r in results if isinstance(r, Reply)]
     refused = [r for r in results if isinstance(r, InsufficientStock)]
     assert (len(sold), len(refused)) == (3, 3), results
@@ -46,10 +46,7 @@ def test_racing_checkouts_never_oversell(wiring):
 
 def test_racing_deliveries_with_different_keys_never_overspend(wiring):
     results = race(
-        [
-            lambda i=i: services.deliver_barrels(f"o{i}", [barrel(price=30)], "fp", wiring.uow_factory())
-            for i in range(8)
-        ]
+        [lambda i=i: services.deliver_barrels(f"o{i}", [barrel(price=30)], wiring.uow_factory()) for i in range(8)]
     )
     assert sum(isinstance(r, Reply) for r in results) == 3  # 100 gold buys three 30-gold barrels
     assert views.audit(wiring.uow_factory())["gold"] == 10
@@ -59,16 +56,14 @@ def test_resets_corrections_and_deliveries_racing_never_deadlock_and_keep_the_bo
     from adapters.verification import verify
     from domain.errors import ShopError
 
-    services.deliver_barrels("seed", [barrel(price=10, quantity=4)], "fp", wiring.uow_factory())
+    services.deliver_barrels("seed", [barrel(price=10, quantity=4)], wiring.uow_factory())
     calls = []
     for i in range(4):
         calls += [
-            lambda i=i: services.reset(None, "fp", wiring.uow_factory()),
-            lambda i=i: services.deliver_barrels(f"d{i}", [barrel(price=1)], "fp", wiring.uow_factory()),
-            lambda i=i: services.deliver_bottles(f"b{i}", [(PotionType(100, 0, 0, 0), 1)], "fp", wiring.uow_factory()),
-            lambda i=i: services.correct(
-                "world/gold", 5, "found", RequestKey("ledger/corrections", f"c{i}"), "fp", wiring.uow_factory()
-            ),
+            lambda i=i: services.reset(None, wiring.uow_factory()),
+            lambda i=i: services.deliver_barrels(f"d{i}", [barrel(price=1)], wiring.uow_factory()),
+            lambda i=i: services.deliver_bottles(f"b{i}", [(PotionType(100, 0, 0, 0), 1)], wiring.uow_factory()),
+            lambda i=i: services.correct("world/gold", 5, "found", f"c{i}", wiring.uow_factory()),
         ]
     results = race(calls)
     assert all(isinstance(r, Reply | ShopError) for r in results), results  # no deadlock, no database error
@@ -89,9 +84,7 @@ def test_a_reset_opens_no_account_while_holding_the_shops_locks(wiring, monkeypa
 
     if wiring.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one writer at a time: there is no interleaving to make")
-    services.correct(
-        "shop/ml:red", 500, "to bottle", RequestKey("ledger/corrections", "ml"), "fp", wiring.uow_factory()
-    )
+    services.correct("shop/ml:red", 500, "to bottle", "ml", wiring.uow_factory())
     others: list[object] = []
     phase = ["reset reads"]
     balances, lock = SqlLedgerRepository.balances, SqlLedgerRepository.lock
@@ -100,7 +93,7 @@ def test_a_reset_opens_no_account_while_holding_the_shops_locks(wiring, monkeypa
         found = balances(self, *args, **kwargs)
         if phase[0] == "reset reads":
             phase[0] = "bottling"
-            services.deliver_bottles("first", [(PotionType(100, 0, 0, 0), 1)], "fp", wiring.uow_factory())
+            services.deliver_bottles("first", [(PotionType(100, 0, 0, 0), 1)], wiring.uow_factory())
             phase[0] = "reset locks"
         return found
 
@@ -115,8 +108,7 @@ def test_a_reset_opens_no_account_while_holding_the_shops_locks(wiring, monkeypa
                             "world/potion:RED_POTION",
                             1,
                             "race",
-                            RequestKey("ledger/corrections", "race"),
-                            "fp",
+                            "race",
                             wiring.uow_factory(),
                         )
                     )
@@ -136,6 +128,6 @@ def test_a_reset_opens_no_account_while_holding_the_shops_locks(wiring, monkeypa
 
     monkeypatch.setattr(SqlLedgerRepository, "balances", balances_then_bottle)
     monkeypatch.setattr(SqlLedgerRepository, "lock", lock_then_race)
-    assert services.reset(None, "fp", wiring.uow_factory()).status == 204
+    assert services.reset(None, wiring.uow_factory()).status == 204
     others[0].join(30)
     assert isinstance(others[-1], Reply) and others[-1].status == 200

@@ -76,11 +76,11 @@ def _entries(conn: Connection, txn_id: int, *moves: tuple[int, int], at: datetim
 @pytest.fixture
 def conn(wiring):  # type: ignore[no-untyped-def]
     """A raw connection to a shop that has some history (opening, a barrel, a bottling, a sale)."""
-    services.deliver_barrels("b1", [SMALL_RED], "fp", wiring.uow_factory())
-    services.deliver_bottles("b1", [(PotionType(100, 0, 0, 0), 2)], "fp", wiring.uow_factory())
-    cart_id = json.loads(services.create_cart(ALICE, None, "fp", wiring.uow_factory()).body)["cart_id"]
-    services.set_item_quantity(cart_id, "RED_POTION", 1, None, "fp", wiring.uow_factory())
-    services.checkout(cart_id, "gold", "fp", wiring.uow_factory())
+    services.deliver_barrels("b1", [SMALL_RED], wiring.uow_factory())
+    services.deliver_bottles("b1", [(PotionType(100, 0, 0, 0), 2)], wiring.uow_factory())
+    cart_id = json.loads(services.create_cart(ALICE, None, wiring.uow_factory()).body)["cart_id"]
+    services.set_item_quantity(cart_id, "RED_POTION", 1, None, wiring.uow_factory())
+    services.checkout(cart_id, "gold", wiring.uow_factory())
     with wiring.engine.connect() as connection:
         yield connection
 
@@ -207,7 +207,7 @@ def test_balances_at_past_moments_are_the_sums_up_to_then(wiring):
         with wiring.uow_factory() as uow:
             moments.append(uow.ledger.history(limit=1)[0].created_at)
             expected.append(uow.ledger.balances(SHOP))
-        services.deliver_barrels(order, [CHEAP_RED], "fp", wiring.uow_factory())
+        services.deliver_barrels(order, [CHEAP_RED], wiring.uow_factory())
     with wiring.uow_factory() as uow:
         for moment, balances in zip(moments, expected, strict=True):
             then = uow.ledger.balances(SHOP, at=moment)  # accounts opened later read 0 then
@@ -219,7 +219,7 @@ def test_balances_at_past_moments_are_the_sums_up_to_then(wiring):
 
 def test_history_pages_newest_first_and_filters_by_account(wiring):
     for order in ("1", "2", "3"):
-        services.deliver_barrels(order, [CHEAP_RED], "fp", wiring.uow_factory())
+        services.deliver_barrels(order, [CHEAP_RED], wiring.uow_factory())
     gold = AccountRef(SHOP, ledger.GOLD)
     with wiring.uow_factory() as uow:
         first = uow.ledger.history(gold, limit=2)

@@ -18,7 +18,6 @@ from adapters.verification import verify
 from domain import ledger
 from domain.sales import SearchQuery, SoldLine, SortColumn, SortOrder
 from service_layer import services
-from service_layer.idempotency import RequestKey
 from tests.helpers import ALICE
 from tests.search import NEEDLES, QUERIES, T0, expected, made_up_lines, walk
 
@@ -89,13 +88,13 @@ def test_any_search_pages_as_a_sorted_list_would(wiring, recorded, name, sku, co
 
 def test_a_checkout_writes_its_lines_with_its_sale_and_verify_agrees(wiring):
     uow = wiring.uow_factory
-    services.set_time("Crownday", 8, None, "fp", uow())
+    services.set_time("Crownday", 8, None, uow())
     for sku in ("RED_POTION", "BLUE_POTION"):
-        services.correct(f"shop/potion:{sku}", 5, "stock", RequestKey("ledger/corrections", sku), "fp", uow())
-    cart_id = json.loads(services.create_cart(ALICE, None, "fp", uow()).body)["cart_id"]
-    services.set_item_quantity(cart_id, "RED_POTION", 2, None, "fp", uow())
-    services.set_item_quantity(cart_id, "BLUE_POTION", 1, None, "fp", uow())
-    services.checkout(cart_id, "gold", "fp", uow())
+        services.correct(f"shop/potion:{sku}", 5, "stock", sku, uow())
+    cart_id = json.loads(services.create_cart(ALICE, None, uow()).body)["cart_id"]
+    services.set_item_quantity(cart_id, "RED_POTION", 2, None, uow())
+    services.set_item_quantity(cart_id, "BLUE_POTION", 1, None, uow())
+    services.checkout(cart_id, "gold", uow())
     lines = walk(SearchQuery(sort_col=SortColumn.ITEM_SKU, sort_order=SortOrder.ASC), uow)[0]
     with uow() as u:
         (sale,) = [t for t in u.ledger.history(limit=10) if t.kind == "sale"]
@@ -118,10 +117,10 @@ def _without_guards(conn: Connection) -> None:
 
 def test_verify_finds_sale_lines_that_disagree_with_their_sale(wiring):
     uow = wiring.uow_factory
-    services.correct("shop/potion:RED_POTION", 5, "stock", RequestKey("ledger/corrections", "r"), "fp", uow())
-    cart_id = json.loads(services.create_cart(ALICE, None, "fp", uow()).body)["cart_id"]
-    services.set_item_quantity(cart_id, "RED_POTION", 2, None, "fp", uow())
-    services.checkout(cart_id, "gold", "fp", uow())
+    services.correct("shop/potion:RED_POTION", 5, "stock", "r", uow())
+    cart_id = json.loads(services.create_cart(ALICE, None, uow()).body)["cart_id"]
+    services.set_item_quantity(cart_id, "RED_POTION", 2, None, uow())
+    services.checkout(cart_id, "gold", uow())
     with wiring.engine.connect() as conn:
         _without_guards(conn)
         conn.execute(text("UPDATE sale_lines SET quantity = 3, total = 150"))

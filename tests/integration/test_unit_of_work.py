@@ -50,7 +50,7 @@ def test_a_crash_between_the_ledger_write_and_the_commit_leaves_nothing(wiring):
         entries,
     )
     assert count(wiring, orm.processed_requests) == 1  # only the opening's
-    services.deliver_barrels("1", [SMALL_RED], "fp", wiring.uow_factory())  # the key was never taken
+    services.deliver_barrels("1", [SMALL_RED], wiring.uow_factory())  # the key was never taken
     assert gold(wiring) == 0
 
 
@@ -66,7 +66,7 @@ def test_a_lost_connection_before_commit_leaves_nothing(wiring):
 def test_a_refused_request_leaves_no_trace(wiring):
     before = [count(wiring, t) for t in (orm.account_transactions, orm.processed_requests, orm.accounts)]
     with pytest.raises(InsufficientGold):
-        services.deliver_barrels("1", [barrel(quantity=2)], "fp", wiring.uow_factory())
+        services.deliver_barrels("1", [barrel(quantity=2)], wiring.uow_factory())
     assert [count(wiring, t) for t in (orm.account_transactions, orm.processed_requests, orm.accounts)] == before
 
 

@@ -17,7 +17,7 @@ from domain.errors import (
 )
 from domain.potions import PotionType
 from service_layer import services, views
-from service_layer.idempotency import Reply, RequestKey, fingerprint
+from service_layer.idempotency import Reply, RequestKey
 from tests.fakes import FakeUnitOfWork
 from tests.helpers import SMALL_RED
 
@@ -40,9 +40,8 @@ def uow(uow: FakeUnitOfWork) -> FakeUnitOfWork:
 
 
 def correct(uow: FakeUnitOfWork, account: str, change: int, reason: str = "stock take", key: str = "k1") -> Reply:
-    """A correction as the route sends it: keyed on ledger/corrections, fingerprinted on its body."""
-    body = {"account": account, "change": change, "reason": reason}
-    return services.correct(account, change, reason, RequestKey("ledger/corrections", key), fingerprint(body), uow)
+    """A correction as the route sends it, keyed on ledger/corrections."""
+    return services.correct(account, change, reason, key, uow)
 
 
 def made_at(uow: FakeUnitOfWork, txn_id: int) -> datetime:
@@ -76,7 +75,7 @@ def test_a_positive_correction_adds_to_the_account_and_answers_its_new_balance(u
 
 
 def test_a_negative_correction_takes_from_the_account(uow):
-    services.deliver_barrels("1", [SMALL_RED], "fp", uow)
+    services.deliver_barrels("1", [SMALL_RED], uow)
     reply = correct(uow, "shop/ml:red", -120, "spilled")
     assert json.loads(reply.body) == {"transaction_id": 3, "account": "shop/ml:red", "change": -120, "balance": 380}
     assert views.audit(uow) == {"number_of_potions": 0, "ml_in_barrels": 380, "gold": 0}
@@ -204,7 +203,7 @@ def test_each_correction_is_a_transaction_that_nets_to_zero_against_adjustments(
 
 
 def test_accounts_lists_every_account_with_its_counter_accounts_sorted(uow):
-    services.deliver_barrels("1", [SMALL_RED], "fp", uow)
+    services.deliver_barrels("1", [SMALL_RED], uow)
     correct(uow, "shop/gold", 5)
     assert views.accounts(uow)["accounts"] == [
         {"account": f"{owner}/{commodity}", "owner": owner, "commodity": commodity, "balance": balance}
@@ -224,7 +223,7 @@ def test_accounts_lists_every_account_with_its_counter_accounts_sorted(uow):
 
 
 def test_accounts_at_a_past_moment_shows_the_balances_of_then(uow):
-    services.deliver_barrels("1", [SMALL_RED], "fp", uow)
+    services.deliver_barrels("1", [SMALL_RED], uow)
     correct(uow, "shop/ml:red", -100)
     opened, bought = made_at(uow, 1), made_at(uow, 2)
     before = views.accounts(uow, opened)
@@ -263,9 +262,9 @@ def test_accounts_now_is_stamped_with_the_moment_it_was_read(uow):
 
 
 def test_history_lists_transactions_newest_first_with_their_entries_and_request(uow):
-    services.set_time("Bloomday", 14, None, "fp", uow)
-    services.deliver_barrels("order-7", [SMALL_RED], "fp", uow)
-    services.deliver_bottles("order-8", [(PotionType(100, 0, 0, 0), 2)], "fp", uow)
+    services.set_time("Bloomday", 14, None, uow)
+    services.deliver_barrels("order-7", [SMALL_RED], uow)
+    services.deliver_bottles("order-8", [(PotionType(100, 0, 0, 0), 2)], uow)
     page = views.transactions(uow)
     assert [t["kind"] for t in page["transactions"]] == ["bottling", "barrel_purchase", "opening"]
     assert ids(page) == [3, 2, 1] and page["next_cursor"] is None
@@ -286,8 +285,8 @@ def test_history_lists_transactions_newest_first_with_their_entries_and_request(
 
 
 def test_history_filters_by_account(uow):
-    services.deliver_barrels("1", [SMALL_RED], "fp", uow)
-    services.deliver_bottles("1", [(PotionType(100, 0, 0, 0), 2)], "fp", uow)
+    services.deliver_barrels("1", [SMALL_RED], uow)
+    services.deliver_bottles("1", [(PotionType(100, 0, 0, 0), 2)], uow)
     correct(uow, "shop/potion:RED_POTION", 1)
     assert ids(views.transactions(uow, account="shop/gold")) == [2, 1]
     assert ids(views.transactions(uow, account="shop/ml:red")) == [3, 2]
@@ -327,7 +326,7 @@ def test_the_last_page_has_no_cursor_even_when_it_is_full(uow):
 
 
 def test_paging_keeps_the_filters(uow):
-    services.deliver_barrels("1", [SMALL_RED], "fp", uow)  # 2
+    services.deliver_barrels("1", [SMALL_RED], uow)  # 2
     corrections(uow, 2)  # 3, 4
     correct(uow, "shop/ml:red", -1, key="ml")  # 5
     correct(uow, "shop/gold", 1, key="gold")  # 6
@@ -339,8 +338,8 @@ def test_paging_keeps_the_filters(uow):
 
 
 def test_the_audit_at_a_past_moment_shows_the_totals_of_then(uow):
-    services.deliver_barrels("1", [SMALL_RED], "fp", uow)
-    services.deliver_bottles("1", [(PotionType(100, 0, 0, 0), 2)], "fp", uow)
+    services.deliver_barrels("1", [SMALL_RED], uow)
+    services.deliver_bottles("1", [(PotionType(100, 0, 0, 0), 2)], uow)
     assert views.audit(uow, made_at(uow, 1)) == NEW_SHOP
     assert views.audit(uow, made_at(uow, 2)) == {"number_of_potions": 0, "ml_in_barrels": 500, "gold": 0}
     assert views.audit(uow, made_at(uow, 3)) == {"number_of_potions": 2, "ml_in_barrels": 300, "gold": 0}

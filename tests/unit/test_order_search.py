@@ -13,7 +13,6 @@ from domain.clock import GameTime
 from domain.errors import InsufficientStock
 from domain.sales import PAGE_SIZE, Cursor, Position, SearchQuery, SortColumn, SortOrder, fold
 from service_layer import services, views
-from service_layer.idempotency import RequestKey
 from tests.fakes import FakeStore, FakeUnitOfWork
 from tests.helpers import ALICE
 from tests.search import NEEDLES, QUERIES, T0, expected, made_up_lines, walk
@@ -25,15 +24,15 @@ RED_RECIPE = (100, 0, 0, 0)
 def uow() -> FakeUnitOfWork:
     uow = FakeUnitOfWork()
     services.open_shop(uow)
-    services.correct("shop/potion:RED_POTION", 20, "stock", RequestKey("ledger/corrections", "r"), "fp", uow)
-    services.correct("shop/potion:BLUE_POTION", 20, "stock", RequestKey("ledger/corrections", "b"), "fp", uow)
+    services.correct("shop/potion:RED_POTION", 20, "stock", "r", uow)
+    services.correct("shop/potion:BLUE_POTION", 20, "stock", "b", uow)
     return uow
 
 
 def cart_with(uow: FakeUnitOfWork, *lines: tuple[str, int], customer=ALICE) -> int:  # type: ignore[no-untyped-def]
-    cart_id = json.loads(services.create_cart(customer, None, "fp", uow).body)["cart_id"]
+    cart_id = json.loads(services.create_cart(customer, None, uow).body)["cart_id"]
     for sku, quantity in lines:
-        services.set_item_quantity(cart_id, sku, quantity, None, "fp", uow)
+        services.set_item_quantity(cart_id, sku, quantity, None, uow)
     return cart_id
 
 
@@ -42,9 +41,9 @@ def everything(uow: FakeUnitOfWork, query: SearchQuery | None = None) -> list:  
 
 
 def test_a_checkout_records_each_line_sold_with_its_price_customer_and_sale(uow):
-    services.set_time("Bloomday", 14, None, "fp", uow)
+    services.set_time("Bloomday", 14, None, uow)
     cart_id = cart_with(uow, ("RED_POTION", 2), ("BLUE_POTION", 1))
-    services.checkout(cart_id, "gold", "fp", uow)
+    services.checkout(cart_id, "gold", uow)
     (sale,) = uow.transactions("sale")
     found = sorted(everything(uow), key=lambda s: s.line.sku)
     assert [(s.line.sku, s.line.quantity, s.line.unit_price, s.line.total, s.line.item_sku) for s in found] == [
@@ -59,8 +58,8 @@ def test_a_checkout_records_each_line_sold_with_its_price_customer_and_sale(uow)
 
 def test_a_retried_checkout_records_its_lines_once(uow):
     cart_id = cart_with(uow, ("RED_POTION", 2))
-    first = services.checkout(cart_id, "gold", "fp", uow)
-    again = services.checkout(cart_id, "gold", "fp", uow)
+    first = services.checkout(cart_id, "gold", uow)
+    again = services.checkout(cart_id, "gold", uow)
     assert again.replayed and again.body == first.body
     assert len(everything(uow)) == 1
 
@@ -68,28 +67,28 @@ def test_a_retried_checkout_records_its_lines_once(uow):
 def test_a_refused_checkout_records_nothing(uow):
     cart_id = cart_with(uow, ("RED_POTION", 2), ("GREEN_POTION", 1))
     with pytest.raises(InsufficientStock):
-        services.checkout(cart_id, "gold", "fp", uow)
+        services.checkout(cart_id, "gold", uow)
     assert everything(uow) == []
 
 
 def test_open_carts_and_empty_checkouts_are_not_orders(uow):
     cart_with(uow, ("RED_POTION", 2))
-    services.checkout(cart_with(uow), "gold", "fp", uow)
+    services.checkout(cart_with(uow), "gold", uow)
     assert everything(uow) == []
 
 
 def test_the_price_paid_stays_what_it_was_when_prices_change(uow):
-    services.checkout(cart_with(uow, ("RED_POTION", 3)), "gold", "fp", uow)
+    services.checkout(cart_with(uow, ("RED_POTION", 3)), "gold", uow)
     uow.store.potions = [
         p if p.sku != "RED_POTION" else type(p)(p.sku, p.name, p.potion_type, 99) for p in uow.store.potions
     ]
-    services.checkout(cart_with(uow, ("RED_POTION", 1)), "gold", "fp", uow)
+    services.checkout(cart_with(uow, ("RED_POTION", 1)), "gold", uow)
     assert sorted(s.line.total for s in everything(uow)) == [99, 150]
 
 
 def test_the_newest_lines_come_first_five_to_a_page(uow):
     for _ in range(12):
-        services.checkout(cart_with(uow, ("RED_POTION", 1)), "gold", "fp", uow)
+        services.checkout(cart_with(uow, ("RED_POTION", 1)), "gold", uow)
     lines, pages = walk(SearchQuery(), lambda: uow)
     assert [len(p.results) for p in pages] == [5, 5, 2]
     assert [s.line.cart_id for s in lines] == sorted((s.line.cart_id for s in lines), reverse=True)
@@ -99,9 +98,9 @@ def test_the_newest_lines_come_first_five_to_a_page(uow):
 def test_the_filters_are_case_insensitive_contains_and_take_wildcards_literally(uow):
     for name in ("Scaramouche", "scara_mouche", "100% Bob", "Bobby"):
         services.checkout(
-            cart_with(uow, ("RED_POTION", 1), customer=ALICE.__class__("c", name, "Bard", "Elf", 3)), "gold", "fp", uow
+            cart_with(uow, ("RED_POTION", 1), customer=ALICE.__class__("c", name, "Bard", "Elf", 3)), "gold", uow
         )
-    services.checkout(cart_with(uow, ("BLUE_POTION", 1)), "gold", "fp", uow)
+    services.checkout(cart_with(uow, ("BLUE_POTION", 1)), "gold", uow)
 
     def names(**filters: str) -> list[str]:
         return sorted(s.line.customer.customer_name for s in everything(uow, SearchQuery(**filters)))
@@ -131,7 +130,7 @@ def test_paging_visits_every_matching_line_once_in_order(query):
 
 
 def test_a_cursor_past_the_last_line_gives_an_empty_page(uow):
-    services.checkout(cart_with(uow, ("RED_POTION", 1)), "gold", "fp", uow)
+    services.checkout(cart_with(uow, ("RED_POTION", 1)), "gold", uow)
     page = views.search_orders(SearchQuery(), Cursor(Position(datetime(2000, 1, 1), 0)), uow)
     assert page.results == [] and page.previous is None and page.next is None
 

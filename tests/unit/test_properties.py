@@ -67,7 +67,7 @@ class Shop(RuleBasedStateMachine):
         self.attempt(
             ("barrels", order_id),
             fp,
-            lambda: services.deliver_barrels(order_id, bought, fp, self.uow),
+            lambda: services.deliver_barrels(order_id, bought, self.uow),
             lambda: {"gold": -sum(b.cost for b in bought), "ml": sum(b.ml_per_barrel * b.quantity for b in bought)},
         )
 
@@ -77,7 +77,7 @@ class Shop(RuleBasedStateMachine):
         self.attempt(
             ("bottles", order_id),
             fp,
-            lambda: services.deliver_bottles(order_id, mixes, fp, self.uow),
+            lambda: services.deliver_bottles(order_id, mixes, self.uow),
             lambda: {"ml": -100 * sum(k for _, k in mixes), "potions": sum(k for _, k in mixes)},
         )
 
@@ -87,26 +87,26 @@ class Shop(RuleBasedStateMachine):
         self.attempt(
             ("capacity", order_id),
             fp,
-            lambda: services.deliver_capacity(order_id, potion_units, ml_units, fp, self.uow),
+            lambda: services.deliver_capacity(order_id, potion_units, ml_units, self.uow),
             lambda: {"gold": -1000 * (potion_units + ml_units)},
         )
 
     @rule(sku=st.sampled_from([p.sku for p in DEFAULT_POTIONS]), quantity=st.integers(1, 8))
     def buy(self, sku, quantity):  # type: ignore[no-untyped-def]
-        cart_id = json.loads(services.create_cart(ALICE, None, "fp", self.uow).body)["cart_id"]
-        services.set_item_quantity(cart_id, sku, quantity, None, "fp", self.uow)
+        cart_id = json.loads(services.create_cart(ALICE, None, self.uow).body)["cart_id"]
+        services.set_item_quantity(cart_id, sku, quantity, None, self.uow)
         price = {p.sku: p.price for p in DEFAULT_POTIONS}[sku]
         for _ in range(2):  # the second call is a retry
             self.attempt(
                 ("checkout", str(cart_id)),
                 "fp",
-                lambda: services.checkout(cart_id, "coins", "fp", self.uow),
+                lambda: services.checkout(cart_id, "coins", self.uow),
                 lambda: {"gold": quantity * price, "potions": -quantity},
             )
 
     @rule()
     def reset(self):  # type: ignore[no-untyped-def]
-        services.reset(None, "fp", self.uow)
+        services.reset(None, self.uow)
         self.tally = {"gold": 100, "ml": 0, "potions": 0}
 
     @invariant()
