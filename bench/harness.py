@@ -1,101 +1,25 @@
-"""What the benchmarks and the stress and crash tests share: a throwaway PostgreSQL database, the shop served by
-real gunicorn workers in a child process, and the simulator's HTTP client, which never hides a dropped
-connection."""
+"""What the benchmarks share: the shop served by real gunicorn workers (`cauldrons.testing`, shared with the
+tests), the simulator's HTTP client with the benchmarks' key, and a way to fire POSTs from several processes."""
 
 from __future__ import annotations
 
 import multiprocessing
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
 from cauldrons.exchange.transport import HttpTransport
+from cauldrons.testing import Server, free_port, fresh_pg_database, serve, shop_process
 
-PG_ADMIN_URL = os.environ.get("CAULDRONS_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+__all__ = ["API_KEY", "Client", "Server", "fire", "free_port", "fresh_pg_database", "gunicorn_shop", "serve"]
 API_KEY = "bench-key"
 
 
 @contextmanager
-def fresh_pg_database(prefix: str = "cauldrons_bench") -> Iterator[str]:
-    """An empty PostgreSQL database, dropped afterwards; yields its URL."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass(frozen=True)
-class Server:
-    url: str
-    pid: int  # gunicorn's master; its children are the workers
-
-    def workers(self) -> list[int]:
-        with open(f"/proc/{self.pid}/task/{self.pid}/children") as f:
-            return [int(p) for p in f.read().split()]
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        try:
-            if Client(url).get("/catalog/").status == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the server at {url} did not answer within {timeout} s")
-
-
-@contextmanager
-def serve(command: list[str], env: dict[str, str], port: int) -> Iterator[Server]:
-    """Run a server command in its own process group until the block ends."""
-    log = open(os.devnull, "wb") if not os.environ.get("CAULDRONS_BENCH_LOG") else None
-    process = subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=log, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process)
-        yield Server(url, process.pid)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        if log is not None:
-            log.close()
-
-
-@contextmanager
 def gunicorn_shop(database_url: str, workers: int) -> Iterator[Server]:
-    """`cauldrons serve --workers N` on a free port."""
-    port = free_port()
-    command = [sys.executable, "-m", "cauldrons", "serve", "--port", str(port), "--workers", str(workers)]
-    with serve(command, {"DATABASE_URL": database_url, "API_KEY": API_KEY}, port) as server:
+    """`cauldrons serve --workers N` on a free port, with the benchmarks' key."""
+    with shop_process(database_url, API_KEY, "--workers", str(workers)) as server:
         yield server
 
 

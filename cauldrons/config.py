@@ -9,6 +9,7 @@ from typing import Self
 DEV_API_KEY = "dev-key-do-not-use-in-production"
 DEFAULT_DATABASE_URL = "sqlite:///cauldrons.db"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+TEST_PG_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 EXCHANGE_ORIGIN = "https://potion-exchange.vercel.app"  # the exchange's web page, which calls the order search
 
 
@@ -41,3 +42,8 @@ class Config:
             api_key or DEV_API_KEY,
             (EXCHANGE_ORIGIN,) if origins is None else tuple(o.strip() for o in origins.split(",") if o.strip()),
         )
+
+
+def test_database_server() -> str:
+    """Where tests and benchmarks make their throwaway PostgreSQL databases: `CAULDRONS_TEST_PG` (an admin URL)."""
+    return os.environ.get("CAULDRONS_TEST_PG") or TEST_PG_SERVER

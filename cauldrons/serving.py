@@ -18,6 +18,9 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import gunicorn.util
@@ -25,7 +28,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker
-from werkzeug.serving import WSGIRequestHandler, run_simple
+from werkzeug.serving import WSGIRequestHandler, make_server, run_simple
 
 from cauldrons.config import Config
 from cauldrons.wsgi import error_document
@@ -76,6 +79,30 @@ class ShopRequestHandler(WSGIRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+
+class QuietRequestHandler(ShopRequestHandler):
+    """The dev server's handler without a log line per request (the simulator sends thousands)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+@contextmanager
+def serve_in_thread(app: Flask, quiet: bool = True) -> Iterator[str]:
+    """Serve `app` with the dev server's handler in a background thread on a free loopback port until the block
+    ends; yields its base URL."""
+    server = make_server(
+        "127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler if quiet else ShopRequestHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, name="shop-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def run_dev_server(app: Flask, host: str, port: int, read_timeout: float = READ_TIMEOUT) -> None:

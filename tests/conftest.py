@@ -3,14 +3,11 @@ created from a migrated template database. Both templates are built once per run
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from adapters import migrations
@@ -18,18 +15,9 @@ from adapters.db import make_engine
 from cauldrons.app import create_app
 from cauldrons.bootstrap import Wiring, bootstrap
 from cauldrons.config import Config
+from cauldrons.testing import fresh_pg_database
 from tests.fakes import FakeUnitOfWork
 from tests.helpers import API_KEY
-
-PG_ADMIN_URL = os.environ.get("CAULDRONS_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-
-
-def _pg_admin():  # type: ignore[no-untyped-def]
-    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-
-
-def _pg_url(name: str) -> str:
-    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture
@@ -48,33 +36,18 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
-    name = f"cauldrons_template_{uuid.uuid4().hex[:10]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(_pg_url(name))
-    migrations.upgrade(engine)
-    engine.dispose()
-    yield name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _pg_database(template: str) -> Iterator[str]:
-    name = f"cauldrons_test_{uuid.uuid4().hex[:12]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield _pg_url(name)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    """A migrated PostgreSQL database that test databases are copied from; yields its name."""
+    with fresh_pg_database(prefix="cauldrons_template") as url:
+        engine = make_engine(url)
+        migrations.upgrade(engine)
+        engine.dispose()
+        yield str(make_url(url).database)
 
 
 @pytest.fixture
 def pg_url(pg_template: str) -> Iterator[str]:
-    yield from _pg_database(pg_template)
+    with fresh_pg_database(pg_template) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -83,7 +56,8 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/empty.db"
     else:
-        yield from _pg_database("template0")
+        with fresh_pg_database("template0") as url:
+            yield url
 
 
 @pytest.fixture

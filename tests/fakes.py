@@ -95,6 +95,8 @@ class FakeLedgerRepository(AbstractLedgerRepository):
         return posted
 
     def lock(self, accounts: Iterable[AccountRef] = ()) -> dict[AccountRef, int]:
+        accounts = set(accounts)
+        self.store.accounts.update(accounts)  # opened, as the database opens missing accounts when it locks them
         everyone = self.balances()
         return {a: everyone.get(a, 0) for a in {*self.balances(SHOP), *accounts}}
 

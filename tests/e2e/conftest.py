@@ -1,6 +1,6 @@
 import pytest
 
-from tests.e2e.shop_client import ShopClient
+from tests.routes.shop_client import ShopClient
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ import subprocess
 import sys
 import time
 
-from bench.harness import free_port
 from cauldrons.config import DEV_API_KEY
-from tests.e2e.live import call
+from cauldrons.exchange.transport import HttpTransport
+from cauldrons.testing import free_port
 
 
 def test_serve_runs_the_shop_on_a_fresh_sqlite_file_with_the_dev_key(tmp_path):
@@ -25,12 +25,12 @@ def test_serve_runs_the_shop_on_a_fresh_sqlite_file_with_the_dev_key(tmp_path):
     try:
         for _ in range(100):
             try:
-                root = call(url)
+                root = HttpTransport(url, "").get("/")
                 break
             except OSError:
                 time.sleep(0.1)
         assert root.json() == {"message": "Shop is open for business!"}
-        assert call(f"{url}/inventory/audit", api_key=DEV_API_KEY).json() == {
+        assert HttpTransport(url, DEV_API_KEY).get("/inventory/audit").json() == {
             "number_of_potions": 0,
             "ml_in_barrels": 0,
             "gold": 100,

@@ -14,8 +14,8 @@ from sqlalchemy import text
 from cauldrons.app import create_app
 from cauldrons.bootstrap import bootstrap
 from cauldrons.config import Config
-from tests.e2e.shop_client import ShopClient, assert_error
 from tests.helpers import API_KEY, SMALL_RED, barrel_json
+from tests.routes.shop_client import ShopClient, assert_error
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -15,8 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bench.harness import free_port, serve
-from tests.conftest import _pg_database
+from cauldrons.testing import fresh_pg_database, shop_process
 from tests.helpers import API_KEY
 
 READ_TIMEOUT = 2.0  # the servers' --read-timeout here, so dropped connections are seen quickly
@@ -34,27 +32,12 @@ class Shop:
 def shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     with ExitStack() as stack:
         if request.param.endswith("SQLite"):
-            url = f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'shop.db'}"
-            workers: list[str] = []
+            url, workers = f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'shop.db'}", []
         else:
-            databases = _pg_database(request.getfixturevalue("pg_template"))
-            url = next(databases)
-            stack.callback(lambda: next(databases, None))
+            url = stack.enter_context(fresh_pg_database(request.getfixturevalue("pg_template")))
             workers = ["--workers", "2"]
-        port = free_port()
-        command = [
-            sys.executable,
-            "-m",
-            "cauldrons",
-            "serve",
-            "--port",
-            str(port),
-            "--read-timeout",
-            str(READ_TIMEOUT),
-            *workers,
-        ]
-        stack.enter_context(serve(command, {"DATABASE_URL": url, "API_KEY": API_KEY}, port))
-        yield Shop(request.param, port)
+        server = stack.enter_context(shop_process(url, API_KEY, "--read-timeout", str(READ_TIMEOUT), *workers))
+        yield Shop(request.param, int(server.url.rsplit(":", 1)[1]))
 
 
 @dataclass(frozen=True)

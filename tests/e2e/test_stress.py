@@ -14,16 +14,17 @@ import pytest
 from sqlalchemy import Connection, create_engine, text
 
 from adapters.verification import verify
-from bench.harness import Client, Server, gunicorn_shop
-from bench.stress import stress
-from cauldrons.exchange.transport import Answer
+from cauldrons.exchange.stress import stress
+from cauldrons.exchange.transport import Answer, HttpTransport
+from cauldrons.testing import Server, shop_process
+from tests.helpers import API_KEY
 
 WORKERS = 3
 
 
 def test_racing_retries_and_changed_payloads_take_effect_once_per_key(pg_url):
-    with gunicorn_shop(pg_url, WORKERS) as server:
-        verdict = stress(server.url, pg_url, clients=3, ops_per_client=30, seed=7)
+    with shop_process(pg_url, API_KEY, "--workers", str(WORKERS)) as server:
+        verdict = stress(server.url, API_KEY, pg_url, clients=3, ops_per_client=30, seed=7)
     assert verdict.ok, verdict.problems
     # the run really raced: keys applied, copies replayed, changed payloads refused, and no 5xx
     assert verdict.applied > 30 and verdict.replayed > 100 and verdict.mismatches_refused > 0
@@ -85,8 +86,12 @@ def _books(conn: Connection, key: str) -> tuple[int, int, bool]:
 
 def test_a_worker_killed_mid_transaction_leaves_nothing_and_the_retry_applies_once(pg_url):
     engine = create_engine(pg_url)
-    with gunicorn_shop(pg_url, WORKERS) as server, engine.connect() as blocker, engine.connect() as watcher:
-        client = Client(server.url)
+    with (
+        shop_process(pg_url, API_KEY, "--workers", str(WORKERS)) as server,
+        engine.connect() as blocker,
+        engine.connect() as watcher,
+    ):
+        client = HttpTransport(server.url, API_KEY)
         # Hold the reply's row: the worker will write its ledger entries and then wait, mid-transaction.
         blocker.execute(
             text(
@@ -97,7 +102,7 @@ def test_a_worker_killed_mid_transaction_leaves_nothing_and_the_retry_applies_on
         outcome: list[object] = []
         request = threading.Thread(
             target=lambda: outcome.append(
-                _try(lambda: Client(server.url).post("/barrels/deliver/crash-1", _barrels(40)))
+                _try(lambda: HttpTransport(server.url, API_KEY).post("/barrels/deliver/crash-1", _barrels(40)))
             )
         )
         request.start()
@@ -128,13 +133,13 @@ def test_workers_killed_under_load_lose_nothing_and_apply_nothing_twice(pg_url):
     orders = [f"load-{i}" for i in range(120)]
     lost: list[str] = []
     refused: list[Answer] = []
-    with gunicorn_shop(pg_url, WORKERS) as server:
-        Client(server.url).post(
+    with shop_process(pg_url, API_KEY, "--workers", str(WORKERS)) as server:
+        HttpTransport(server.url, API_KEY).post(
             "/ledger/corrections", {"account": "shop/gold", "change": 10_000, "reason": "float"}, key="float"
         )
 
         def deliver(mine: list[str]) -> None:
-            client = Client(server.url)
+            client = HttpTransport(server.url, API_KEY)
             for order in mine:
                 answer = _try(lambda o=order: client.post(f"/barrels/deliver/{o}", _barrels(3, ml=50)))
                 if isinstance(answer, OSError):
@@ -152,7 +157,7 @@ def test_workers_killed_under_load_lose_nothing_and_apply_nothing_twice(pg_url):
             os.kill(rng.choice(server.workers()), signal.SIGKILL)
         for sender in senders:
             sender.join(120)
-        audit = Client(server.url).get("/inventory/audit").json()
+        audit = HttpTransport(server.url, API_KEY).get("/inventory/audit").json()
     engine = create_engine(pg_url)
     with engine.connect() as conn:
         per_key = dict(

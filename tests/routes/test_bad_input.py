@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from werkzeug.test import TestResponse
 
-from tests.e2e.shop_client import RED_RECIPE, ShopClient
 from tests.helpers import customer_json, new_key, random_order_id
+from tests.routes.shop_client import RED_RECIPE, ShopClient
 
 HUGE = 10**30
 

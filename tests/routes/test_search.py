@@ -11,9 +11,9 @@ from werkzeug.test import TestResponse
 
 from cauldrons.app import create_app
 from cauldrons.config import EXCHANGE_ORIGIN, Config
-from tests.e2e.shop_client import ShopClient, assert_error
 from tests.fakes import FakeUnitOfWork
 from tests.helpers import ALICE, API_KEY, customer_json
+from tests.routes.shop_client import ShopClient, assert_error
 
 BLUE_RECIPE = [0, 0, 100, 0]
 MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")

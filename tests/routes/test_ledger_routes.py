@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 from werkzeug.test import TestResponse
 
-from tests.e2e.shop_client import ShopClient, assert_error
 from tests.helpers import SMALL_RED, barrel_json, new_key, random_order_id
+from tests.routes.shop_client import ShopClient, assert_error
 
 NEW_SHOP = {"number_of_potions": 0, "ml_in_barrels": 0, "gold": 100}
 BOUGHT = {"number_of_potions": 0, "ml_in_barrels": 500, "gold": 0}  # NEW_SHOP after one small red barrel

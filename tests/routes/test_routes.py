@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from werkzeug.test import TestResponse
 
-from tests.e2e.shop_client import RED_RECIPE, ShopClient, assert_error
 from tests.helpers import (
     ALICE,
     API_KEY,
@@ -22,6 +21,7 @@ from tests.helpers import (
     new_key,
     random_order_id,
 )
+from tests.routes.shop_client import RED_RECIPE, ShopClient, assert_error
 
 GREEN_RECIPE, BLUE_RECIPE, DARK_RECIPE = [0, 100, 0, 0], [0, 0, 100, 0], [0, 0, 0, 100]
 NEW_SHOP = {"number_of_potions": 0, "ml_in_barrels": 0, "gold": 100}
