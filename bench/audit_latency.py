@@ -124,7 +124,7 @@ def measure(wiring, app, samples: int) -> dict[str, float]:  # type: ignore[no-u
             conn.execute(text(SUM_AUDIT)).all()
 
     return {
-        "service": timed(lambda: views.audit(wiring.uow_factory()), samples),
+        "service": timed(lambda: views.audit(None, wiring.uow_factory()), samples),
         "http": timed(over_http, samples),
         "sum": timed(by_sum, max(5, samples // 30)),
     }
@@ -147,7 +147,7 @@ def main() -> None:
         big_n, big = entries(wiring.engine), measure(wiring, app, args.samples)
         with wiring.engine.connect() as conn:
             report = verify(conn)
-        audit = views.audit(wiring.uow_factory())
+        audit = views.audit(None, wiring.uow_factory())
         wiring.engine.dispose()
     print(
         f"audit latency on PostgreSQL, median of {args.samples} (history written in {grown_in:.0f} s; "

@@ -9,7 +9,7 @@ bp = Blueprint("inventory", __name__, url_prefix="/inventory")
 
 @bp.get("/audit")
 def audit() -> Response:
-    return json_response(views.audit(new_uow(), query(AuditQuerySchema())["at"]))
+    return json_response(views.audit(query(AuditQuerySchema())["at"], new_uow()))
 
 
 @bp.post("/plan")

@@ -5,18 +5,19 @@ from flask import Blueprint, Response
 from entrypoints.http import as_response, json_response, load, new_uow, query, required_key
 from entrypoints.schemas import AsOfSchema, CorrectionSchema, HistorySchema
 from service_layer import services, views
+from service_layer.views import HistoryQuery
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
 
 @bp.get("/accounts")
 def accounts() -> Response:
-    return json_response(views.accounts(new_uow(), query(AsOfSchema())["at"]))
+    return json_response(views.accounts(query(AsOfSchema())["at"], new_uow()))
 
 
 @bp.get("/transactions")
 def transactions() -> Response:
-    return json_response(views.transactions(new_uow(), **query(HistorySchema())))
+    return json_response(views.transactions(HistoryQuery(**query(HistorySchema())), new_uow()))
 
 
 @bp.post("/corrections")

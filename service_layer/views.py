@@ -4,6 +4,7 @@ data and never write."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +37,7 @@ def catalog(uow: AbstractUnitOfWork) -> list[dict[str, Any]]:
     ]
 
 
-def audit(uow: AbstractUnitOfWork, at: datetime | None = None) -> dict[str, int]:
+def audit(at: datetime | None, uow: AbstractUnitOfWork) -> dict[str, int]:
     """The shop's totals now, or as they were at `at` (naive UTC)."""
     with uow:
         inventory = _inventory(uow, at)
@@ -66,7 +67,7 @@ def moment(at: datetime) -> str:
     return at.isoformat(timespec="microseconds") + "Z"
 
 
-def accounts(uow: AbstractUnitOfWork, at: datetime | None = None) -> dict[str, Any]:
+def accounts(at: datetime | None, uow: AbstractUnitOfWork) -> dict[str, Any]:
     """Every account with its balance, now or as it was at `at`."""
     with uow:
         balances = uow.ledger.balances(at=at)
@@ -79,24 +80,29 @@ def accounts(uow: AbstractUnitOfWork, at: datetime | None = None) -> dict[str, A
     }
 
 
-def transactions(
-    uow: AbstractUnitOfWork,
-    account: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class HistoryQuery:
+    """Which transactions to list: touching `account` ("owner/commodity"), made in [since, until], after `cursor`
+    (a `next_cursor` from the page before), `limit` to a page."""
+
+    account: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+
+def transactions(query: HistoryQuery, uow: AbstractUnitOfWork) -> dict[str, Any]:
     """A page of history, newest first; `next_cursor` fetches the page after it (None on the last page)."""
     with uow:
         page = uow.ledger.history(
-            ledger.AccountRef.parse(account) if account else None,
-            since,
-            until,
-            int(cursor) if cursor else None,
-            limit + 1,
+            ledger.AccountRef.parse(query.account) if query.account else None,
+            query.since,
+            query.until,
+            int(query.cursor) if query.cursor else None,
+            query.limit + 1,
         )
-    more, page = len(page) > limit, page[:limit]
+    more, page = len(page) > query.limit, page[: query.limit]
     return {"transactions": [_posted(p) for p in page], "next_cursor": str(page[-1].id) if more else None}
 
 

@@ -19,7 +19,7 @@ def test_sixteen_racing_twins_of_a_delivery_take_effect_once(wiring):
     assert all(isinstance(r, Reply) for r in results), results
     assert sorted(r.replayed for r in results) == [False] + [True] * 15
     assert {(r.status, r.body) for r in results} == {(204, b"")}
-    assert views.audit(wiring.uow_factory()) == {"number_of_potions": 0, "ml_in_barrels": 500, "gold": 0}
+    assert views.audit(None, wiring.uow_factory()) == {"number_of_potions": 0, "ml_in_barrels": 500, "gold": 0}
     with wiring.engine.connect() as conn:
         posted = conn.execute(
             select(func.count())
@@ -41,7 +41,7 @@ def test_racing_checkouts_never_oversell(wiring):
     sold = [r for r in results if isinstance(r, Reply)]
     refused = [r for r in results if isinstance(r, InsufficientStock)]
     assert (len(sold), len(refused)) == (3, 3), results
-    assert views.audit(wiring.uow_factory()) == {"number_of_potions": 0, "ml_in_barrels": 200, "gold": 150}
+    assert views.audit(None, wiring.uow_factory()) == {"number_of_potions": 0, "ml_in_barrels": 200, "gold": 150}
 
 
 def test_racing_deliveries_with_different_keys_never_overspend(wiring):
@@ -49,7 +49,7 @@ def test_racing_deliveries_with_different_keys_never_overspend(wiring):
         [lambda i=i: services.deliver_barrels(f"o{i}", [barrel(price=30)], wiring.uow_factory()) for i in range(8)]
     )
     assert sum(isinstance(r, Reply) for r in results) == 3  # 100 gold buys three 30-gold barrels
-    assert views.audit(wiring.uow_factory())["gold"] == 10
+    assert views.audit(None, wiring.uow_factory())["gold"] == 10
 
 
 def test_resets_corrections_and_deliveries_racing_never_deadlock_and_keep_the_books_sound(wiring):

@@ -128,7 +128,7 @@ class Shop(RuleBasedStateMachine):
 
     @invariant()
     def the_audit_equals_an_independent_tally(self):  # type: ignore[no-untyped-def]
-        audit = views.audit(self.uow)
+        audit = views.audit(None, self.uow)
         assert (audit["gold"], audit["ml_in_barrels"], audit["number_of_potions"]) == (
             self.tally["gold"],
             self.tally["ml"],

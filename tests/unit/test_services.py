@@ -34,7 +34,7 @@ def uow() -> FakeUnitOfWork:
 
 
 def audit(uow):
-    return views.audit(uow)
+    return views.audit(None, uow)
 
 
 def test_a_new_shop_opens_with_100_gold_and_one_unit_of_each_capacity(uow):
