@@ -18,7 +18,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from domain import ledger, planners  # noqa: E402
-from domain.ledger import SHOP, AccountRef, Inventory  # noqa: E402
+from domain.inventory import Inventory  # noqa: E402
+from domain.ledger import SHOP, AccountRef  # noqa: E402
 from domain.potions import COLOURS, DEFAULT_POTIONS  # noqa: E402
 
 CAPACITY_UNITS = (1, 10, 100, 1_200, 20_000)  # 50 to 1,000,000 potions

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from domain.ledger import CAPACITY_UNIT_PRICE, Inventory
+from domain.inventory import Inventory
+from domain.ledger import CAPACITY_UNIT_PRICE
 from domain.potions import CATALOG_SIZE, COLOURS, ML_PER_POTION, Barrel, Potion, PotionType, line_up
 
 MAX_CAPACITY_UNITS_PER_ORDER = 10

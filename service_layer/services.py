@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from domain import ledger
+from domain import inventory, ledger
 from domain.carts import Cart, Customer
 from domain.clock import GameTime
 from domain.errors import CartNotFound, UnknownAccount, UnknownPotionType, UnknownSku
@@ -60,7 +60,7 @@ def _post(
     a reset of a shop as it started) is not booked: the request's reply alone records that it was answered."""
     if not txn.entries:
         return None
-    ledger.check_covers(txn, uow.ledger.lock(e.account for e in txn.entries), capacity)
+    inventory.check_covers(txn, uow.ledger.lock(e.account for e in txn.entries), capacity)
     return uow.ledger.add(txn, uow.clock.now(), key)
 
 

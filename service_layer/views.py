@@ -10,6 +10,7 @@ from typing import Any
 
 from domain import ledger, planners
 from domain.clock import utcnow
+from domain.inventory import Inventory
 from domain.potions import Barrel, line_up
 from domain.sales import PAGE_SIZE, Cursor, SearchPage, SearchQuery
 from service_layer.unit_of_work import AbstractUnitOfWork
@@ -17,8 +18,8 @@ from service_layer.unit_of_work import AbstractUnitOfWork
 MAX_CATALOG_QUANTITY = 10_000
 
 
-def _inventory(uow: AbstractUnitOfWork, at: datetime | None = None) -> ledger.Inventory:
-    return ledger.Inventory.from_balances(uow.ledger.balances(ledger.SHOP, at=at))
+def _inventory(uow: AbstractUnitOfWork, at: datetime | None = None) -> Inventory:
+    return Inventory.from_balances(uow.ledger.balances(ledger.SHOP, at=at))
 
 
 def catalog(uow: AbstractUnitOfWork) -> list[dict[str, Any]]:

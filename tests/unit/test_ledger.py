@@ -1,6 +1,6 @@
 import pytest
 
-from domain import ledger
+from domain import inventory, ledger
 from domain.errors import (
     InsufficientCapacity,
     InsufficientGold,
@@ -72,57 +72,57 @@ def test_reset_brings_every_shop_balance_back_to_the_start():
         AccountRef(SHOP, ledger.potion("RED_POTION")): 4,
         AccountRef(SHOP, ledger.POTION_CAPACITY): 3,
     }
-    after = ledger.apply(balances, ledger.reset(balances))
+    after = inventory.apply(balances, ledger.reset(balances))
     assert {a: n for a, n in after.items() if n and a.owner == SHOP} == START
 
 
 def test_opening_an_empty_shop_gives_it_the_starting_stock():
     txn = ledger.reset({}, kind="opening")
-    assert {a: n for a, n in ledger.apply({}, txn).items() if a.owner == SHOP} == START
+    assert {a: n for a, n in inventory.apply({}, txn).items() if a.owner == SHOP} == START
     assert txn.kind == "opening"
 
 
 def test_check_covers_refuses_spending_gold_the_shop_does_not_have():
     with pytest.raises(InsufficientGold, match="needs 200 gold but the shop has 100"):
-        ledger.check_covers(ledger.barrel_purchase([barrel(quantity=2)]), START)
+        inventory.check_covers(ledger.barrel_purchase([barrel(quantity=2)]), START)
 
 
 def test_check_covers_refuses_bottling_without_the_ml():
     with pytest.raises(InsufficientMl, match="ml of red"):
-        ledger.check_covers(ledger.bottling([("RED_POTION", PotionType(100, 0, 0, 0), 1)]), START)
+        inventory.check_covers(ledger.bottling([("RED_POTION", PotionType(100, 0, 0, 0), 1)]), START)
 
 
 def test_check_covers_refuses_selling_potions_not_in_stock():
     with pytest.raises(InsufficientStock, match="RED_POTION"):
-        ledger.check_covers(ledger.sale(1, [("RED_POTION", 1, 50)], "x"), START)
+        inventory.check_covers(ledger.sale(1, [("RED_POTION", 1, 50)], "x"), START)
 
 
 def test_check_covers_refuses_filling_past_ml_capacity():
     rich = {**START, AccountRef(SHOP, GOLD): 10_000}
     with pytest.raises(InsufficientCapacity, match="10500 ml but capacity is 10000"):
-        ledger.check_covers(ledger.barrel_purchase([barrel(quantity=21)]), rich)
-    ledger.check_covers(ledger.barrel_purchase([barrel(quantity=20)]), rich)
+        inventory.check_covers(ledger.barrel_purchase([barrel(quantity=21)]), rich)
+    inventory.check_covers(ledger.barrel_purchase([barrel(quantity=20)]), rich)
 
 
 def test_check_covers_refuses_bottling_past_potion_capacity():
     stocked = {**START, AccountRef(SHOP, ledger.ML["red"]): 10_000}
     with pytest.raises(InsufficientCapacity, match="51 potions but capacity is 50"):
-        ledger.check_covers(ledger.bottling([("RED_POTION", PotionType(100, 0, 0, 0), 51)]), stocked)
+        inventory.check_covers(ledger.bottling([("RED_POTION", PotionType(100, 0, 0, 0), 51)]), stocked)
 
 
 def test_check_covers_lets_an_overfull_shop_sell():
     overfull = {**START, AccountRef(SHOP, ledger.potion("RED_POTION")): 60}
-    ledger.check_covers(ledger.sale(1, [("RED_POTION", 1, 50)], "x"), overfull)
+    inventory.check_covers(ledger.sale(1, [("RED_POTION", 1, 50)], "x"), overfull)
 
 
 def test_check_covers_refuses_giving_back_capacity_the_shop_does_not_have():
     txn = ledger.transfer("correction", "x", [(SHOP, ledger.BUILDERS, ledger.POTION_CAPACITY, 2)])
     with pytest.raises(InsufficientCapacity):
-        ledger.check_covers(txn, START)
+        inventory.check_covers(txn, START)
 
 
 def test_inventory_reads_balances_as_a_shopkeeper_does():
-    inventory = ledger.Inventory.from_balances(
+    stock = inventory.Inventory.from_balances(
         {
             **START,
             AccountRef(SHOP, ledger.potion("RED_POTION")): 3,
@@ -130,8 +130,8 @@ def test_inventory_reads_balances_as_a_shopkeeper_does():
             AccountRef(ledger.CUSTOMERS, GOLD): -999,
         }
     )
-    assert (inventory.gold, inventory.total_potions, inventory.total_ml) == (100, 3, 40)
-    assert (inventory.free_potion_space, inventory.free_ml_space) == (47, 9960)
+    assert (stock.gold, stock.total_potions, stock.total_ml) == (100, 3, 40)
+    assert (stock.free_potion_space, stock.free_ml_space) == (47, 9960)
 
 
 def test_zero_quantity_lines_make_no_entries():

@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain import ledger, planners
-from domain.ledger import GOLD, SHOP, AccountRef, Inventory
+from domain.inventory import Inventory
+from domain.ledger import GOLD, SHOP, AccountRef
 from domain.potions import COLOURS, DEFAULT_POTIONS, Potion, PotionType
 from tests.helpers import BLUE, RED, WHOLESALE, barrel
 

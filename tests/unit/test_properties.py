@@ -8,7 +8,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from domain import ledger
+from domain import inventory, ledger
 from domain.errors import IdempotencyKeyReused, ShopError
 from domain.potions import COLOURS, DEFAULT_POTIONS, Barrel
 from service_layer import services, views
@@ -121,10 +121,10 @@ class Shop(RuleBasedStateMachine):
     def no_shop_balance_is_negative_and_capacity_holds(self):  # type: ignore[no-untyped-def]
         balances = self.uow.ledger.balances(ledger.SHOP)
         assert all(n >= 0 for n in balances.values()), balances
-        inventory = ledger.Inventory.from_balances(balances)
-        assert inventory.total_potions <= inventory.potion_limit
-        assert inventory.total_ml <= inventory.ml_limit
-        assert set(inventory.ml) == set(COLOURS)
+        stock = inventory.Inventory.from_balances(balances)
+        assert stock.total_potions <= stock.potion_limit
+        assert stock.total_ml <= stock.ml_limit
+        assert set(stock.ml) == set(COLOURS)
 
     @invariant()
     def the_audit_equals_an_independent_tally(self):  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from domain import ledger
+from domain import inventory, ledger
 from domain.carts import Customer
 from domain.errors import (
     CartClosed,
@@ -131,8 +131,8 @@ def test_a_capacity_delivery_adds_units_and_charges_gold(uow):
     services.deliver_capacity("1", 1, 1, rich)
     assert audit(rich)["gold"] == 100
     services.deliver_bottles("1", [], rich)
-    inventory = ledger.Inventory.from_balances(rich.ledger.balances(ledger.SHOP))
-    assert (inventory.potion_limit, inventory.ml_limit) == (100, 20_000)
+    stock = inventory.Inventory.from_balances(rich.ledger.balances(ledger.SHOP))
+    assert (stock.potion_limit, stock.ml_limit) == (100, 20_000)
 
 
 def test_visits_are_recorded_once(uow):
