@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from domain.inventory import Inventory
 from domain.ledger import CAPACITY_UNIT_PRICE
@@ -36,6 +37,57 @@ def _barrels_towards(deficit: int, ml: int) -> int:
     return covering if covering * ml <= 2 * deficit else deficit // ml
 
 
+@dataclass
+class _BarrelOrder:
+    """An order being filled: what is still offered, the gold and space left, each colour's deficit, and what was
+    bought (offer index -> barrels)."""
+
+    offers: Sequence[Barrel]
+    gold: int
+    space: int
+    deficit: dict[str, int]
+    left: dict[int, int] = field(default_factory=dict)
+    bought: Counter[int] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self.left = {i: offer.quantity for i, offer in enumerate(self.offers)}
+
+    def buy(self, colour: str, budget: int) -> None:
+        """Buy barrels that are mostly `colour`, best ml per gold first, within `budget` and the gold left."""
+        budget = min(budget, self.gold)
+        mostly_colour = [
+            i
+            for i, o in enumerate(self.offers)
+            if o.ml_per_barrel and max(range(4), key=lambda k: o.potion_type[k]) == COLOURS.index(colour)
+        ]
+        mostly_colour.sort(
+            key=lambda i: (-self.offers[i].ml(1)[colour] / max(self.offers[i].price, 1e-9), self.offers[i].sku)
+        )
+        for i in mostly_colour:
+            offer = self.offers[i]
+            per_barrel = offer.ml(1)
+            limits = [self.left[i], self.space // offer.ml_per_barrel]
+            if offer.price:
+                limits.append(budget // offer.price)
+            limits += [_barrels_towards(self.deficit[c], n) for c, n in per_barrel.items() if n]
+            k = max(min(limits), 0)
+            if not k:
+                continue
+            self.bought[i] += k
+            self.left[i] -= k
+            budget -= k * offer.price
+            self.gold -= k * offer.price
+            self.space -= k * offer.ml_per_barrel
+            for c, n in per_barrel.items():
+                self.deficit[c] -= k * n
+
+    def plan(self) -> list[tuple[str, int]]:
+        by_sku: Counter[str] = Counter()
+        for i, k in self.bought.items():
+            by_sku[self.offers[i].sku] += k
+        return [(sku, k) for sku, k in by_sku.items() if k > 0]
+
+
 def plan_barrels(inventory: Inventory, offers: Sequence[Barrel], potions: Sequence[Potion]) -> list[tuple[str, int]]:
     """Barrels to buy: fill each needed colour towards its share of the ml worth holding, cheapest ml first.
 
@@ -50,50 +102,17 @@ def plan_barrels(inventory: Inventory, offers: Sequence[Barrel], potions: Sequen
     # bottled earns nothing.
     wanted_ml = min(inventory.ml_limit, (inventory.free_potion_space + inventory.potion_limit // 2) * ML_PER_POTION)
     target = {c: wanted_ml * weights[c] // total_weight for c in COLOURS}
-    deficit = {c: max(target[c] - inventory.ml[c], 0) for c in COLOURS}
-    left = {i: offer.quantity for i, offer in enumerate(offers)}
-    state = {"gold": inventory.gold, "space": inventory.free_ml_space}
-    bought: Counter[int] = Counter()
-
-    def buy(colour: str, budget: int) -> int:
-        """Buy barrels that are mostly `colour`, best ml per gold first, within `budget`; return gold spent."""
-        spent = 0
-        mostly_colour = [
-            i
-            for i, o in enumerate(offers)
-            if o.ml_per_barrel and max(range(4), key=lambda k: o.potion_type[k]) == COLOURS.index(colour)
-        ]
-        mostly_colour.sort(key=lambda i: (-offers[i].ml(1)[colour] / max(offers[i].price, 1e-9), offers[i].sku))
-        for i in mostly_colour:
-            offer = offers[i]
-            per_barrel = offer.ml(1)
-            limits = [left[i], state["space"] // offer.ml_per_barrel]
-            if offer.price:
-                limits.append((budget - spent) // offer.price)
-            limits += [_barrels_towards(deficit[c], n) for c, n in per_barrel.items() if n]
-            k = max(min(limits), 0)
-            if not k:
-                continue
-            bought[i] += k
-            left[i] -= k
-            spent += k * offer.price
-            state["space"] -= k * offer.ml_per_barrel
-            for c, n in per_barrel.items():
-                deficit[c] -= k * n
-        return spent
-
-    needy = sorted((c for c in COLOURS if deficit[c] > 0), key=lambda c: (-deficit[c], c))
-    total_deficit = sum(deficit[c] for c in needy)
-    shares = {c: state["gold"] * deficit[c] // total_deficit for c in needy} if total_deficit else {}
+    order = _BarrelOrder(
+        offers, inventory.gold, inventory.free_ml_space, {c: max(target[c] - inventory.ml[c], 0) for c in COLOURS}
+    )
+    needy = sorted((c for c in COLOURS if order.deficit[c] > 0), key=lambda c: (-order.deficit[c], c))
+    total_deficit = sum(order.deficit[c] for c in needy)
+    shares = {c: order.gold * order.deficit[c] // total_deficit for c in needy} if total_deficit else {}
     for colour in needy:
-        state["gold"] -= buy(colour, shares[colour])
-    for colour in sorted(needy, key=lambda c: (-deficit[c], c)):  # leftover gold to whoever is furthest behind
-        state["gold"] -= buy(colour, state["gold"])
-
-    plan: Counter[str] = Counter()
-    for i, k in bought.items():
-        plan[offers[i].sku] += k
-    return [(sku, k) for sku, k in plan.items() if k > 0]
+        order.buy(colour, shares[colour])
+    for colour in sorted(needy, key=lambda c: (-order.deficit[c], c)):  # leftover gold to whoever is furthest behind
+        order.buy(colour, order.gold)
+    return order.plan()
 
 
 def plan_bottling(inventory: Inventory, potions: Sequence[Potion]) -> list[tuple[PotionType, int]]:
