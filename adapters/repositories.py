@@ -12,7 +12,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from adapters import orm
-from domain.carts import Cart, Customer
+from domain.carts import Cart, CartStatus, Customer
 from domain.clock import GameTime, utcnow
 from domain.ledger import SHOP, AccountRef, PostedEntry, PostedTransaction, Transaction
 from domain.potions import Potion, PotionType
@@ -259,8 +259,8 @@ class SqlCartRepository(AbstractCartRepository):
     def close_open_carts(self) -> int:
         result: CursorResult[Any] = self.session.execute(  # type: ignore[assignment]
             update(orm.carts)
-            .where(orm.carts.c.status == "open")
-            .values(status="closed")
+            .where(orm.carts.c.status == CartStatus.OPEN)
+            .values(status=CartStatus.CLOSED)
             .execution_options(synchronize_session=False)
         )
         return result.rowcount

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from domain.errors import CartClosed
@@ -14,6 +15,12 @@ class Customer:
     character_class: str
     character_species: str
     level: int
+
+
+class CartStatus(enum.StrEnum):
+    OPEN = "open"
+    CHECKED_OUT = "checked_out"
+    CLOSED = "closed"  # by a reset, unsold
 
 
 @dataclass(eq=False)
@@ -33,7 +40,7 @@ class Cart:
         self.character_species = customer.character_species
         self.level = customer.level
         self.lines: list[CartLine] = []
-        self.status = "open"  # open -> checked_out | closed (by a reset)
+        self.status = CartStatus.OPEN  # -> CHECKED_OUT, or CLOSED by a reset
         self.payment: str | None = None
 
     def __eq__(self, other: object) -> bool:
@@ -51,7 +58,7 @@ class Cart:
 
     @property
     def is_open(self) -> bool:
-        return self.status == "open"
+        return self.status == CartStatus.OPEN
 
     def set_quantity(self, sku: str, quantity: int) -> None:
         """Set (not add) how many of `sku` the cart holds."""
@@ -67,10 +74,10 @@ class Cart:
         """Close the cart for sale and return its lines."""
         if not self.is_open:
             raise CartClosed(self.cart_id)
-        self.status = "checked_out"
+        self.status = CartStatus.CHECKED_OUT
         self.payment = payment
         return [line for line in self.lines if line.quantity]
 
     def close(self) -> None:
         if self.is_open:
-            self.status = "closed"
+            self.status = CartStatus.CLOSED

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NewType
 
 from domain.clock import GameTime
 from domain.errors import (
@@ -20,18 +21,19 @@ from domain.errors import (
 from domain.potions import COLOURS, Barrel, PotionType
 
 # Commodities: one per thing the shop counts. Potions are counted per sku.
-GOLD = "gold"
-POTION_CAPACITY = "potion_capacity"
-ML_CAPACITY = "ml_capacity"
+Commodity = NewType("Commodity", str)  # what an account holds: "gold", "ml:red", "potion:RED_POTION", ...
+GOLD = Commodity("gold")
+POTION_CAPACITY = Commodity("potion_capacity")
+ML_CAPACITY = Commodity("ml_capacity")
 POTION_PREFIX = "potion:"
 
 
-def ml_of(colour: str) -> str:
-    return f"ml:{colour}"
+def ml_of(colour: str) -> Commodity:
+    return Commodity(f"ml:{colour}")
 
 
-def potion(sku: str) -> str:
-    return f"{POTION_PREFIX}{sku}"
+def potion(sku: str) -> Commodity:
+    return Commodity(f"{POTION_PREFIX}{sku}")
 
 
 ML = {colour: ml_of(colour) for colour in COLOURS}
@@ -49,7 +51,7 @@ OWNERS = (SHOP, WORLD, SUPPLIERS, CUSTOMERS, BOTTLING, BUILDERS, ADJUSTMENTS)
 POTIONS_PER_CAPACITY_UNIT = 50
 ML_PER_CAPACITY_UNIT = 10_000
 CAPACITY_UNIT_PRICE = 1000
-STARTING_BALANCES: Mapping[str, int] = {GOLD: 100, POTION_CAPACITY: 1, ML_CAPACITY: 1}
+STARTING_BALANCES: Mapping[Commodity, int] = {GOLD: 100, POTION_CAPACITY: 1, ML_CAPACITY: 1}
 
 
 @dataclass(frozen=True, order=True)
@@ -57,7 +59,7 @@ class AccountRef:
     """An account: one owner's holding of one commodity."""
 
     owner: str
-    commodity: str
+    commodity: Commodity
 
     def __str__(self) -> str:
         return f"{self.owner}/{self.commodity}"
@@ -68,7 +70,7 @@ class AccountRef:
         owner, sep, commodity = text.partition("/")
         if not (owner and sep and commodity):
             raise ValueError(f"{text!r} is not owner/commodity")
-        return cls(owner, commodity)
+        return cls(owner, Commodity(commodity))
 
     @property
     def non_negative(self) -> bool:
@@ -91,7 +93,7 @@ class Transaction:
     entries: tuple[Entry, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        net: Counter[str] = Counter()
+        net: Counter[Commodity] = Counter()
         for entry in self.entries:
             if not isinstance(entry.change, int) or isinstance(entry.change, bool):
                 raise LedgerInvariantViolated(f"{self.description}: change {entry.change!r} is not a whole number")
@@ -128,7 +130,7 @@ class PostedTransaction:
     entries: tuple[PostedEntry, ...]
 
 
-def transfer(kind: str, description: str, moves: Iterable[tuple[str, str, str, int]]) -> Transaction:
+def transfer(kind: str, description: str, moves: Iterable[tuple[str, str, Commodity, int]]) -> Transaction:
     """Build a transaction from (from_owner, to_owner, commodity, amount) moves; zero moves are dropped."""
     entries: list[Entry] = []
     for source, target, commodity, amount in moves:
@@ -212,7 +214,7 @@ def correction(account: AccountRef, change: int, reason: str) -> Transaction:
     )
 
 
-def commodities(skus: Iterable[str]) -> list[str]:
+def commodities(skus: Iterable[str]) -> list[Commodity]:
     """Everything the shop can hold: gold, ml of each colour, both capacities, and potions of the given skus."""
     return [GOLD, *ML.values(), POTION_CAPACITY, ML_CAPACITY, *(potion(sku) for sku in sorted(set(skus)))]
 
