@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+POOL_SIZE, POOL_OVERFLOW, POOL_TIMEOUT = 5, 5, 10.0  # per worker process: at most 10 connections, 10 s to wait
+
 
 def make_engine(url: str, read_only: bool = False, **kwargs: Any) -> Engine:
     """An engine for `url`. `read_only` engines (reports) do not take SQLite's write lock, and on PostgreSQL read
@@ -35,6 +37,11 @@ def make_engine(url: str, read_only: bool = False, **kwargs: Any) -> Engine:
             connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
+    # A gevent worker serves many requests at once: a bounded pool, and a short wait for a connection (a request
+    # that cannot get one is told to come back: 503), so many workers stay within PostgreSQL's max_connections.
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", POOL_OVERFLOW)
+    kwargs.setdefault("pool_timeout", POOL_TIMEOUT)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -6,10 +6,31 @@ from collections.abc import Callable
 from typing import Self
 
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from adapters import processed_requests, repositories
 from service_layer.unit_of_work import AbstractUnitOfWork, DatabaseUnavailable
+
+# SQLSTATE classes of a database that is not there for us: connection exceptions, an operator's intervention
+# (shutdown, terminated backend), too many connections.
+UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def unavailable(error: object) -> str | None:
+    """Why the database could not serve, if that is what `error` says; None for any other error (a bug, a refused
+    statement), which must not be dressed up as a reason to retry."""
+    if isinstance(error, PoolTimeout):
+        return "every database connection of this worker is busy"
+    if not isinstance(error, DBAPIError):
+        return None
+    state = getattr(error.orig, "pgcode", None) or ""
+    text = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
+    if error.connection_invalidated or state.startswith(UNAVAILABLE_STATES):
+        return text
+    if isinstance(error, OperationalError) and "database is locked" in text:  # SQLite, past its busy timeout
+        return text
+    return None
 
 
 class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
@@ -33,10 +54,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         finally:
             self.session.close()
         error = exc[1]
-        # A connection lost (the server restarted, or terminated our backend) or never made: the pool has already
-        # let the dead connection go, so the next unit of work connects afresh.
-        if isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated):
-            raise DatabaseUnavailable(str(error.orig).strip().splitlines()[0]) from error
+        if isinstance(error, BaseException) and (reason := unavailable(error)) is not None:
+            raise DatabaseUnavailable(reason) from error
 
     def commit(self) -> None:
         self.session.commit()

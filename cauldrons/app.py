@@ -28,7 +28,9 @@ def create_app(config: Config | None = None, uow_factory: UowFactory | None = No
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.url_map.strict_slashes = False  # /catalog and /catalog/ both answer, never an HTML redirect
-    app.wsgi_app = WholeBody(app.wsgi_app, MAX_BODY_BYTES)  # type: ignore[method-assign]
+    app.wsgi_app = WholeBody(  # type: ignore[method-assign]
+        app.wsgi_app, MAX_BODY_BYTES, lambda environ: auth.key_matches(environ.get("HTTP_ACCESS_TOKEN"), config.api_key)
+    )
     app.extensions["cauldrons.uow_factory"] = uow_factory or bootstrap(config).uow_factory
     app.extensions["cauldrons.page_tokens"] = PageTokens(config.api_key)
     for blueprint in (shop.bp, barrels.bp, bottler.bp, carts.bp, inventory.bp, admin.bp, ledger.bp, openapi.bp):

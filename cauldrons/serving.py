@@ -10,9 +10,9 @@
   characters, Transfer-Encoding with Content-Length) are JSON `{error, message}` like the app's, never HTML, and
   both servers refuse the same requests.
 - The contract's `access_token` header: WSGI servers drop header names with underscores (they would collide with
-  dashed ones in the environ). gunicorn keeps them under `header_map = dangerous`, which maps every spelling
-  (`access_token`, `Access-Token`) to one variable and joins repeated values with a comma; the dev server is taught
-  to read the header the same way, so a key sent twice is refused on both.
+  dashed ones in the environ, and `SCRIPT_NAME` would move the app's root). gunicorn drops them all but this one
+  (`forwarder_headers`), which it maps with `Access-Token` to one variable, joining repeated values with a comma;
+  the dev server is taught to read the header the same way, so a key sent twice is refused on both.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # in a header value (a tab is
 AUTH_HEADER = "ACCESS_TOKEN"  # the environ's spelling of `access_token`
 LIMIT_LINE = 8190  # the longest request line and header line either server reads (gunicorn's maximum)
 READ_TIMEOUT = 10.0  # seconds a connection may go without sending while a request is being read
+WORKER_CONNECTIONS = 1000  # connections a gevent worker holds at once (gunicorn's default, said here)
 HEADERS_TIMEOUT = 5  # seconds gunicorn allows for a request's headers (and between requests on a connection)
 
 
@@ -174,7 +175,13 @@ def run_gunicorn(config: Config, host: str, port: int, workers: int, read_timeou
             "keepalive": max(1, int(min(HEADERS_TIMEOUT, read_timeout))),  # whole seconds
             "limit_request_line": LIMIT_LINE,
             "limit_request_field_size": LIMIT_LINE,
-            "header_map": "dangerous",  # pass on the contract's access_token header (see the module's docstring)
+            # Headers with underscores are dropped (a client's SCRIPT_NAME must not move the app's root), but for the
+            # contract's access_token, let through from any peer; and no peer may claim https by a header.
+            "header_map": "drop",
+            "forwarder_headers": "ACCESS_TOKEN",
+            "forwarded_allow_ips": "*",
+            "secure_scheme_headers": {},
+            "worker_connections": WORKER_CONNECTIONS,
             "proc_name": "cauldrons",
             "graceful_timeout": 10,
             "control_socket_disable": True,  # one per user by default: two shops on one machine would fight over it

@@ -4,8 +4,10 @@
 framing (Content-Length or chunked), so the app never parses a body cut short and never blocks on a slow client:
 - a declared body over the limit is left unread for the app to refuse (413, from Flask);
 - a chunked body over the limit is refused here (413) after reading limit + 1 bytes, never cut and acted on;
-- a body that ends early, or whose chunk framing is broken, is a 400; a client that stops sending until the
-  server's read timeout is a 408. The connection is then read no further: what is left on it is not a request.
+- a body that ends early, whose chunk framing is broken, or whose Content-Length is not a length is a 400; a
+  client that stops sending until the server's read timeout, or trickles past the body deadline, is a 408. The
+  connection is then read no further: what is left on it is not a request.
+- a request without the key is not read at all: the app refuses it (401) and the server discards the body.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from __future__ import annotations
 import io
 import re
 import socket
+import sys
+import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from http import HTTPStatus
 from typing import Any
 
@@ -21,6 +26,7 @@ from gunicorn.http.errors import ParseException
 
 from service_layer.idempotency import JSON, encode
 
+BODY_DEADLINE = 20.0  # seconds to receive a whole body, however it trickles
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
@@ -54,13 +60,32 @@ class BodyUnreadable(Exception):
         self.status = status
 
 
+def _deadline(seconds: float) -> AbstractContextManager[object]:
+    """A bound on reading a whole body, however slowly it trickles in: under gevent (gunicorn's workers) a timeout
+    that raises TimeoutError in the reading greenlet; under threads (the dev server) each read's socket timeout is
+    the bound, and a trickling client holds only its own thread."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("socket"):
+        import gevent
+
+        return gevent.Timeout(seconds, TimeoutError)
+    return nullcontext()
+
+
 class WholeBody:
-    def __init__(self, app: WsgiApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(
+        self, app: WsgiApp, limit: int, may_send: Callable[[dict[str, Any]], bool], deadline: float = BODY_DEADLINE
+    ) -> None:
+        """`may_send(environ)` says whether the request may have its body read at all (it carries the key): a
+        body the app will refuse unread is left to the server to discard."""
+        self.app, self.limit, self.may_send, self.deadline = app, limit, may_send, deadline
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:
-            self._buffer(environ)
+            if self.may_send(environ):
+                seconds = self._deadline_for(environ)
+                with _deadline(seconds):
+                    self._buffer(environ, time.monotonic() + seconds)
         except BodyUnreadable as err:
             _stop_reading(environ)
             status, headers, body = error_response(err.status, str(err))
@@ -68,19 +93,27 @@ class WholeBody:
             return [body]
         return self.app(environ, start_response)
 
-    def _buffer(self, environ: dict[str, Any]) -> None:
+    def _deadline_for(self, environ: dict[str, Any]) -> float:
+        """Twice the connection's read timeout where the server says it, else the default."""
+        connection = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+        timeout = connection.gettimeout() if connection is not None else None
+        return 2 * timeout if timeout else self.deadline
+
+    def _buffer(self, environ: dict[str, Any], deadline: float) -> None:
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         declared = environ.get("CONTENT_LENGTH", "").strip()
         if not chunked and not environ.get("wsgi.input_terminated") and not declared:
             return  # no body
         if declared and not chunked:
-            if not declared.isdigit() or int(declared) > self.limit:
-                return  # the app refuses it (400 or 413) without reading it
-            data = self._read(environ["wsgi.input"], int(declared))
+            if not re.fullmatch(r"[0-9]{1,12}", declared):
+                raise BodyUnreadable(400, f"Content-Length {declared[:20]!r} is not a length")
+            if int(declared) > self.limit:
+                return  # the app refuses it (413) without reading it
+            data = self._read(environ["wsgi.input"], int(declared), deadline)
             if len(data) < int(declared):
                 raise BodyUnreadable(400, f"the body ended after {len(data)} of its {declared} bytes")
         else:
-            data = self._read(environ["wsgi.input"], self.limit + 1)
+            data = self._read(environ["wsgi.input"], self.limit + 1, deadline)
             if len(data) > self.limit:
                 raise BodyUnreadable(413, f"the body is over the limit of {self.limit} bytes")
         environ["wsgi.input"] = io.BytesIO(data)
@@ -89,13 +122,18 @@ class WholeBody:
         environ.pop("wsgi.input_terminated", None)
 
     @staticmethod
-    def _read(stream: Any, most: int) -> bytes:
-        """Up to `most` bytes, fewer only at the end of the body."""
+    def _read(stream: Any, most: int, deadline: float) -> bytes:
+        """Up to `most` bytes, fewer only at the end of the body; past `deadline` (a monotonic time) a 408. A stream
+        that can hand over what has arrived (`read1`: the dev server's socket file) is checked between reads; one
+        that cannot (gunicorn's body reader) is bounded by `_deadline` instead."""
+        read = getattr(stream, "read1", None) or stream.read
         parts, left = [], most
         try:
-            while left > 0 and (part := stream.read(min(left, 65536))):
+            while left > 0 and (part := read(min(left, 65536))):
                 parts.append(part)
                 left -= len(part)
+                if time.monotonic() > deadline:
+                    raise TimeoutError
         except TimeoutError:
             raise BodyUnreadable(408, "the body did not arrive in time") from None
         except (OSError, ValueError, ParseException) as err:  # the chunk framing is broken, or the client left

@@ -70,13 +70,14 @@ class SoldLine:
     sold_at: datetime  # naive UTC, the sale transaction's time
     game_time: GameTime | None
     transaction_id: int
+    item_sku: str  # as recorded with the sale (what is shown and sorted), whatever formatting comes later
 
     def sort_value(self, column: SortColumn) -> str | int | datetime:
         match column:
             case SortColumn.CUSTOMER_NAME:
                 return self.line.customer.customer_name
             case SortColumn.ITEM_SKU:
-                return self.line.item_sku
+                return self.item_sku
             case SortColumn.LINE_ITEM_TOTAL:
                 return self.line.total
             case SortColumn.TIMESTAMP:

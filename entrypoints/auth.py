@@ -32,18 +32,20 @@ def preflight_open(view: View) -> View:
     return view
 
 
+def key_matches(given: str | None, api_key: str) -> bool:
+    return hmac.compare_digest((given or "").encode(), api_key.encode())
+
+
 def _marked(mark: str) -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
     return view is not None and getattr(view, mark, False)
 
 
 def require_key(app: Flask, api_key: str) -> None:
-    expected = api_key.encode()
-
     @app.before_request
     def authenticate() -> Response | None:
         if _marked(PUBLIC) or (request.method == "OPTIONS" and _marked(PREFLIGHT_OPEN)):
             return None
-        if not hmac.compare_digest(request.headers.get("access_token", "").encode(), expected):
+        if not key_matches(request.headers.get("access_token"), api_key):
             return unauthorized()
         return None

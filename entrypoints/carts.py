@@ -68,7 +68,7 @@ def search() -> Response:
 def _result(sold: SoldLine) -> dict[str, Any]:
     return {
         "line_item_id": sold.line_item_id,
-        "item_sku": sold.line.item_sku,
+        "item_sku": sold.item_sku,
         "customer_name": sold.line.customer.customer_name,
         "line_item_total": sold.line.total,
         "timestamp": sold.sold_at.strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -55,7 +55,7 @@ def register(app: Flask) -> None:
         response = error(
             503,
             "database_unavailable",
-            "the shop's database is unavailable; nothing was changed, retry the same request",
+            "the shop's database is unavailable; retry the same request (with its key, it takes effect at most once)",
         )
         response.headers["Retry-After"] = "1"
         return response

@@ -9,7 +9,7 @@ as some other page. Rotating the API key retires every token handed out before.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from itsdangerous import BadData, URLSafeSerializer
 
@@ -51,7 +51,15 @@ class PageTokens:
             raise _invalid(
                 "this token pages through another search: send the same filters and sort as the search that gave it"
             )
-        value = data["value"]
-        if query.sort_col is SortColumn.TIMESTAMP:
-            value = datetime.fromisoformat(value)
-        return Cursor(Position(value, data["id"]), backward=data["backward"])
+        value: Any = data.get("value")
+        line_id: Any = data.get("id")
+        backward: Any = data.get("backward")
+        try:
+            if query.sort_col is SortColumn.TIMESTAMP:
+                value = datetime.fromisoformat(value)
+            wanted = {SortColumn.TIMESTAMP: datetime, SortColumn.LINE_ITEM_TOTAL: int}.get(query.sort_col, str)
+            if not (type(value) is wanted and type(line_id) is int and type(backward) is bool):
+                raise ValueError
+        except (TypeError, ValueError):
+            raise _invalid("not a page token this shop handed out: its position is malformed") from None
+        return Cursor(Position(cast(Any, value), line_id), backward=backward)

@@ -194,7 +194,7 @@ class SearchSchema(Schema):
 
     customer_name = Text(load_default="", validate=validate.Length(max=255))
     potion_sku = Text(load_default="", validate=validate.Length(max=255))
-    search_page = fields.String(load_default="", validate=validate.Length(max=1000))
+    search_page = fields.String(load_default="", validate=validate.Length(max=4096))  # tokens hold the filters
     sort_col = fields.Enum(SortColumn, by_value=True, load_default=SortColumn.TIMESTAMP)
     sort_order = fields.Enum(SortOrder, by_value=True, load_default=SortOrder.DESC)
 

@@ -164,7 +164,9 @@ class FakeSalesRepository(AbstractSalesRepository):
 
     def add(self, lines: Sequence[SaleLine], sale: PostedTransaction) -> None:
         for line in lines:
-            self.store.sales.append(SoldLine(len(self.store.sales) + 1, line, sale.created_at, sale.game_time, sale.id))
+            self.store.sales.append(
+                SoldLine(len(self.store.sales) + 1, line, sale.created_at, sale.game_time, sale.id, line.item_sku)
+            )
 
     def search(self, query: SearchQuery, cursor: Cursor | None, limit: int) -> list[SoldLine]:
         descending = query.descending(cursor is not None and cursor.backward)

@@ -113,6 +113,10 @@ REFUSED_BY_BOTH = {
         ),
         400,
     ),
+    "a Content-Length that is not a length": (
+        request("POST", "/barrels/plan", KEY, "Content-Length: \xb2", body=b"[]", length=False),
+        400,
+    ),
     "a malformed chunk size": (
         request("POST", "/barrels/plan", KEY, "Transfer-Encoding: chunked", body=b"zz\r\n[]\r\n0\r\n\r\n"),
         400,
@@ -159,6 +163,26 @@ def test_a_chunked_body_within_the_limit_is_booked(shop):
     )
     assert answer.status == 204, answer
     assert audit(shop)["ml_in_barrels"] == before["ml_in_barrels"] + 100
+
+
+def test_a_body_trickled_past_the_deadline_is_dropped(shop):
+    with connect(shop) as sock:
+        sock.sendall(request("POST", "/barrels/plan", KEY, "Content-Length: 1000", body=b"[", length=False))
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < 4 * READ_TIMEOUT + 3:  # one byte well within each read's timeout
+                time.sleep(READ_TIMEOUT / 2)
+                sock.sendall(b" ")
+        except OSError:
+            pass  # the shop stopped reading and closed
+        answer = read_answer(sock)
+    assert answer.status == 408 and time.monotonic() - started < 4 * READ_TIMEOUT + 3, answer
+
+
+def test_a_scripted_script_name_header_moves_nothing(shop):
+    answer = send(shop, request("GET", "/catalog/", "SCRIPT_NAME: /zzz"))
+    assert answer.status == 200 and answer.headers["content-type"] == "application/json"
+    assert send(shop, request("GET", "/x/inventory/audit", KEY, "SCRIPT_NAME: /x")).status == 404
 
 
 def test_a_chunked_request_with_a_plain_body_is_answered_not_left_hanging(shop):

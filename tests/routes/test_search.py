@@ -168,3 +168,22 @@ def test_the_granted_origins_are_configurable():
     shop = ShopClient(app.test_client())
     assert preflight(shop, "https://shop.example").headers["Access-Control-Allow-Origin"] == "https://shop.example"
     assert "Access-Control-Allow-Origin" not in preflight(shop, EXCHANGE_ORIGIN).headers
+
+
+def test_a_token_signed_with_the_key_but_malformed_inside_is_a_422_not_a_500(shop):
+    """The dev key is public, so anyone can sign a token with it: what is inside is still checked."""
+    from itsdangerous import URLSafeSerializer
+
+    signer = URLSafeSerializer(API_KEY, salt="cauldrons.carts.search")
+    search_of = {"timestamp": ["", "", "timestamp", "desc"], "line_item_total": ["", "", "line_item_total", "desc"]}
+    for col, value, line_id in (
+        ("timestamp", 5, 1),
+        ("timestamp", "not a time", 1),
+        ("line_item_total", "7", 1),
+        ("line_item_total", True, 1),
+        ("line_item_total", 7, "1"),
+    ):
+        token = signer.dumps({"search": search_of[col], "backward": False, "id": line_id, "value": value})
+        response = search(shop, sort_col=col, search_page=token)
+        assert_error(response, 422, "validation_error")
+        assert list(response.json["fields"]) == ["search_page"]

@@ -1,0 +1,135 @@
+"""The shapes of the shop's replies, for the OpenAPI document only (`entrypoints/openapi.py`).
+
+Request bodies and query strings are documented from the schemas the routes validate with (`entrypoints/schemas.py`);
+replies are built by the views and services as plain data, so their shapes are written down here, as marshmallow
+schemas, with the bounds the contract promises. Nothing here runs when a request is answered. Every schema refuses
+unknown fields, so the document says `additionalProperties: false` and a reply with a field it does not name fails
+the contract fuzzer's schema check.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from domain.sales import PAGE_SIZE
+from entrypoints.schemas import GameTimeSchema, Moment, WholeNumber
+
+SKU = r"^[a-zA-Z0-9_]{1,20}$"  # API.md's CatalogItem sku
+MAX_CATALOG_QUANTITY = 10_000  # API.md: a catalog item's quantity is 1..10000
+NOT_NEGATIVE = validate.Range(min=0)
+
+
+def _recipe(low: int, high: int) -> fields.List:
+    return fields.List(
+        WholeNumber(validate=validate.Range(min=low, max=high)), required=True, validate=validate.Length(equal=4)
+    )
+
+
+class ErrorSchema(Schema):
+    """Every refusal: a code, a message a person can read, and for a 422 `validation_error` the bad fields."""
+
+    error = fields.String(required=True, metadata={"description": "what went wrong, e.g. `cart_not_found`"})
+    message = fields.String(required=True)
+    fields_ = fields.Dict(
+        data_key="fields",
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "each bad field's path (e.g. `0.potion_type`) and its problems"},
+    )
+
+
+class MessageSchema(Schema):
+    message = fields.String(required=True)
+
+
+class CatalogItemSchema(Schema):
+    sku = fields.String(required=True, validate=validate.Regexp(SKU))
+    name = fields.String(required=True)
+    quantity = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_CATALOG_QUANTITY))
+    price = WholeNumber(required=True, validate=validate.Range(min=1, max=500))
+    potion_type = _recipe(0, 100)
+
+
+class BarrelOrderSchema(Schema):
+    """A barrel the shop wants: a sku from the offer and how many (at most what was offered)."""
+
+    sku = fields.String(required=True)
+    quantity = WholeNumber(required=True, validate=validate.Range(min=1))
+
+
+class NewCartSchema(Schema):
+    cart_id = WholeNumber(required=True, validate=validate.Range(min=1))
+
+
+class CheckoutReplySchema(Schema):
+    total_potions_bought = WholeNumber(required=True, validate=NOT_NEGATIVE)
+    total_gold_paid = WholeNumber(required=True, validate=NOT_NEGATIVE)
+
+
+class AuditSchema(Schema):
+    number_of_potions = WholeNumber(required=True, validate=NOT_NEGATIVE)
+    ml_in_barrels = WholeNumber(required=True, validate=NOT_NEGATIVE)
+    gold = WholeNumber(required=True, validate=NOT_NEGATIVE)
+
+
+class AccountSchema(Schema):
+    account = fields.String(required=True, metadata={"example": "shop/gold"})
+    owner = fields.String(required=True)
+    commodity = fields.String(required=True)
+    balance = WholeNumber(required=True, metadata={"description": "counter-accounts may be negative"})
+
+
+class AccountsSchema(Schema):
+    as_of = Moment(required=True)
+    accounts = fields.List(fields.Nested(AccountSchema), required=True)
+
+
+class EntrySchema(Schema):
+    account = fields.String(required=True)
+    change = WholeNumber(required=True)
+    balance_after = WholeNumber(required=True)
+
+
+class RequestRefSchema(Schema):
+    """The request that booked a transaction: its idempotency scope and key."""
+
+    route = fields.String(required=True)
+    key = fields.String(required=True)
+
+
+class PostedTransactionSchema(Schema):
+    id = WholeNumber(required=True, validate=validate.Range(min=1))
+    created_at = Moment(required=True)
+    kind = fields.String(required=True, metadata={"example": "sale"})
+    description = fields.String(required=True)
+    game_time = fields.Nested(GameTimeSchema, required=True, allow_none=True)
+    request = fields.Nested(RequestRefSchema, required=True, allow_none=True)
+    entries = fields.List(fields.Nested(EntrySchema), required=True)
+
+
+class TransactionsPageSchema(Schema):
+    transactions = fields.List(fields.Nested(PostedTransactionSchema), required=True)
+    next_cursor = fields.String(
+        required=True, allow_none=True, metadata={"description": "send it back as `cursor`; null on the last page"}
+    )
+
+
+class CorrectionReplySchema(Schema):
+    transaction_id = WholeNumber(required=True, validate=validate.Range(min=1))
+    account = fields.String(required=True)
+    change = WholeNumber(required=True)
+    balance = WholeNumber(required=True)
+
+
+class SoldLineSchema(Schema):
+    line_item_id = WholeNumber(required=True, validate=validate.Range(min=1))
+    item_sku = fields.String(required=True, metadata={"example": "2 red potion"})
+    customer_name = fields.String(required=True)
+    line_item_total = WholeNumber(required=True, validate=NOT_NEGATIVE)
+    timestamp = Moment(required=True)
+
+
+class SearchPageSchema(Schema):
+    previous = fields.String(required=True, allow_none=True, metadata={"description": "send it back as search_page"})
+    next = fields.String(required=True, allow_none=True, metadata={"description": "send it back as search_page"})
+    results = fields.List(fields.Nested(SoldLineSchema), required=True, validate=validate.Length(max=PAGE_SIZE))
