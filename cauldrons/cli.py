@@ -126,39 +126,13 @@ def simulate(
     """Play the potion exchange against the shop over HTTP, with faults, checking its books after every tick.
 
     Exits 1 if the books ever differed from the shop's, the shop broke the contract, or any 5xx came back."""
-    import json
-    import secrets
-    from contextlib import ExitStack
+    from cauldrons.exchange.run import CannotPlay, run
 
-    from rich.console import Console
-
-    from cauldrons.config import DEV_API_KEY
-    from cauldrons.exchange import report
-    from cauldrons.exchange.embedded import embedded_shop
-    from cauldrons.exchange.game import GameAborted, Settings, play
-    from cauldrons.exchange.transport import HttpTransport, TransportError
-
-    for noisy in ("alembic", "matplotlib"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    settings = Settings(days=days, seed=seed, faults=faults)
-    with ExitStack() as stack:
-        if url is None:
-            api_key = api_key or secrets.token_urlsafe(24)
-            url = stack.enter_context(embedded_shop(api_key))
-        try:
-            transport = HttpTransport(url, api_key or DEV_API_KEY)
-        except ValueError as err:
-            raise click.BadParameter(str(err), param_hint="--url") from None
-        progress = stack.enter_context(report.ProgressReport(Console(stderr=True)))
-        try:
-            result = play(transport, settings, progress)
-        except (GameAborted, TransportError) as err:
-            raise click.ClickException(f"cannot play the shop at {url}: {err}") from None
-    if plot:
-        report.plot(result, plot)
-    if as_json:
-        click.echo(json.dumps(report.summary(result), indent=2))
-    else:
-        Console().print(report.table(result))
-    if not result.ok:
+    try:
+        ok = run(url, api_key, days, seed, faults, plot, as_json)
+    except CannotPlay as err:
+        raise click.ClickException(str(err)) from None
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--url") from None
+    if not ok:
         raise SystemExit(1)

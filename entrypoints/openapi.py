@@ -335,8 +335,9 @@ TAGS = [
 ]
 DESCRIPTION = f"""The potion exchange's contract (`API.md`) as Central Coast Cauldrons serves it, with its extensions.
 
-* **Auth**: every route but `/`, `/catalog/`, `/openapi.json` and `/docs` needs the shop's API key in the
-  `access_token` header (**Authorize** on the docs page); without it the answer is `401`, unknown routes included.
+* **Auth**: every route but `/`, `/catalog/`, `/openapi.json` and `/docs` (with the files that page loads) needs
+  the shop's API key in the `access_token` header (**Authorize** on the docs page); without it the answer is `401`,
+  unknown routes included.
 * **Idempotency**: every POST is safe to retry. Its key is the path's `order_id`, `visit_id` or `cart_id`, or an
   `{KEY_HEADER}` header (1-255 printable ASCII characters). A retry with the same key and payload gets the first
   reply byte for byte, with `{REPLAYED_HEADER}: true`; the same key with another payload is
