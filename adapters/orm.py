@@ -7,6 +7,8 @@ the first five the database's triggers refuse anything else (migrations 0002 and
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -37,6 +39,22 @@ mapper_registry = registry(metadata=metadata)
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
 
+def customer_columns(sorted_name: bool = False) -> list[Column[Any]]:
+    """Who a customer is, as the exchange describes them (carts, visits and sale lines each keep a copy)."""
+    return [
+        Column("customer_id", String(255), nullable=False),
+        Column("customer_name", sorted_text(255) if sorted_name else String(255), nullable=False),
+        Column("character_class", String(255), nullable=False),
+        Column("character_species", String(255), nullable=False),
+        Column("level", SmallInteger, nullable=False),
+    ]
+
+
+def game_time_columns() -> list[Column[Any]]:
+    """The game day and hour the exchange last told the shop (None before it ever did)."""
+    return [Column("game_day", String(20)), Column("game_hour", SmallInteger)]
+
+
 def sorted_text(length: int) -> String:
     """Text that is sorted and searched: compared by code point on both backends (PostgreSQL's "C" collation, as
     SQLite's BINARY and Python compare), and case-folded for ASCII letters only by `lower()` on both."""
@@ -59,8 +77,7 @@ account_transactions = Table(
     Column("created_at", DateTime, nullable=False, default=utcnow),
     Column("kind", String(32), nullable=False),
     Column("description", Text, nullable=False),
-    Column("game_day", String(20)),
-    Column("game_hour", SmallInteger),
+    *game_time_columns(),
     Column("request_route", String(64)),
     Column("request_key", String(255)),
     Index("ix_account_transactions_created_at", "created_at"),
@@ -115,14 +132,9 @@ sale_lines = Table(
     Column("quantity", Integer, nullable=False),
     Column("unit_price", Integer, nullable=False),
     Column("total", BigInteger, nullable=False),
-    Column("customer_id", String(255), nullable=False),
-    Column("customer_name", sorted_text(255), nullable=False),
-    Column("character_class", String(255), nullable=False),
-    Column("character_species", String(255), nullable=False),
-    Column("level", SmallInteger, nullable=False),
+    *customer_columns(sorted_name=True),
     Column("created_at", DateTime, nullable=False),
-    Column("game_day", String(20)),
-    Column("game_hour", SmallInteger),
+    *game_time_columns(),
     CheckConstraint("quantity > 0 AND unit_price >= 0 AND total = quantity * unit_price", name="ck_sale_lines_total"),
     UniqueConstraint("account_transaction_id", "sku", name="uq_sale_lines_transaction_sku"),
     # keyset paging: per sort column, an index on (value, id) for all lines and one on (sku, value, id) for the
@@ -161,16 +173,11 @@ carts = Table(
     "carts",
     metadata,
     Column("cart_id", Id, primary_key=True),
-    Column("customer_id", String(255), nullable=False),
-    Column("customer_name", String(255), nullable=False),
-    Column("character_class", String(255), nullable=False),
-    Column("character_species", String(255), nullable=False),
-    Column("level", SmallInteger, nullable=False),
+    *customer_columns(),
     Column("status", String(16), nullable=False),
     Column("payment", String(255)),
     Column("created_at", DateTime, nullable=False, default=utcnow),
-    Column("game_day", String(20)),
-    Column("game_hour", SmallInteger),
+    *game_time_columns(),
 )
 
 cart_items = Table(
@@ -189,8 +196,7 @@ visits = Table(
     Column("id", Id, primary_key=True),
     Column("visit_id", String(64), nullable=False),
     Column("created_at", DateTime, nullable=False, default=utcnow),
-    Column("game_day", String(20)),
-    Column("game_hour", SmallInteger),
+    *game_time_columns(),
 )
 
 visit_customers = Table(
@@ -198,11 +204,7 @@ visit_customers = Table(
     metadata,
     Column("id", Id, primary_key=True),
     Column("visit_pk", Id, ForeignKey("visits.id"), nullable=False),
-    Column("customer_id", String(255), nullable=False),
-    Column("customer_name", String(255), nullable=False),
-    Column("character_class", String(255), nullable=False),
-    Column("character_species", String(255), nullable=False),
-    Column("level", SmallInteger, nullable=False),
+    *customer_columns(),
 )
 
 game_clock = Table(

@@ -46,10 +46,10 @@ from entrypoints.schemas import (
     Fraction,
     GameTimeSchema,
     HistorySchema,
-    Moment,
     PotionMixSchema,
     SearchSchema,
     Text,
+    Timestamp,
     WholeNumber,
 )
 from service_layer.idempotency import JSON, encode
@@ -530,7 +530,7 @@ def build(app: Flask) -> dict[str, Any]:
         (WholeNumber, ("integer", None)),
         (Fraction, ("number", None)),
         (Text, ("string", None)),
-        (Moment, ("string", "date-time")),
+        (Timestamp, ("string", "date-time")),
     ):
         marshmallow.map_to_openapi_type(custom, *openapi_type)
     _components(spec)

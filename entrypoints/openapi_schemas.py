@@ -12,7 +12,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from domain.sales import PAGE_SIZE
-from entrypoints.schemas import GameTimeSchema, Moment, WholeNumber
+from entrypoints.schemas import GameTimeSchema, Timestamp, WholeNumber
 
 SKU = r"^[a-zA-Z0-9_]{1,20}$"  # API.md's CatalogItem sku
 MAX_CATALOG_QUANTITY = 10_000  # API.md: a catalog item's quantity is 1..10000
@@ -80,7 +80,7 @@ class AccountSchema(Schema):
 
 
 class AccountsSchema(Schema):
-    as_of = Moment(required=True)
+    as_of = Timestamp(required=True)
     accounts = fields.List(fields.Nested(AccountSchema), required=True)
 
 
@@ -99,7 +99,7 @@ class RequestRefSchema(Schema):
 
 class PostedTransactionSchema(Schema):
     id = WholeNumber(required=True, validate=validate.Range(min=1))
-    created_at = Moment(required=True)
+    created_at = Timestamp(required=True)
     kind = fields.String(required=True, metadata={"example": "sale"})
     description = fields.String(required=True)
     game_time = fields.Nested(GameTimeSchema, required=True, allow_none=True)
@@ -126,7 +126,7 @@ class SoldLineSchema(Schema):
     item_sku = fields.String(required=True, metadata={"example": "2 red potion"})
     customer_name = fields.String(required=True)
     line_item_total = WholeNumber(required=True, validate=NOT_NEGATIVE)
-    timestamp = Moment(required=True)
+    timestamp = Timestamp(required=True)
 
 
 class SearchPageSchema(Schema):

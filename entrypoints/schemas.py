@@ -142,7 +142,7 @@ class EmptySchema(Schema):
     """For POSTs that take no body: nothing, or `{}`."""
 
 
-class Moment(fields.DateTime):
+class Timestamp(fields.DateTime):
     """An ISO 8601 timestamp; one with an offset is turned into UTC, one without is taken to be UTC already."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -157,7 +157,7 @@ class Moment(fields.DateTime):
 
 
 class AsOfSchema(Schema):
-    at = Moment(load_default=None)
+    at = Timestamp(load_default=None)
 
 
 class AuditQuerySchema(AsOfSchema):
@@ -169,8 +169,8 @@ class AuditQuerySchema(AsOfSchema):
 
 class HistorySchema(Schema):
     account = Text(load_default=None, validate=validate.Regexp(ACCOUNT, error="must be owner/commodity"))
-    since = Moment(load_default=None)
-    until = Moment(load_default=None)
+    since = Timestamp(load_default=None)
+    until = Timestamp(load_default=None)
     cursor = fields.String(
         load_default=None, validate=validate.Regexp(r"^[1-9][0-9]{0,17}$", error="must be a next_cursor from a reply")
     )
