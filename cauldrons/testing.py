@@ -75,9 +75,9 @@ def serve(command: list[str], env: dict[str, str], port: int, show_log: bool = F
         wait_until_up(url, process)
         yield Server(url, process.pid)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
+        process.send_signal(signal.SIGINT)  # a quick shutdown; gevent workers would still wait out the
+        try:  # keep-alive connections of clients for gunicorn's graceful timeout, which a test need not
+            process.wait(timeout=1)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()

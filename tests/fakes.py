@@ -53,6 +53,7 @@ class FakeStore:
     visits: list[tuple[str, tuple[Customer, ...], GameTime | None]] = field(default_factory=list)
     ticks: list[GameTime] = field(default_factory=list)
     sales: list[SoldLine] = field(default_factory=list)
+    totals: Counter[AccountRef] = field(default_factory=Counter)  # every account's balance now (a sum kept up)
 
     def copy(self) -> FakeStore:
         return FakeStore(
@@ -64,6 +65,7 @@ class FakeStore:
             list(self.visits),
             list(self.ticks),
             list(self.sales),
+            Counter(self.totals),
         )
 
 
@@ -92,6 +94,8 @@ class FakeLedgerRepository(AbstractLedgerRepository):
             tuple(entries),
         )
         self.store.transactions.append(posted)
+        for entry in posted.entries:  # (an account may have several entries in one transaction)
+            self.store.totals[entry.account] += entry.change
         return posted
 
     def lock(self, accounts: Iterable[AccountRef] = ()) -> dict[AccountRef, int]:
@@ -105,9 +109,14 @@ class FakeLedgerRepository(AbstractLedgerRepository):
             return owner is None or account.owner == owner
 
         totals: Counter[AccountRef] = Counter({a: 0 for a in self.store.accounts if mine(a)})
+        if at is None:  # the sum of every entry, kept up as they are added
+            totals.update({a: n for a, n in self.store.totals.items() if mine(a)})
+            return dict(totals)
         for posted in self.store.transactions:
-            if at is None or posted.created_at <= at:
-                totals.update({e.account: e.change for e in posted.entries if mine(e.account)})
+            if posted.created_at <= at:
+                for entry in posted.entries:
+                    if mine(entry.account):
+                        totals[entry.account] += entry.change
         return dict(totals)
 
     def history(

@@ -17,7 +17,7 @@ import pytest
 from cauldrons.testing import fresh_pg_database, shop_process
 from tests.helpers import API_KEY
 
-READ_TIMEOUT = 2.0  # the servers' --read-timeout here, so dropped connections are seen quickly
+READ_TIMEOUT = 1.0  # the servers' --read-timeout here, so dropped connections are seen quickly
 LIMIT = 1024 * 1024
 FREE_RED = b'[{"sku": "FREE_RED_BARREL", "ml_per_barrel": 100, "potion_type": [1, 0, 0, 0], "price": 0, "quantity": 1}]'
 
