@@ -132,6 +132,7 @@ class HttpTransport(Transport):
         return connection
 
     def send(self, request: Request) -> Answer:
+        reused = getattr(self._local, "connection", None) is not None
         connection = self._connection()
         started = time.perf_counter()
         try:
@@ -143,6 +144,8 @@ class HttpTransport(Transport):
         except (OSError, http.client.HTTPException) as err:
             connection.close()
             self._local.connection = None
+            if reused and request.method == "GET":  # the server closed the idle keep-alive connection: ask again
+                return self.send(request)
             raise TransportError(f"{request}: {err!r}") from err
         if response.will_close:
             connection.close()

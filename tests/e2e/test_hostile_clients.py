@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from cauldrons.exchange.transport import HttpTransport
 from cauldrons.testing import fresh_pg_database, shop_process
 from tests.helpers import API_KEY
 
@@ -238,3 +239,10 @@ def test_both_servers_read_the_auth_header_the_same_way(shop, headers, status):
 def test_the_servers_are_the_ones_under_test(shop):
     answer = send(shop, request("GET", "/"))
     assert answer.headers["server"].lower().startswith("gunicorn" if "gunicorn" in shop.name else "werkzeug")
+
+
+def test_the_simulators_client_asks_again_when_the_shop_closed_its_idle_connection(shop):
+    client = HttpTransport(f"http://127.0.0.1:{shop.port}", API_KEY)
+    assert client.get("/inventory/audit").status == 200
+    time.sleep(READ_TIMEOUT + 1.5)  # past the keep-alive timeout: the shop has closed the connection
+    assert client.get("/inventory/audit").status == 200
