@@ -112,6 +112,7 @@ processed_requests = Table(
     Column("status", SmallInteger, nullable=False),
     Column("content_type", String(100)),
     Column("body", LargeBinary, nullable=False),
+    Column("moved", Boolean),  # whether it appended a ledger transaction (NULL: recorded before revision 0005)
     Column("created_at", DateTime, nullable=False, default=utcnow),
     UniqueConstraint("route", "key", name="uq_processed_requests_route_key"),
 )

@@ -41,7 +41,7 @@ class SqlProcessedRequests(AbstractProcessedRequests):
             return None
         return ProcessedRequest(key, row.fingerprint, Reply(row.status, bytes(row.body), row.content_type))
 
-    def record(self, key: RequestKey, fingerprint: str, reply: Reply) -> None:
+    def record(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:
         t = orm.processed_requests
         inserted = self.session.execute(
             insert_ignoring_duplicates(self.session, t, index_elements=[t.c.route, t.c.key]).returning(t.c.id),
@@ -52,6 +52,7 @@ class SqlProcessedRequests(AbstractProcessedRequests):
                 "status": reply.status,
                 "content_type": reply.content_type,
                 "body": reply.body,
+                "moved": moved,
             },
         ).first()
         if inserted is None:

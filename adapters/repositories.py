@@ -54,6 +54,7 @@ def _stamp(game_time: GameTime | None) -> dict[str, Any]:
 
 class SqlLedgerRepository(AbstractLedgerRepository):
     def __init__(self, session: Session) -> None:
+        super().__init__()
         self.session = session
         # Both only for the current database transaction: its locks and what it opened end with it.
         self._opened: dict[AccountRef, int] = {}  # accounts this transaction opened
@@ -117,7 +118,7 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         self._held.update({id_: (balance, at) for id_, _, _, balance, at in rows})
         return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance, _ in rows}
 
-    def add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> PostedTransaction:
+    def _add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> PostedTransaction:
         ids = self._account_ids(e.account for e in txn.entries)
         if not set(ids.values()) <= self._held.keys():
             self.lock(ids)

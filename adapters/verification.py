@@ -72,14 +72,14 @@ CHECKS = (
     ),
     Check(
         "answered_as_booked",
-        "a ledger request booked a transaction only with a stored success, and at most one "
-        "(none when it moved nothing)",
+        "a ledger request's stored reply says success and that it moved exactly when it booked a transaction",
         """
         SELECT p.route, p.key, p.status, COUNT(t.id) FROM processed_requests p
           LEFT JOIN account_transactions t ON t.request_route = p.route AND t.request_key = p.key
          WHERE p.route IN :ledger_routes
-         GROUP BY p.route, p.key, p.status
-        HAVING COUNT(t.id) > CASE WHEN p.status BETWEEN 200 AND 299 THEN 1 ELSE 0 END
+         GROUP BY p.route, p.key, p.status, p.moved
+        HAVING COUNT(t.id) <> CASE WHEN p.status BETWEEN 200 AND 299 AND (p.moved OR p.moved IS NULL) THEN 1
+                                   ELSE 0 END
         UNION ALL
         SELECT t.request_route, t.request_key, NULL, 1 FROM account_transactions t
          WHERE t.request_key IS NOT NULL AND NOT EXISTS (

@@ -112,5 +112,6 @@ class AbstractProcessedRequests(abc.ABC):
         waits, so racing twins see each other's reply instead of both doing the work."""
 
     @abc.abstractmethod
-    def record(self, key: RequestKey, fingerprint: str, reply: Reply) -> None:
-        """Store the reply in this transaction; raises RequestAlreadyProcessed if the key is taken."""
+    def record(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:
+        """Store the reply in this transaction, and whether the request appended a ledger transaction (`ledger
+        verify` holds the books to it); raises RequestAlreadyProcessed if the key is taken."""

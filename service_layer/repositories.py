@@ -53,9 +53,17 @@ class AbstractPotionRepository(abc.ABC):
 
 
 class AbstractLedgerRepository(abc.ABC):
-    @abc.abstractmethod
+    def __init__(self) -> None:
+        self.posted: list[int] = []  # the transactions this unit of work appended
+
     def add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> PostedTransaction:
         """Append a transaction and its entries; return it as posted (id, time, running balances)."""
+        posted = self._add(txn, game_time, request)
+        self.posted.append(posted.id)
+        return posted
+
+    @abc.abstractmethod
+    def _add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> PostedTransaction: ...
 
     @abc.abstractmethod
     def lock(self, accounts: Iterable[AccountRef] = ()) -> dict[AccountRef, int]:

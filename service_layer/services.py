@@ -41,7 +41,7 @@ def _once(key: RequestKey | None, payload: object, uow: AbstractUnitOfWork, work
         reply = work()
         try:
             if key is not None:
-                uow.processed_requests.record(key, digest, reply)
+                uow.processed_requests.record(key, digest, reply, moved=bool(uow.ledger.posted))
             uow.commit()
             return reply
         except RequestAlreadyProcessed:

@@ -73,9 +73,10 @@ class FakeLedgerRepository(AbstractLedgerRepository):
     """Balances are plain sums here; the running balances are what `tests/integration` checks on real databases."""
 
     def __init__(self, store: FakeStore) -> None:
+        super().__init__()
         self.store = store
 
-    def add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> PostedTransaction:
+    def _add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> PostedTransaction:
         self.store.accounts.update(e.account for e in txn.entries)
         running = self.balances()
         entries = []
@@ -216,7 +217,7 @@ class FakeProcessedRequests(AbstractProcessedRequests):
     def claim(self, key: RequestKey) -> ProcessedRequest | None:
         return self.store.processed.get(key)
 
-    def record(self, key: RequestKey, fingerprint: str, reply: Reply) -> None:
+    def record(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:
         if key in self.store.processed:
             raise RequestAlreadyProcessed(key)
         self.store.processed[key] = ProcessedRequest(key, fingerprint, reply)

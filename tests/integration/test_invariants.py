@@ -282,3 +282,17 @@ def test_an_old_database_is_migrated_with_its_running_balances_backfilled(empty_
     assert rows == [100, 40, 45]
     assert recorded == [T0 + timedelta(minutes=m) for m in (0, 2, 1)]  # history is copied, never rewritten
     assert times == [T0 + timedelta(minutes=m) for m in (0, 2, 2)]  # but the shop's entries keep time order
+
+
+def test_verify_holds_a_stored_success_to_whether_it_said_it_moved(wiring):
+    services.deliver_barrels("empty", [], wiring.uow_factory())  # answered, moved nothing, booked nothing
+    with wiring.engine.connect() as conn:
+        assert verify(conn).ok, verify(conn).lines()
+        conn.execute(
+            text(
+                "INSERT INTO processed_requests (route, key, fingerprint, status, body, created_at, moved) "
+                "VALUES ('carts/checkout', '999', 'fp', 200, :body, :at, :moved)"
+            ),
+            {"body": b'{"total_potions_bought":10,"total_gold_paid":500}', "at": T0, "moved": True},
+        )
+        assert _drifted(conn) == {"answered_as_booked"}  # a success whose effects are nowhere in the books

@@ -46,7 +46,7 @@ def test_a_stored_reply_is_claimed_byte_for_byte(wiring):
     key = RequestKey("carts", "k")
     with wiring.uow_factory() as uow:
         assert uow.processed_requests.claim(key) is None
-        uow.processed_requests.record(key, "fp", Reply.json({"cart_id": 1}))
+        uow.processed_requests.record(key, "fp", Reply.json({"cart_id": 1}), moved=False)
         uow.commit()
     with wiring.uow_factory() as uow:
         earlier = uow.processed_requests.claim(key)
@@ -57,16 +57,16 @@ def test_a_stored_reply_is_claimed_byte_for_byte(wiring):
 def test_a_key_can_be_recorded_once(wiring):
     key = RequestKey("carts", "k")
     with wiring.uow_factory() as uow:
-        uow.processed_requests.record(key, "fp", Reply.empty())
+        uow.processed_requests.record(key, "fp", Reply.empty(), moved=False)
         uow.commit()
     with wiring.uow_factory() as uow, pytest.raises(RequestAlreadyProcessed):
-        uow.processed_requests.record(key, "fp", Reply.empty())
+        uow.processed_requests.record(key, "fp", Reply.empty(), moved=False)
 
 
 def test_the_same_key_on_another_route_is_another_request(wiring):
     with wiring.uow_factory() as uow:
-        uow.processed_requests.record(RequestKey("barrels/deliver", "7"), "fp", Reply.empty())
-        uow.processed_requests.record(RequestKey("bottler/deliver", "7"), "fp", Reply.empty())
+        uow.processed_requests.record(RequestKey("barrels/deliver", "7"), "fp", Reply.empty(), moved=False)
+        uow.processed_requests.record(RequestKey("bottler/deliver", "7"), "fp", Reply.empty(), moved=False)
         uow.commit()
 
 

@@ -42,7 +42,7 @@ def test_a_crash_between_the_ledger_write_and_the_commit_leaves_nothing(wiring):
 
     with pytest.raises(Crash), wiring.uow_factory() as uow:
         uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, RequestKey("barrels/deliver", "1"))
-        uow.processed_requests.record(RequestKey("barrels/deliver", "1"), "fp", Reply.empty())
+        uow.processed_requests.record(RequestKey("barrels/deliver", "1"), "fp", Reply.empty(), moved=True)
         uow.session.flush()
         raise Crash
     assert (count(wiring, orm.account_transactions), count(wiring, orm.account_ledger_entries)) == (
