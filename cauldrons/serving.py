@@ -34,6 +34,7 @@ from cauldrons.config import Config
 from cauldrons.wsgi import error_document
 
 CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # in a header value (a tab is allowed), as gunicorn refuses
+TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110: a method or header name
 AUTH_HEADER = "ACCESS_TOKEN"  # the environ's spelling of `access_token`
 LIMIT_LINE = 8190  # the longest request line and header line either server reads (gunicorn's maximum)
 READ_TIMEOUT = 10.0  # seconds a connection may go without sending while a request is being read
@@ -44,12 +45,26 @@ HEADERS_TIMEOUT = 5  # seconds gunicorn allows for a request's headers (and betw
 class ShopRequestHandler(WSGIRequestHandler):
     timeout = READ_TIMEOUT  # socketserver sets it on the connection: every read is bounded (a subclass may change it)
 
+    def _refuse(self, status: int, message: str) -> bool:
+        """Answer a request refused before it was understood (with a status line, whatever it claimed to be)."""
+        self.requestline, self.request_version, self.command = "", "HTTP/1.1", ""
+        self.send_error(status, message)
+        return False
+
     def parse_request(self) -> bool:
+        """http.server's parsing, held to what gunicorn refuses, so both servers refuse the same requests."""
         if len(self.raw_requestline) > LIMIT_LINE:
-            self.requestline, self.request_version, self.command = "", "HTTP/1.1", ""
-            self.send_error(414, f"the request line is over {LIMIT_LINE} bytes")
-            return False
+            return self._refuse(414, f"the request line is over {LIMIT_LINE} bytes")
+        words = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n").split(" ")
+        if len(words) != 3 or not TOKEN.fullmatch(words[0]) or words[2] not in ("HTTP/1.0", "HTTP/1.1"):
+            return self._refuse(400, "the request line is not METHOD TARGET HTTP/1.x")
         if not super().parse_request():
+            return False
+        if self.headers.defects or any(not TOKEN.fullmatch(name) for name in self.headers.keys()):
+            self.send_error(400, "a header name is not a token")
+            return False
+        if len(set(self.headers.get_all("Content-Length") or [])) > 1:
+            self.send_error(400, "a request may not have two Content-Lengths")
             return False
         if any(len(name) + len(value) + 2 > LIMIT_LINE for name, value in self.headers.items()):
             self.send_error(431, f"a header line is over {LIMIT_LINE} bytes")

@@ -114,6 +114,13 @@ REFUSED_BY_BOTH = {
         ),
         400,
     ),
+    "a method that is not a token": (request("G@T", "/catalog/"), 400),
+    "an HTTP version the servers do not speak": (b"GET /catalog/ HTTP/9.9\r\nHost: shop\r\n\r\n", 400),
+    "a space before a header's colon": (request("GET", "/catalog/", "X-Odd : yes"), 400),
+    "two different Content-Lengths": (
+        request("POST", "/barrels/plan", KEY, "Content-Length: 2", "Content-Length: 3", body=b"[]", length=False),
+        400,
+    ),
     "a Content-Length that is not a length": (
         request("POST", "/barrels/plan", KEY, "Content-Length: \xb2", body=b"[]", length=False),
         400,
