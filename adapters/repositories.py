@@ -107,10 +107,10 @@ class SqlLedgerRepository(AbstractLedgerRepository):
             )
         )
 
-    def lock(self, accounts: Iterable[AccountRef] = ()) -> dict[AccountRef, int]:
+    def lock(self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True) -> dict[AccountRef, int]:
         a = orm.accounts
         ids = self._account_ids(accounts).values()
-        where = or_(a.c.owner == SHOP, a.c.id.in_(ids))
+        where = or_(a.c.owner == SHOP, a.c.id.in_(ids)) if whole_shop else a.c.id.in_(ids)
         if is_postgres(self.session):  # SQLite: the whole database is already ours (BEGIN IMMEDIATE)
             # Its own statement: a read that waited for a lock must start a fresh snapshot to see the winner's rows.
             self.session.execute(select(a.c.id).where(where).order_by(a.c.id).with_for_update())
@@ -121,7 +121,7 @@ class SqlLedgerRepository(AbstractLedgerRepository):
     def _add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> PostedTransaction:
         ids = self._account_ids(e.account for e in txn.entries)
         if not set(ids.values()) <= self._held.keys():
-            self.lock(ids)
+            self.lock(ids, whole_shop=False)
         running = {id_: self._held[id_][0] for id_ in ids.values()}
         # Never older than an entry already on these accounts, so per account time order is entry order.
         created_at = max([utcnow(), *(at for id_ in ids.values() if (at := self._held[id_][1]) is not None)])

@@ -75,6 +75,18 @@ def apply(balances: Mapping[AccountRef, int], txn: Transaction) -> dict[AccountR
     return after
 
 
+def touches_capacity(txn: Transaction) -> bool:
+    """Whether the capacity rule can refuse `txn`: it adds potions or ml to the shop, or takes capacity away. Only
+    then does checking it need every shop balance; otherwise the balances of the accounts it moves suffice."""
+    for account, change in txn.changes().items():
+        if account.owner != SHOP:
+            continue
+        stock = account.commodity in ML.values() or account.commodity.startswith(POTION_PREFIX)
+        if (stock and change > 0) or (account.commodity in (POTION_CAPACITY, ML_CAPACITY) and change < 0):
+            return True
+    return False
+
+
 def check_covers(txn: Transaction, balances: Mapping[AccountRef, int], capacity: bool = True) -> None:
     """Refuse `txn` if it would drive a shop balance below zero or (with `capacity`) fill the shop past its
     capacity. A correction records what is really there, so it is held to the first rule only.

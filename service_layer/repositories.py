@@ -66,10 +66,10 @@ class AbstractLedgerRepository(abc.ABC):
     def _add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> PostedTransaction: ...
 
     @abc.abstractmethod
-    def lock(self, accounts: Iterable[AccountRef] = ()) -> dict[AccountRef, int]:
-        """Lock every account of the shop and `accounts` (opening missing ones) until the unit of work ends, in
-        one fixed order, and return their balances: a check against them cannot be raced, and `add` may write
-        the next running balances."""
+    def lock(self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True) -> dict[AccountRef, int]:
+        """Lock `accounts` (opening missing ones) and, with `whole_shop`, every account of the shop, until the unit
+        of work ends, in one fixed order, and return their balances: a check against them cannot be raced, and
+        `add` may write the next running balances."""
 
     @abc.abstractmethod
     def balances(self, owner: str | None = None, at: datetime | None = None) -> dict[AccountRef, int]:

@@ -4,10 +4,10 @@ A service scopes its own idempotency key and fingerprints its own arguments (the
 received it, so the fingerprints of requests stored before stay valid).
 
 Every service runs in one unit of work and takes its locks in one order: the request key, then carts, then the
-shop's accounts (all of them) with the transaction's counter-accounts, by id and in one statement, so two
-services may wait for each other but never deadlock. With a request key the work is done once: the earlier reply
-is replayed if the key was seen, otherwise the effects and the reply are committed together. A refusal raises
-before the commit, so nothing of it (not even the key) is kept, and a corrected retry may succeed.
+accounts its transaction moves (and every shop account when the capacity rule can refuse it), by id and in one
+statement, so two services may wait for each other but never deadlock. With a request key the work is done once:
+the earlier reply is replayed if the key was seen, otherwise the effects and the reply are committed together. A
+refusal raises before the commit, so nothing of it (not even the key) is kept, and a corrected retry may succeed.
 """
 
 from __future__ import annotations
@@ -55,12 +55,16 @@ def _once(key: RequestKey | None, payload: object, uow: AbstractUnitOfWork, work
 def _post(
     uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None, capacity: bool = True
 ) -> ledger.PostedTransaction | None:
-    """Lock the shop's accounts and `txn`'s, check `txn` against their balances and append it, stamped with the
+    """Lock `txn`'s accounts (and every shop account if the capacity rule applies), check `txn` against their
+    balances and append it, stamped with the
     game time; return it as posted. A transaction that moves nothing (an empty delivery, an empty cart's checkout,
     a reset of a shop as it started) is not booked: the request's reply alone records that it was answered."""
     if not txn.entries:
         return None
-    inventory.check_covers(txn, uow.ledger.lock(e.account for e in txn.entries), capacity)
+    # Only a transaction the capacity rule can refuse needs (and locks) every shop account; any other locks just
+    # the accounts it moves, so checkouts and corrections do not wait on the whole shop.
+    whole_shop = capacity and inventory.touches_capacity(txn)
+    inventory.check_covers(txn, uow.ledger.lock((e.account for e in txn.entries), whole_shop), capacity)
     return uow.ledger.add(txn, uow.clock.now(), key)
 
 

@@ -99,11 +99,11 @@ class FakeLedgerRepository(AbstractLedgerRepository):
             self.store.totals[entry.account] += entry.change
         return posted
 
-    def lock(self, accounts: Iterable[AccountRef] = ()) -> dict[AccountRef, int]:
+    def lock(self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True) -> dict[AccountRef, int]:
         accounts = set(accounts)
         self.store.accounts.update(accounts)  # opened, as the database opens missing accounts when it locks them
         everyone = self.balances()
-        return {a: everyone.get(a, 0) for a in {*self.balances(SHOP), *accounts}}
+        return {a: everyone.get(a, 0) for a in {*(self.balances(SHOP) if whole_shop else ()), *accounts}}
 
     def balances(self, owner: str | None = None, at: datetime | None = None) -> dict[AccountRef, int]:
         def mine(account: AccountRef) -> bool:

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain import inventory, ledger
 from domain.errors import (
@@ -7,6 +9,7 @@ from domain.errors import (
     InsufficientMl,
     InsufficientStock,
     LedgerInvariantViolated,
+    ShopError,
 )
 from domain.ledger import GOLD, SHOP, AccountRef, Entry, Transaction
 from domain.potions import PotionType
@@ -137,3 +140,49 @@ def test_inventory_reads_balances_as_a_shopkeeper_does():
 def test_zero_quantity_lines_make_no_entries():
     assert ledger.barrel_purchase([barrel(quantity=0)]).entries == ()
     assert SMALL_RED.cost == 100
+
+
+def test_only_stock_coming_in_or_capacity_going_out_touches_the_capacity_rule():
+    red = PotionType(100, 0, 0, 0)
+    assert inventory.touches_capacity(ledger.barrel_purchase([barrel()]))
+    assert inventory.touches_capacity(ledger.bottling([("RED_POTION", red, 1)]))
+    assert inventory.touches_capacity(ledger.correction(AccountRef(SHOP, ledger.POTION_CAPACITY), -1, "x"))
+    assert not inventory.touches_capacity(ledger.sale(1, [("RED_POTION", 2, 50)], "x"))
+    assert not inventory.touches_capacity(ledger.capacity_purchase(1, 1))
+    assert not inventory.touches_capacity(ledger.correction(AccountRef(SHOP, ledger.GOLD), 5, "x"))
+
+
+@given(
+    gold=st.integers(0, 300),
+    stock=st.dictionaries(st.sampled_from(["RED_POTION", "BLUE_POTION", "DARK_POTION"]), st.integers(0, 60)),
+    ml=st.integers(0, 30_000),
+    units=st.integers(0, 3),
+    sold=st.lists(
+        st.tuples(st.sampled_from(["RED_POTION", "BLUE_POTION"]), st.integers(1, 5)),
+        max_size=2,
+        unique_by=lambda line: line[0],
+    ),
+    bought=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+)
+def test_a_posting_that_does_not_touch_capacity_is_judged_the_same_on_its_own_accounts(
+    gold, stock, ml, units, sold, bought
+):
+    """Such a posting locks only its own accounts: what the rest of the shop holds cannot change the verdict."""
+    balances = {
+        AccountRef(SHOP, ledger.GOLD): gold,
+        AccountRef(SHOP, ledger.ML["red"]): ml,
+        AccountRef(SHOP, ledger.POTION_CAPACITY): units,
+        AccountRef(SHOP, ledger.ML_CAPACITY): units,
+        **{AccountRef(SHOP, ledger.potion(sku)): n for sku, n in stock.items()},
+    }
+    for txn in (ledger.sale(1, [(sku, q, 50) for sku, q in sold], "x"), ledger.capacity_purchase(*bought)):
+        assert not inventory.touches_capacity(txn)
+        own = {a: n for a, n in balances.items() if a in {e.account for e in txn.entries}}
+        verdicts = []
+        for seen in (balances, own):
+            try:
+                inventory.check_covers(txn, seen)
+                verdicts.append(None)
+            except ShopError as err:
+                verdicts.append(str(err))
+        assert verdicts[0] == verdicts[1]
