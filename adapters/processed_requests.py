@@ -8,7 +8,7 @@ and finds the key taken. On SQLite every unit of work holds the database's write
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from adapters import orm
@@ -27,16 +27,17 @@ class SqlProcessedRequests(AbstractProcessedRequests):
         self.session = session
 
     def claim(self, key: RequestKey) -> ProcessedRequest | None:
-        if is_postgres(self.session):
-            self.session.execute(
-                select(func.pg_advisory_xact_lock(func.hashtextextended(f"{key.route}\n{key.value}", 0)))
-            )
-        t = orm.processed_requests
-        row = self.session.execute(
-            select(t.c.fingerprint, t.c.status, t.c.body, t.c.content_type).where(
-                t.c.route == key.route, t.c.key == key.value
-            )
-        ).first()
+        if is_postgres(self.session):  # one round trip: the key's lock, then its reply (migration 0006)
+            row = self.session.execute(
+                text("SELECT * FROM cauldrons_claim(:route, :key)"), {"route": key.route, "key": key.value}
+            ).first()
+        else:
+            t = orm.processed_requests
+            row = self.session.execute(
+                select(t.c.fingerprint, t.c.status, t.c.body, t.c.content_type).where(
+                    t.c.route == key.route, t.c.key == key.value
+                )
+            ).first()
         if row is None:
             return None
         return ProcessedRequest(key, row.fingerprint, Reply(row.status, bytes(row.body), row.content_type))

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Table, desc, event, func, or_, select, text, true, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from adapters import orm
 from domain.carts import Cart, CartStatus, Customer
@@ -39,13 +39,25 @@ def insert_ignoring_duplicates(session: Session, table: Table, **conflict: Any) 
 
 
 # One INSERT for any number of entries, in the order given (a multi-row VALUES would be split into pages of 1,000).
-PG_INSERT_ENTRIES = text("""
-INSERT INTO account_ledger_entries (account_id, account_transaction_id, change, balance_after, created_at, non_negative)
-SELECT account_id, account_transaction_id, change, balance_after, created_at, non_negative
-  FROM unnest(CAST(:account_id AS bigint[]), CAST(:account_transaction_id AS bigint[]), CAST(:change AS bigint[]),
-              CAST(:balance_after AS bigint[]), CAST(:created_at AS timestamp[]), CAST(:non_negative AS boolean[]))
-       WITH ORDINALITY AS entry(account_id, account_transaction_id, change, balance_after, created_at, non_negative, n)
- ORDER BY n""")
+# A transaction and its entries, in the order given, in one statement.
+PG_POST = text("""
+WITH txn AS (
+    INSERT INTO account_transactions (created_at, kind, description, game_day, game_hour, request_route, request_key)
+    VALUES (:created_at, :kind, :description, :game_day, :game_hour, :request_route, :request_key)
+    RETURNING id
+), entries AS (
+    INSERT INTO account_ledger_entries (account_id, account_transaction_id, change, balance_after, created_at,
+                                        non_negative)
+    SELECT entry.account_id, txn.id, entry.change, entry.balance_after, :created_at, entry.non_negative
+      FROM txn, unnest(CAST(:account_id AS bigint[]), CAST(:change AS bigint[]), CAST(:balance_after AS bigint[]),
+                       CAST(:non_negative AS boolean[]))
+                WITH ORDINALITY AS entry(account_id, change, balance_after, non_negative, n)
+     ORDER BY entry.n
+)
+SELECT id FROM txn""")
+
+
+LOCK = text("SELECT * FROM cauldrons_lock(CAST(:ids AS bigint[]), :whole_shop)")
 
 
 def _stamp(game_time: GameTime | None) -> dict[str, Any]:
@@ -109,12 +121,12 @@ class SqlLedgerRepository(AbstractLedgerRepository):
 
     def lock(self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True) -> dict[AccountRef, int]:
         a = orm.accounts
-        ids = self._account_ids(accounts).values()
-        where = or_(a.c.owner == SHOP, a.c.id.in_(ids)) if whole_shop else a.c.id.in_(ids)
-        if is_postgres(self.session):  # SQLite: the whole database is already ours (BEGIN IMMEDIATE)
-            # Its own statement: a read that waited for a lock must start a fresh snapshot to see the winner's rows.
-            self.session.execute(select(a.c.id).where(where).order_by(a.c.id).with_for_update())
-        rows = self._latest(where)
+        ids = list(self._account_ids(accounts).values())
+        if is_postgres(self.session):
+            # One round trip: the locks in id order, then a read that sees the last writer (migration 0006).
+            rows = list(self.session.execute(LOCK, {"ids": ids, "whole_shop": whole_shop}))
+        else:  # SQLite: the whole database is already ours (BEGIN IMMEDIATE)
+            rows = self._latest(or_(a.c.owner == SHOP, a.c.id.in_(ids)) if whole_shop else a.c.id.in_(ids))
         self._held.update({id_: (balance, at) for id_, _, _, balance, at in rows})
         return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance, _ in rows}
 
@@ -125,34 +137,21 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         running = {id_: self._held[id_][0] for id_ in ids.values()}
         # Never older than an entry already on these accounts, so per account time order is entry order.
         created_at = max([utcnow(), *(at for id_ in ids.values() if (at := self._held[id_][1]) is not None)])
-        txn_id = self.session.execute(
-            orm.account_transactions.insert().returning(orm.account_transactions.c.id),
-            {
-                "created_at": created_at,
-                "kind": txn.kind,
-                "description": txn.description,
-                **_stamp(game_time),
-                "request_route": request.route if request else None,
-                "request_key": request.value if request else None,
-            },
-        ).scalar_one()
-        rows, posted = [], []
+        entries, posted = [], []
         for entry in txn.entries:
             account_id = ids[entry.account]
             running[account_id] += entry.change
-            rows.append(
-                {
-                    "account_id": account_id,
-                    "account_transaction_id": txn_id,
-                    "change": entry.change,
-                    "balance_after": running[account_id],
-                    "created_at": created_at,
-                    "non_negative": entry.account.non_negative,
-                }
-            )
+            entries.append((account_id, entry.change, running[account_id], entry.account.non_negative))
             posted.append(PostedEntry(entry.account, entry.change, running[account_id]))
-        if rows:
-            self._insert_entries(rows)
+        header = {
+            "created_at": created_at,
+            "kind": txn.kind,
+            "description": txn.description,
+            **_stamp(game_time),
+            "request_route": request.route if request else None,
+            "request_key": request.value if request else None,
+        }
+        txn_id = self._insert(header, entries)
         self._held.update({id_: (balance, created_at) for id_, balance in running.items()})
         return PostedTransaction(
             txn_id,
@@ -160,19 +159,48 @@ class SqlLedgerRepository(AbstractLedgerRepository):
             txn.kind,
             txn.description,
             game_time,
-            request.route if request else None,
-            request.value if request else None,
+            header["request_route"],
+            header["request_key"],
             tuple(posted),
         )
 
-    def _insert_entries(self, rows: list[dict[str, Any]]) -> None:
-        """All of a transaction's entries in one statement: PostgreSQL checks that the transaction nets to zero at
-        the end of the statement that inserts its entries (migration 0004), so they may not be split."""
-        if not is_postgres(self.session):
-            self.session.execute(orm.account_ledger_entries.insert(), rows)
-            return
-        columns = ("account_id", "account_transaction_id", "change", "balance_after", "created_at", "non_negative")
-        self.session.execute(PG_INSERT_ENTRIES, {column: [row[column] for row in rows] for column in columns})
+    def _insert(self, header: dict[str, Any], entries: list[tuple[int, int, int, bool]]) -> int:
+        """The transaction and all its entries; return its id. PostgreSQL checks that a transaction nets to zero at
+        the end of the statement that inserts its entries (migration 0004), so they go in one statement there, with
+        the transaction itself: one round trip."""
+        if is_postgres(self.session):
+            columns = zip(*entries) if entries else ((), (), (), ())
+            account_id, change, balance_after, non_negative = (list(column) for column in columns)
+            return int(
+                self.session.execute(
+                    PG_POST,
+                    {
+                        **header,
+                        "account_id": account_id,
+                        "change": change,
+                        "balance_after": balance_after,
+                        "non_negative": non_negative,
+                    },
+                ).scalar_one()
+            )
+        t = orm.account_transactions
+        txn_id = int(self.session.execute(t.insert().returning(t.c.id), header).scalar_one())
+        if entries:
+            self.session.execute(
+                orm.account_ledger_entries.insert(),
+                [
+                    {
+                        "account_id": a,
+                        "account_transaction_id": txn_id,
+                        "change": c,
+                        "balance_after": b,
+                        "created_at": header["created_at"],
+                        "non_negative": n,
+                    }
+                    for a, c, b, n in entries
+                ],
+            )
+        return txn_id
 
     def balances(self, owner: str | None = None, at: datetime | None = None) -> dict[AccountRef, int]:
         where = orm.accounts.c.owner == owner if owner is not None else true()
@@ -255,7 +283,8 @@ class SqlCartRepository(AbstractCartRepository):
         self.session.flush()  # the database hands out the cart_id
 
     def _get(self, cart_id: int) -> Cart | None:
-        return self.session.get(Cart, cart_id, with_for_update=True)
+        # The cart and its lines in one round trip; the lock is the cart row's (FOR UPDATE OF carts).
+        return self.session.get(Cart, cart_id, with_for_update={"of": Cart}, options=[joinedload(orm.cart_lines())])
 
     def close_open_carts(self) -> int:
         result: CursorResult[Any] = self.session.execute(  # type: ignore[assignment]
