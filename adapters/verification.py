@@ -167,3 +167,23 @@ def verify(connection: Connection) -> Report:
         rows = [tuple(row) for row in connection.execute(query)]
         findings.append(Finding(check, len(rows), rows[:EXAMPLES]))
     return Report(counts, findings)
+
+
+class NotAShop(Exception):
+    """The database is not a shop at the newest schema."""
+
+
+def verify_database(database_url: str) -> Report:
+    """Verify the books of the shop at `database_url`, reading one snapshot and taking no write lock, so the shop
+    keeps serving meanwhile."""
+    from adapters import migrations
+    from adapters.db import make_engine
+
+    engine = make_engine(database_url, read_only=True)
+    try:
+        with engine.connect() as connection:
+            if migrations.current(connection) != migrations.head():
+                raise NotAShop(f"{database_url} is not a shop at the newest schema: run cauldrons migrate")
+            return verify(connection)
+    finally:
+        engine.dispose()

@@ -71,19 +71,12 @@ def ledger() -> None:
 @ledger.command()
 def verify() -> None:
     """Re-sum every entry and check every invariant of the books; exit 1 on any drift (DATABASE_URL)."""
-    from adapters import migrations
-    from adapters.db import make_engine
-    from adapters.verification import verify as verify_books
+    from adapters.verification import NotAShop, verify_database
 
-    database_url = Config.from_env(host="127.0.0.1").database_url
-    engine = make_engine(database_url, read_only=True)
     try:
-        with engine.connect() as connection:
-            if migrations.current(connection) != migrations.head():
-                raise click.ClickException(f"{database_url} is not a shop at the newest schema: run cauldrons migrate")
-            report = verify_books(connection)
-    finally:
-        engine.dispose()
+        report = verify_database(Config.from_env(host="127.0.0.1").database_url)
+    except NotAShop as err:
+        raise click.ClickException(str(err)) from None
     for line in report.lines():
         click.echo(line)
     if not report.ok:
