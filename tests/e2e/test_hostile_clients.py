@@ -249,6 +249,8 @@ def test_the_servers_are_the_ones_under_test(shop):
 
 
 def test_the_simulators_client_asks_again_when_the_shop_closed_its_idle_connection(shop):
+    if "gunicorn" not in shop.name:
+        pytest.skip("the dev server keeps no connection alive: it closes each after its answer")
     client = HttpTransport(f"http://127.0.0.1:{shop.port}", API_KEY)
     assert client.get("/inventory/audit").status == 200
     time.sleep(READ_TIMEOUT + 1.5)  # past the keep-alive timeout: the shop has closed the connection
