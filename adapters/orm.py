@@ -26,7 +26,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
-    inspect,
 )
 from sqlalchemy.orm import registry, relationship
 
@@ -231,8 +230,3 @@ def start_mappers() -> None:
             "lines": relationship(CartLine, order_by=cart_items.c.id, cascade="all, delete-orphan", lazy="selectin"),
         },
     )
-
-
-def cart_lines() -> Any:
-    """The mapped `Cart.lines` attribute (the domain class declares none of its own; mapping adds it)."""
-    return inspect(Cart).attrs["lines"].class_attribute

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Table, desc, event, func, or_, select, text, true, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, SessionTransaction
 
 from adapters import orm
 from domain.carts import Cart, CartStatus, Customer
@@ -73,9 +73,10 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         self._held: dict[int, tuple[int, datetime | None]] = {}  # locked account id -> (balance, latest time)
         event.listen(session, "after_transaction_end", self._forget)
 
-    def _forget(self, *_: object) -> None:
-        self._opened.clear()
-        self._held.clear()
+    def _forget(self, _session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:  # the database transaction ended (not a flush's sub-transaction)
+            self._opened.clear()
+            self._held.clear()
 
     def _known(self) -> dict[AccountRef, int]:
         """Account ids, remembered per database connection: accounts are never changed or removed, so an id
@@ -283,8 +284,10 @@ class SqlCartRepository(AbstractCartRepository):
         self.session.flush()  # the database hands out the cart_id
 
     def _get(self, cart_id: int) -> Cart | None:
-        # The cart and its lines in one round trip; the lock is the cart row's (FOR UPDATE OF carts).
-        return self.session.get(Cart, cart_id, with_for_update={"of": Cart}, options=[joinedload(orm.cart_lines())])
+        # The lines come in a statement of their own (selectin), after the cart's lock was granted: read in the same
+        # statement as the lock, they would be the ones from before a wait (READ COMMITTED re-checks only the
+        # locked row), and a checkout could sell what a racing item update had changed.
+        return self.session.get(Cart, cart_id, with_for_update=True)
 
     def close_open_carts(self) -> int:
         result: CursorResult[Any] = self.session.execute(  # type: ignore[assignment]

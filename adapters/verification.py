@@ -72,14 +72,15 @@ CHECKS = (
     ),
     Check(
         "answered_as_booked",
-        "a ledger request's stored reply says success and that it moved exactly when it booked a transaction",
+        "a ledger request's stored reply says success and that it moved exactly when it booked a transaction "
+        "(a reply stored before revision 0005: a success booked at most one)",
         """
         SELECT p.route, p.key, p.status, COUNT(t.id) FROM processed_requests p
           LEFT JOIN account_transactions t ON t.request_route = p.route AND t.request_key = p.key
          WHERE p.route IN :ledger_routes
          GROUP BY p.route, p.key, p.status, p.moved
-        HAVING COUNT(t.id) <> CASE WHEN p.status BETWEEN 200 AND 299 AND (p.moved OR p.moved IS NULL) THEN 1
-                                   ELSE 0 END
+        HAVING COUNT(t.id) <> CASE WHEN p.status BETWEEN 200 AND 299 AND p.moved THEN 1 ELSE 0 END
+               AND NOT (p.moved IS NULL AND p.status BETWEEN 200 AND 299 AND COUNT(t.id) <= 1)
         UNION ALL
         SELECT t.request_route, t.request_key, NULL, 1 FROM account_transactions t
          WHERE t.request_key IS NOT NULL AND NOT EXISTS (

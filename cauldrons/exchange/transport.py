@@ -144,7 +144,8 @@ class HttpTransport(Transport):
         except (OSError, http.client.HTTPException) as err:
             connection.close()
             self._local.connection = None
-            if reused and request.method == "GET":  # the server closed the idle keep-alive connection: ask again
+            closed = isinstance(err, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError))
+            if reused and closed and request.method == "GET":  # the server closed the idle connection: ask again
                 return self.send(request)
             raise TransportError(f"{request}: {err!r}") from err
         if response.will_close:

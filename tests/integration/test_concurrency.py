@@ -1,9 +1,11 @@
 """Racing requests on real databases: one effect per key, and no balance check can be raced."""
 
 import json
+import threading
+import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from adapters import orm
 from domain.errors import InsufficientStock
@@ -131,3 +133,39 @@ def test_a_reset_opens_no_account_while_holding_the_shops_locks(wiring, monkeypa
     assert services.reset(None, wiring.uow_factory()).status == 204
     others[0].join(30)
     assert isinstance(others[-1], Reply) and others[-1].status == 200
+
+
+def _open_cart_with(wiring, quantity: int) -> int:  # type: ignore[no-untyped-def]
+    cart_id = json.loads(services.create_cart(ALICE, None, wiring.uow_factory()).body)["cart_id"]
+    services.set_item_quantity(cart_id, "RED_POTION", quantity, None, wiring.uow_factory())
+    return int(cart_id)
+
+
+def test_a_checkout_that_waited_for_its_cart_sells_the_lines_committed_meanwhile(wiring):
+    if wiring.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: there is no interleaving to make")
+    services.correct("shop/potion:RED_POTION", 5, "stock", "stock", wiring.uow_factory())
+    cart_id = _open_cart_with(wiring, 1)
+    answers: list[object] = []
+    with wiring.engine.connect() as other:  # another request holds the cart and changes its line to 3
+        other.execute(text("SELECT cart_id FROM carts WHERE cart_id = :c FOR UPDATE"), {"c": cart_id})
+        other.execute(text("UPDATE cart_items SET quantity = 3 WHERE cart_id = :c"), {"c": cart_id})
+        checkout = threading.Thread(
+            target=lambda: answers.append(services.checkout(cart_id, "gold", wiring.uow_factory()))
+        )
+        checkout.start()
+        time.sleep(0.3)  # the checkout now waits for the cart's lock
+        other.commit()
+        checkout.join(10)
+    assert json.loads(answers[0].body) == {"total_potions_bought": 3, "total_gold_paid": 150}  # type: ignore[attr-defined]
+
+
+def test_racing_updates_of_a_new_cart_line_all_succeed(wiring):
+    cart_id = json.loads(services.create_cart(ALICE, None, wiring.uow_factory()).body)["cart_id"]
+    results = race(
+        [
+            lambda q=q: services.set_item_quantity(cart_id, "RED_POTION", q, None, wiring.uow_factory())
+            for q in (1, 2, 3, 4)
+        ]
+    )
+    assert all(isinstance(r, Reply) and r.status == 204 for r in results), results

@@ -296,3 +296,16 @@ def test_verify_holds_a_stored_success_to_whether_it_said_it_moved(wiring):
             {"body": b'{"total_potions_bought":10,"total_gold_paid":500}', "at": T0, "moved": True},
         )
         assert _drifted(conn) == {"answered_as_booked"}  # a success whose effects are nowhere in the books
+
+
+def test_verify_lets_a_reply_stored_before_revision_0005_have_booked_nothing(wiring):
+    """Before `moved` was stored, an empty delivery was answered 204 and booked nothing: that is no drift."""
+    with wiring.engine.connect() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO processed_requests (route, key, fingerprint, status, body, created_at) "
+                "VALUES ('barrels/deliver', 'old-empty', 'fp', 204, :body, :at)"
+            ),
+            {"body": b"", "at": T0},
+        )
+        assert verify(conn).ok, verify(conn).lines()

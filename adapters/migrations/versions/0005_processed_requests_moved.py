@@ -3,7 +3,7 @@
 A request that moves nothing (an empty delivery, an empty cart's checkout, a reset of a shop as it started) books
 no transaction. With `moved` stored beside the reply, `ledger verify` again holds every booking request to its word:
 a success that says it moved must have exactly one transaction, one that says it did not, none. Replies stored
-before this revision have NULL: in those days every success booked exactly one.
+before this revision have NULL and are held to what can be said of them: a success booked at most one.
 
 Revision ID: 0005
 Revises: 0004

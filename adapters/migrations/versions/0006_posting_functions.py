@@ -5,7 +5,8 @@ and accounts locked and their balances read in one call.
   any. A twin that waited for the lock reads the reply with a fresh snapshot (each statement of a volatile
   PL/pgSQL function takes its own under READ COMMITTED), so it sees the winner's.
 - `cauldrons_lock(ids, whole_shop)` locks the accounts (and, with `whole_shop`, every account of the shop) FOR
-  UPDATE in id order, then returns each one's latest balance and time, read after the locks were granted.
+  UPDATE in id order, then returns each locked account's latest balance and time, read after the locks were
+  granted.
 
 SQLite needs neither: a unit of work there holds the database's write lock from its first statement.
 
@@ -33,15 +34,18 @@ END $$;
 CREATE FUNCTION cauldrons_lock(p_ids bigint[], p_whole_shop boolean)
 RETURNS TABLE (id bigint, owner varchar, commodity varchar, balance bigint, latest timestamp)
 LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    locked bigint[];
 BEGIN
-    PERFORM 1 FROM accounts a WHERE a.id = ANY(p_ids) OR (p_whole_shop AND a.owner = 'shop')
-     ORDER BY a.id FOR UPDATE;
-    RETURN QUERY
+    WITH l AS (SELECT a.id FROM accounts a WHERE a.id = ANY(p_ids) OR (p_whole_shop AND a.owner = 'shop')
+                ORDER BY a.id FOR UPDATE)
+    SELECT array_agg(l.id) INTO locked FROM l;
+    RETURN QUERY  -- exactly the accounts locked above (one opened since is not among them)
         SELECT a.id, a.owner, a.commodity, COALESCE(e.balance_after, 0), e.created_at
           FROM accounts a
           LEFT JOIN LATERAL (SELECT x.balance_after, x.created_at FROM account_ledger_entries x
                               WHERE x.account_id = a.id ORDER BY x.created_at DESC, x.id DESC LIMIT 1) e ON true
-         WHERE a.id = ANY(p_ids) OR (p_whole_shop AND a.owner = 'shop')
+         WHERE a.id = ANY(locked)
          ORDER BY a.id;
 END $$;
 """
