@@ -230,6 +230,20 @@ def test_history_pages_newest_first_and_filters_by_account(wiring):
     assert [next(e.balance_after for e in p.entries if e.account == gold) for p in pages] == [70, 80, 90, 100]
 
 
+def test_history_filters_by_time_inclusively(wiring):
+    for order in ("1", "2", "3"):
+        services.deliver_barrels(order, [CHEAP_RED], wiring.uow_factory())
+    with wiring.uow_factory() as uow:
+        everything = uow.ledger.history(limit=10)
+        times = {p.request_key: p.created_at for p in everything}
+        middle = uow.ledger.history(since=times["2"], until=times["2"], limit=10)
+        from_two = uow.ledger.history(since=times["2"], limit=10)
+        up_to_one = uow.ledger.history(until=times["1"], limit=10)
+    assert [p.request_key for p in middle] == ["2"]
+    assert [p.request_key for p in from_two] == ["3", "2"]
+    assert [p.kind for p in up_to_one] == ["barrel_purchase", "opening"]
+
+
 def test_an_old_database_is_migrated_with_its_running_balances_backfilled(empty_database_url):
     engine = make_engine(empty_database_url)
     migrations.upgrade(engine, "0001")
