@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from domain.carts import Customer
-from domain.potions import Barrel
+from domain.potions import DEFAULT_POTIONS, Barrel
 
 API_KEY = "test-key"
 
@@ -62,3 +62,18 @@ def customer_json(c: Customer = ALICE) -> dict[str, object]:
         "character_species": c.character_species,
         "level": c.level,
     }
+
+
+NEW_SHOP = {"number_of_potions": 0, "ml_in_barrels": 0, "gold": 100}  # the audit of a shop just opened
+# Every account of a shop just opened, with its balance: the opening locks (and so opens) the world's side of
+# everything the shop could hold.
+OPENED = {
+    "shop/gold": 100,
+    "shop/ml_capacity": 1,
+    "shop/potion_capacity": 1,
+    "world/gold": -100,
+    "world/ml_capacity": -1,
+    "world/potion_capacity": -1,
+    **{f"world/{c}": 0 for c in ("ml:red", "ml:green", "ml:blue", "ml:dark")},
+    **{f"world/potion:{p.sku}": 0 for p in DEFAULT_POTIONS},
+}

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from cauldrons.config import DEV_API_KEY
 from cauldrons.exchange.transport import HttpTransport
@@ -42,39 +43,29 @@ def test_serve_runs_the_shop_on_a_fresh_sqlite_file_with_the_dev_key(tmp_path):
     assert "API_KEY is not set" in output
 
 
+def cauldrons(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The command, run as a user would, to its end."""
+    command = [sys.executable, "-m", "cauldrons", *args]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+
+
 def test_serve_refuses_to_listen_beyond_loopback_without_an_api_key(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "API_KEY"}
-    result = subprocess.run(
-        [sys.executable, "-m", "cauldrons", "serve", "--host", "0.0.0.0"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = cauldrons("serve", "--host", "0.0.0.0", env=env, cwd=tmp_path)
     assert result.returncode != 0
     assert "set API_KEY" in result.stderr
 
 
 def test_serve_refuses_several_workers_on_sqlite(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/shop.db"}
-    result = subprocess.run(
-        [sys.executable, "-m", "cauldrons", "serve", "--workers", "3"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = cauldrons("serve", "--workers", "3", env=env, cwd=tmp_path)
     assert result.returncode != 0
     assert "served by one process" in result.stderr and not (tmp_path / "shop.db").exists()
 
 
 def test_migrate_prepares_a_database(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/shop.db"}
-    result = subprocess.run(
-        [sys.executable, "-m", "cauldrons", "migrate"], env=env, capture_output=True, text=True, timeout=60
-    )
+    result = cauldrons("migrate", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "schema up to date, shop open" in result.stdout
 

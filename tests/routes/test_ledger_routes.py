@@ -9,22 +9,10 @@ from urllib.parse import urlencode
 
 from werkzeug.test import TestResponse
 
-from tests.helpers import SMALL_RED, barrel_json, new_key, random_order_id
+from tests.helpers import NEW_SHOP, OPENED, SMALL_RED, barrel_json, new_key, random_order_id
 from tests.routes.shop_client import ShopClient, assert_error
 
-NEW_SHOP = {"number_of_potions": 0, "ml_in_barrels": 0, "gold": 100}
 BOUGHT = {"number_of_potions": 0, "ml_in_barrels": 500, "gold": 0}  # NEW_SHOP after one small red barrel
-OPENED = {
-    "shop/gold": 100,
-    "shop/ml_capacity": 1,
-    "shop/potion_capacity": 1,
-    "world/gold": -100,
-    "world/ml_capacity": -1,
-    "world/potion_capacity": -1,
-    # the opening, like every reset, opens the world's side of every commodity the shop could hold
-    **{f"world/{c}": 0 for c in ("ml:red", "ml:green", "ml:blue", "ml:dark")},
-    **{f"world/potion:{sku}_POTION": 0 for sku in ("RED", "GREEN", "BLUE", "DARK", "PURPLE", "YELLOW", "TEAL")},
-}
 FOUND_COINS = {"account": "shop/gold", "change": 25, "reason": "found coins under the counter"}
 
 

@@ -16,28 +16,12 @@ from domain.errors import (
     InsufficientStock,
     UnknownAccount,
 )
-from domain.potions import DEFAULT_POTIONS, PotionType
+from domain.potions import PotionType
 from service_layer import services, views
 from service_layer.idempotency import Reply, RequestKey
 from service_layer.views import HistoryQuery
 from tests.fakes import FakeUnitOfWork
-from tests.helpers import SMALL_RED
-
-NEW_SHOP = {"number_of_potions": 0, "ml_in_barrels": 0, "gold": 100}
-OPENED = {
-    "shop/gold": 100,
-    "shop/ml_capacity": 1,
-    "shop/potion_capacity": 1,
-    "world/gold": -100,
-    "world/ml_capacity": -1,
-    "world/potion_capacity": -1,
-    # the opening locks (and so opens) the world's side of everything the shop could hold
-    **{
-        f"world/{c}": 0
-        for c in ledger.commodities(p.sku for p in DEFAULT_POTIONS)
-        if c not in (ledger.GOLD, ledger.ML_CAPACITY, ledger.POTION_CAPACITY)
-    },
-}
+from tests.helpers import NEW_SHOP, OPENED, SMALL_RED
 
 
 @pytest.fixture
