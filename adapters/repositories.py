@@ -9,12 +9,21 @@ from typing import Any
 from sqlalchemy import Table, desc, event, func, or_, select, text, true, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from adapters import orm
 from domain.carts import Cart, CartStatus, Customer
 from domain.clock import GameTime, utcnow
-from domain.ledger import SHOP, AccountRef, PostedEntry, PostedTransaction, Transaction
+from domain.ledger import (
+    ML_PER_CAPACITY_UNIT,
+    POTIONS_PER_CAPACITY_UNIT,
+    SHOP,
+    AccountRef,
+    PostedEntry,
+    PostedTransaction,
+    Transaction,
+)
 from domain.potions import Potion, PotionType
 from domain.sales import Cursor, SaleLine, SearchQuery, SoldLine, SortColumn, fold
 from service_layer.idempotency import RequestKey
@@ -26,6 +35,7 @@ from service_layer.repositories import (
     AbstractSalesRepository,
     AbstractVisitRepository,
 )
+from service_layer.unit_of_work import BooksMoved
 
 
 def is_postgres(session: Session) -> bool:
@@ -38,24 +48,11 @@ def insert_ignoring_duplicates(session: Session, table: Table, **conflict: Any) 
     return dialect.insert(table).on_conflict_do_nothing(**conflict)
 
 
-# One INSERT for any number of entries, in the order given (a multi-row VALUES would be split into pages of 1,000).
-# A transaction and its entries, in the order given, in one statement.
-PG_POST = text("""
-WITH txn AS (
-    INSERT INTO account_transactions (created_at, kind, description, game_day, game_hour, request_route, request_key)
-    VALUES (:created_at, :kind, :description, :game_day, :game_hour, :request_route, :request_key)
-    RETURNING id
-), entries AS (
-    INSERT INTO account_ledger_entries (account_id, account_transaction_id, change, balance_after, created_at,
-                                        non_negative)
-    SELECT entry.account_id, txn.id, entry.change, entry.balance_after, :created_at, entry.non_negative
-      FROM txn, unnest(CAST(:account_id AS bigint[]), CAST(:change AS bigint[]), CAST(:balance_after AS bigint[]),
-                       CAST(:non_negative AS boolean[]))
-                WITH ORDINALITY AS entry(account_id, change, balance_after, non_negative, n)
-     ORDER BY entry.n
-)
-SELECT id FROM txn""")
-
+# The whole write of a posting on PostgreSQL: lock, re-check, append (migration 0007).
+POST = text("""SELECT * FROM cauldrons_post(
+    :created_at, :kind, :description, :game_day, :game_hour, :request_route, :request_key,
+    CAST(:account_ids AS bigint[]), CAST(:changes AS bigint[]), :capacity, :potions_per_unit, :ml_per_unit)""")
+SERIALIZATION_FAILURE = "40001"  # what `cauldrons_post` raises when the books moved under the checked snapshot
 
 LOCK = text("SELECT * FROM cauldrons_lock(CAST(:ids AS bigint[]), :whole_shop)")
 
@@ -121,39 +118,46 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         )
 
     def lock(self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True) -> dict[AccountRef, int]:
-        a = orm.accounts
         ids = list(self._account_ids(accounts).values())
         if is_postgres(self.session):
             # One round trip: the locks in id order, then a read that sees the last writer (migration 0006).
             rows = list(self.session.execute(LOCK, {"ids": ids, "whole_shop": whole_shop}))
         else:  # SQLite: the whole database is already ours (BEGIN IMMEDIATE)
-            rows = self._latest(or_(a.c.owner == SHOP, a.c.id.in_(ids)) if whole_shop else a.c.id.in_(ids))
+            rows = self._shop_and(ids, whole_shop)
         self._held.update({id_: (balance, at) for id_, _, _, balance, at in rows})
         return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance, _ in rows}
 
-    def _add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> PostedTransaction:
+    def balances_to_check(self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True) -> dict[AccountRef, int]:
+        if not is_postgres(self.session):
+            return self.lock(accounts, whole_shop)
+        # A snapshot: `cauldrons_post` locks at the write and re-checks the rules there (migration 0007).
+        rows = self._shop_and(list(self._account_ids(accounts).values()), whole_shop)
+        return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance, _ in rows}
+
+    def _shop_and(self, ids: list[int], whole_shop: bool) -> list[Any]:
+        a = orm.accounts
+        return self._latest(or_(a.c.owner == SHOP, a.c.id.in_(ids)) if whole_shop else a.c.id.in_(ids))
+
+    def _add(
+        self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool
+    ) -> PostedTransaction:
         ids = self._account_ids(e.account for e in txn.entries)
-        if not set(ids.values()) <= self._held.keys():
-            self.lock(ids, whole_shop=False)
-        running = {id_: self._held[id_][0] for id_ in ids.values()}
-        # Never older than an entry already on these accounts, so per account time order is entry order.
-        created_at = max([utcnow(), *(at for id_ in ids.values() if (at := self._held[id_][1]) is not None)])
-        entries, posted = [], []
-        for entry in txn.entries:
-            account_id = ids[entry.account]
-            running[account_id] += entry.change
-            entries.append((account_id, entry.change, running[account_id], entry.account.non_negative))
-            posted.append(PostedEntry(entry.account, entry.change, running[account_id]))
         header = {
-            "created_at": created_at,
+            "created_at": utcnow(),
             "kind": txn.kind,
             "description": txn.description,
             **_stamp(game_time),
             "request_route": request.route if request else None,
             "request_key": request.value if request else None,
         }
-        txn_id = self._insert(header, entries)
-        self._held.update({id_: (balance, created_at) for id_, balance in running.items()})
+        if is_postgres(self.session):
+            txn_id, created_at, balances = self._post(
+                header, [(ids[e.account], e.change) for e in txn.entries], capacity
+            )
+        else:
+            txn_id, created_at, balances = self._insert(
+                header, [(e.account, ids[e.account], e.change) for e in txn.entries]
+            )
         return PostedTransaction(
             txn_id,
             created_at,
@@ -162,46 +166,63 @@ class SqlLedgerRepository(AbstractLedgerRepository):
             game_time,
             header["request_route"],
             header["request_key"],
-            tuple(posted),
+            tuple(PostedEntry(e.account, e.change, b) for e, b in zip(txn.entries, balances, strict=True)),
         )
 
-    def _insert(self, header: dict[str, Any], entries: list[tuple[int, int, int, bool]]) -> int:
-        """The transaction and all its entries; return its id. PostgreSQL checks that a transaction nets to zero at
-        the end of the statement that inserts its entries (migration 0004), so they go in one statement there, with
-        the transaction itself: one round trip."""
-        if is_postgres(self.session):
-            columns = zip(*entries) if entries else ((), (), (), ())
-            account_id, change, balance_after, non_negative = (list(column) for column in columns)
-            return int(
-                self.session.execute(
-                    PG_POST,
-                    {
-                        **header,
-                        "account_id": account_id,
-                        "change": change,
-                        "balance_after": balance_after,
-                        "non_negative": non_negative,
-                    },
-                ).scalar_one()
+    def _post(
+        self, header: dict[str, Any], moves: list[tuple[int, int]], capacity: bool
+    ) -> tuple[int, datetime, list[int]]:
+        """PostgreSQL: lock, re-check, append, in one call (migration 0007)."""
+        account_ids, changes = ([a for a, _ in moves], [c for _, c in moves])
+        try:
+            row = self.session.execute(
+                POST,
+                {
+                    **header,
+                    "account_ids": account_ids,
+                    "changes": changes,
+                    "capacity": capacity,
+                    "potions_per_unit": POTIONS_PER_CAPACITY_UNIT,
+                    "ml_per_unit": ML_PER_CAPACITY_UNIT,
+                },
+            ).one()
+        except DBAPIError as error:
+            if getattr(error.orig, "pgcode", None) == SERIALIZATION_FAILURE:
+                raise BooksMoved(str(error.orig).strip().splitlines()[0]) from error
+            raise
+        return int(row.id), row.created_at, [int(b) for b in row.balances]
+
+    def _insert(
+        self, header: dict[str, Any], moves: list[tuple[AccountRef, int, int]]
+    ) -> tuple[int, datetime, list[int]]:
+        """SQLite: the whole database is this unit of work's, so the running balances follow from the held ones."""
+        if not {id_ for _, id_, _ in moves} <= self._held.keys():
+            self.lock((ref for ref, _, _ in moves), whole_shop=False)
+        running = {id_: self._held[id_][0] for _, id_, _ in moves}
+        # Never older than an entry already on these accounts, so per account time order is entry order.
+        created_at = max([header["created_at"], *(at for id_ in running if (at := self._held[id_][1]) is not None)])
+        entries = []
+        for ref, id_, change in moves:
+            running[id_] += change
+            entries.append(
+                {
+                    "account_id": id_,
+                    "change": change,
+                    "balance_after": running[id_],
+                    "created_at": created_at,
+                    "non_negative": ref.non_negative,
+                }
             )
         t = orm.account_transactions
-        txn_id = int(self.session.execute(t.insert().returning(t.c.id), header).scalar_one())
+        txn_id = int(
+            self.session.execute(t.insert().returning(t.c.id), {**header, "created_at": created_at}).scalar_one()
+        )
         if entries:
             self.session.execute(
-                orm.account_ledger_entries.insert(),
-                [
-                    {
-                        "account_id": a,
-                        "account_transaction_id": txn_id,
-                        "change": c,
-                        "balance_after": b,
-                        "created_at": header["created_at"],
-                        "non_negative": n,
-                    }
-                    for a, c, b, n in entries
-                ],
+                orm.account_ledger_entries.insert(), [{**e, "account_transaction_id": txn_id} for e in entries]
             )
-        return txn_id
+        self._held.update({id_: (balance, created_at) for id_, balance in running.items()})
+        return txn_id, created_at, [e["balance_after"] for e in entries]
 
     def balances(self, owner: str | None = None, at: datetime | None = None) -> dict[AccountRef, int]:
         where = orm.accounts.c.owner == owner if owner is not None else true()

@@ -56,20 +56,34 @@ class AbstractLedgerRepository(abc.ABC):
     def __init__(self) -> None:
         self.posted: list[int] = []  # the transactions this unit of work appended
 
-    def add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> PostedTransaction:
-        """Append a transaction and its entries; return it as posted (id, time, running balances)."""
-        posted = self._add(txn, game_time, request)
+    def add(
+        self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool = False
+    ) -> PostedTransaction:
+        """Append a transaction and its entries; return it as posted (id, time, running balances). `capacity`: it
+        was checked against the capacity rule too (its balances covered the whole shop).
+
+        Where the balances it was checked against were a snapshot (`balances_to_check`), the write re-checks the
+        same rules under its own locks and raises `BooksMoved` if they no longer hold."""
+        posted = self._add(txn, game_time, request, capacity)
         self.posted.append(posted.id)
         return posted
 
     @abc.abstractmethod
-    def _add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> PostedTransaction: ...
+    def _add(
+        self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool
+    ) -> PostedTransaction: ...
 
     @abc.abstractmethod
     def lock(self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True) -> dict[AccountRef, int]:
         """Lock `accounts` (opening missing ones) and, with `whole_shop`, every account of the shop, until the unit
         of work ends, in one fixed order, and return their balances: a check against them cannot be raced, and
         `add` may write the next running balances."""
+
+    def balances_to_check(self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True) -> dict[AccountRef, int]:
+        """The balances a posting that moves `accounts` is checked against (with `whole_shop`, every shop account's
+        too), opening missing accounts. Here they are locked (`lock`); a repository whose `add` re-checks the rules
+        under its own locks may return a snapshot instead, so that the locks are held for the write alone."""
+        return self.lock(accounts, whole_shop)
 
     @abc.abstractmethod
     def balances(self, owner: str | None = None, at: datetime | None = None) -> dict[AccountRef, int]:

@@ -21,7 +21,7 @@ from domain.errors import CartNotFound, UnknownAccount, UnknownPotionType, Unkno
 from domain.potions import Barrel, PotionType
 from domain.sales import SaleLine
 from service_layer.idempotency import Reply, RequestAlreadyProcessed, RequestKey, Scope, fingerprint
-from service_layer.unit_of_work import AbstractUnitOfWork
+from service_layer.unit_of_work import AbstractUnitOfWork, BooksMoved
 
 OPENING_KEY = RequestKey(Scope.OPENING, "opening")
 
@@ -30,22 +30,31 @@ def _key(scope: Scope, value: str | None) -> RequestKey | None:
     return RequestKey(scope, value) if value is not None else None
 
 
+RERUNS = 10  # how often a use case is run again when the books moved under its snapshot (see `BooksMoved`)
+
+
 def _once(key: RequestKey | None, payload: object, uow: AbstractUnitOfWork, work: Callable[[], Reply]) -> Reply:
     """Do `work` inside `uow` at most once per key; store and commit its reply with its effects. A retry is the same
     request when its `payload` (the service's own arguments, as the route received them) has the same
-    fingerprint."""
+    fingerprint. If the books moved under the balances `work` checked, it runs again from the start."""
     digest = fingerprint(payload) if payload is not None else ""  # the opening has no payload
-    with uow:
-        if key is not None and (earlier := uow.processed_requests.claim(key)) is not None:
-            return earlier.replay(digest)
-        reply = work()
-        try:
-            if key is not None:
-                uow.processed_requests.record(key, digest, reply, moved=bool(uow.ledger.posted))
-            uow.commit()
-            return reply
-        except RequestAlreadyProcessed:
-            uow.rollback()  # a twin committed first: our effects go, its reply stands
+    for attempt in range(1, RERUNS + 1):
+        with uow:
+            if key is not None and (earlier := uow.processed_requests.claim(key)) is not None:
+                return earlier.replay(digest)
+            try:
+                reply = work()
+                if key is not None:
+                    uow.processed_requests.record(key, digest, reply, moved=bool(uow.ledger.posted))
+                uow.commit()
+                return reply
+            except BooksMoved:
+                if attempt == RERUNS:
+                    raise
+                continue  # leaving `uow` rolls back: nothing of this attempt is kept
+            except RequestAlreadyProcessed:
+                uow.rollback()  # a twin committed first: our effects go, its reply stands
+                break
     with uow:
         earlier = uow.processed_requests.claim(key)  # type: ignore[arg-type]
         assert earlier is not None, "a key that was taken cannot vanish: processed_requests is append-only"
@@ -64,8 +73,8 @@ def _post(
     # Only a transaction the capacity rule can refuse needs (and locks) every shop account; any other locks just
     # the accounts it moves, so checkouts and corrections do not wait on the whole shop.
     whole_shop = capacity and inventory.touches_capacity(txn)
-    inventory.check_covers(txn, uow.ledger.lock((e.account for e in txn.entries), whole_shop), capacity)
-    return uow.ledger.add(txn, uow.clock.now(), key)
+    inventory.check_covers(txn, uow.ledger.balances_to_check((e.account for e in txn.entries), whole_shop), capacity)
+    return uow.ledger.add(txn, uow.clock.now(), key, capacity=whole_shop)
 
 
 def _reset(uow: AbstractUnitOfWork, key: RequestKey | None, kind: str) -> None:

@@ -24,6 +24,12 @@ class DatabaseUnavailable(Exception):
     request may be retried as it is."""
 
 
+class BooksMoved(DatabaseUnavailable):
+    """The balances a posting was checked against were a snapshot, and under the write's locks the database found
+    that the domain's rules no longer hold for it: the use case must be run again on the balances as they are now
+    (and if that keeps happening, the request is answered like an unavailable database: retry it)."""
+
+
 class AbstractUnitOfWork(abc.ABC):
     carts: AbstractCartRepository
     potions: AbstractPotionRepository

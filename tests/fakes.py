@@ -76,7 +76,9 @@ class FakeLedgerRepository(AbstractLedgerRepository):
         super().__init__()
         self.store = store
 
-    def _add(self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> PostedTransaction:
+    def _add(
+        self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool
+    ) -> PostedTransaction:
         self.store.accounts.update(e.account for e in txn.entries)
         running = self.balances()
         entries = []
