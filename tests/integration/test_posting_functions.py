@@ -1,17 +1,26 @@
-"""The PostgreSQL posting functions of migration 0006, on their own: each waits for the lock it takes and then
-reads what the holder committed."""
+"""The PostgreSQL posting functions of migrations 0006 and 0007, on their own: each waits for the lock it takes and
+then reads what the holder committed; `cauldrons_post` accepts and refuses what the domain does."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import datetime
+from unittest.mock import patch
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, exc, text
 
-from service_layer import services
-from tests.helpers import SMALL_RED
+from adapters.repositories import SqlLedgerRepository
+from domain import inventory, ledger
+from domain.errors import InsufficientStock, ShopError
+from domain.potions import DEFAULT_POTIONS, Barrel
+from service_layer import services, views
+from service_layer.unit_of_work import BooksMoved
+from tests.helpers import ALICE, SMALL_RED
 
 LATER = datetime(2030, 1, 1)  # after anything the shop wrote, so the raw entries keep each account's time order
 
@@ -111,3 +120,115 @@ def test_lock_holds_the_rows_and_a_waiter_reads_the_balance_the_holder_committed
         holder.commit()
         waiting.join(10)
     assert seen == [501]
+
+
+# --- cauldrons_post (migration 0007): the write re-checks the domain's rules under its locks -----------------------
+
+colours = st.sampled_from([(1.0, 0.0, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0), (0.5, 0.5, 0.0, 0.0)])
+barrel_buys = st.lists(
+    st.builds(
+        Barrel,
+        sku=st.just("B"),
+        ml_per_barrel=st.sampled_from([500, 2500, 10_000]),
+        potion_type=colours,
+        price=st.integers(0, 120),
+        quantity=st.integers(1, 3),
+    ),
+    min_size=1,
+    max_size=2,
+)
+recipes = st.sampled_from([(p.sku, p.potion_type) for p in DEFAULT_POTIONS[:3]])
+postings = st.one_of(
+    barrel_buys.map(ledger.barrel_purchase),
+    st.lists(st.tuples(recipes, st.integers(1, 40)), min_size=1, max_size=2).map(
+        lambda mixes: ledger.bottling([(sku, recipe, q) for (sku, recipe), q in mixes])
+    ),
+    st.tuples(recipes, st.integers(1, 30), st.integers(0, 60)).map(
+        lambda line: ledger.sale(1, [(line[0][0], line[1], line[2])], "gold")
+    ),
+    st.tuples(st.integers(0, 1), st.integers(0, 1)).map(lambda units: ledger.capacity_purchase(*units)),
+    st.tuples(st.sampled_from([ledger.GOLD, ledger.ML["red"], ledger.POTION_CAPACITY]), st.integers(-600, 600))
+    .filter(lambda c: c[1] != 0)
+    .map(lambda c: ledger.correction(ledger.AccountRef(ledger.SHOP, c[0]), c[1], "property")),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(txns=st.lists(postings, min_size=1, max_size=8))
+def test_the_sql_path_accepts_and_refuses_what_the_domain_does_with_the_same_balances(pg_url, txns):
+    """Random postings, unchecked, straight to `cauldrons_post`, against the domain's check on a copy of the
+    balances: the same accepted, the same refused (40001), the same balances after. Each example is rolled back."""
+    wiring = _shop(pg_url)
+    uow = wiring.uow_factory()
+    with uow:
+        # Opened before the first savepoint: an account opened inside one would vanish with its rollback.
+        uow.ledger.balances_to_check({e.account for txn in txns for e in txn.entries})
+        balances = uow.ledger.balances()
+        for txn in txns:
+            capacity = txn.kind != "correction"
+            whole_shop = capacity and inventory.touches_capacity(txn)
+            try:
+                inventory.check_covers(txn, balances, capacity)
+                domain_accepts = True
+            except ShopError:
+                domain_accepts = False
+            savepoint = uow.session.begin_nested()
+            try:
+                posted = uow.ledger.add(txn, None, None, capacity=whole_shop)
+                savepoint.commit()
+                sql_accepts = True
+            except BooksMoved:
+                savepoint.rollback()
+                sql_accepts = False
+            assert sql_accepts == domain_accepts, txn
+            if domain_accepts:
+                balances = inventory.apply(balances, txn)
+                assert {e.account: e.balance_after for e in posted.entries} == {a: balances[a] for a in txn.changes()}
+        assert uow.ledger.balances() == {a: n for a, n in balances.items()}
+
+
+_wirings: dict[str, object] = {}
+
+
+def _shop(url: str):  # type: ignore[no-untyped-def]
+    """One wiring per database for all of a property test's examples (each rolls back what it wrote)."""
+    from cauldrons.bootstrap import bootstrap
+    from cauldrons.config import Config
+
+    if url not in _wirings:
+        _wirings[url] = bootstrap(Config(url, "k"))
+    return _wirings[url]
+
+
+def test_a_posting_whose_checked_snapshot_no_longer_holds_is_run_again_and_refused_by_the_domain(pg_url):
+    """A sale checked on a snapshot with the potion in stock; before it writes, another posting sells that potion.
+    Under its lock the database finds the stock short (40001); the service runs the use case again and the client
+    gets the domain's 409, with nothing kept."""
+    from cauldrons.bootstrap import bootstrap
+    from cauldrons.config import Config
+
+    wiring = bootstrap(Config(pg_url, "k"))
+    services.correct("shop/potion:RED_POTION", 1, "one in stock", "stock", wiring.uow_factory())
+    carts = [json.loads(services.create_cart(ALICE, None, wiring.uow_factory()).body)["cart_id"] for _ in range(2)]
+    for cart_id in carts:
+        services.set_item_quantity(cart_id, "RED_POTION", 1, None, wiring.uow_factory())
+
+    real_check = SqlLedgerRepository.balances_to_check
+    raced, attempts = [], []
+
+    def check_then_lose_the_race(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        snapshot = real_check(self, *args, **kwargs)
+        attempts.append(snapshot)
+        if len(attempts) == 1:  # the first attempt's snapshot is taken; now a twin sells the one potion
+            raced.append(services.checkout(carts[1], "gold", wiring.uow_factory()))
+        return snapshot
+
+    with patch.object(SqlLedgerRepository, "balances_to_check", check_then_lose_the_race):
+        with pytest.raises(InsufficientStock):
+            services.checkout(carts[0], "gold", wiring.uow_factory())
+    assert raced[0].status == 200
+    # first attempt, the twin, then the first again: its write found the books moved and it ran on the new balances
+    assert len(attempts) == 3
+    audit = views.audit(wiring.uow_factory())
+    assert audit["number_of_potions"] == 0 and audit["gold"] == 100 + 50
+    wiring.engine.dispose()

@@ -59,6 +59,9 @@ BEGIN
       LEFT JOIN LATERAL (SELECT x.balance_after, x.created_at FROM account_ledger_entries x
                           WHERE x.account_id = a.id ORDER BY x.created_at DESC, x.id DESC LIMIT 1) e ON true
      WHERE a.id = ANY(p_account_ids) OR (p_capacity AND a.owner = 'shop');
+    IF EXISTS (SELECT 1 FROM unnest(p_account_ids) AS m(id) WHERE m.id <> ALL(COALESCE(v_ids, '{}'))) THEN
+        RAISE EXCEPTION 'cauldrons_post: no such account among %', p_account_ids USING ERRCODE = 'foreign_key_violation';
+    END IF;
 
     WITH shop AS (
         SELECT h.commodity, h.balance AS before, h.balance + h.change AS after
@@ -102,7 +105,8 @@ BEGIN
         SELECT moved.account_id, txn.id, moved.change, moved.balance_after, v_at, moved.non_negative
           FROM txn, moved ORDER BY moved.n
     )
-    SELECT txn.id, (SELECT array_agg(moved.balance_after ORDER BY moved.n) FROM moved) INTO v_id, v_after FROM txn;
+    SELECT txn.id, (SELECT COALESCE(array_agg(moved.balance_after ORDER BY moved.n), '{}') FROM moved)
+      INTO v_id, v_after FROM txn;
     RETURN QUERY SELECT v_id, v_at, v_after;
 END $$;
 """
