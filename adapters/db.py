@@ -7,12 +7,15 @@ with explicit row and advisory locks taken by the repositories.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 POOL_SIZE, POOL_OVERFLOW, POOL_TIMEOUT = 5, 5, 10.0  # per worker process: at most 10 connections, 10 s to wait
+IDLE_PING_AFTER = 1.0  # seconds a pooled PostgreSQL connection may sit unused before it is pinged on reuse
 
 
 def make_engine(url: str, read_only: bool = False, **kwargs: Any) -> Engine:
@@ -42,7 +45,30 @@ def make_engine(url: str, read_only: bool = False, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", POOL_SIZE)
     kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     kwargs.setdefault("pool_timeout", POOL_TIMEOUT)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before reuse only if it sat idle for over `IDLE_PING_AFTER` seconds: a database
+    restart or an idle timeout drops connections that have waited, and those are caught before a request gets one
+    (the pool opens a new one). A connection back in use within the second is not pinged: under load that saves a
+    round trip per request (`pool_pre_ping` pings every time). One dropped in that second fails its request with 503
+    `database_unavailable`, and the pool then replaces every connection it holds."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["cauldrons.idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("cauldrons.idle_since")
+        if since is not None and time.monotonic() - since > IDLE_PING_AFTER:
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+            except engine.dialect.loaded_dbapi.Error as error:
+                raise DisconnectionError(str(error).strip()) from error
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -284,13 +284,20 @@ class SqlPotionRepository(AbstractPotionRepository):
         self._potions: list[Potion] | None = None
 
     def list(self) -> list[Potion]:
+        """Read once per database connection: the potions are written by the migrations only, never while the shop
+        serves (a new connection reads them again)."""
         if self._potions is None:
-            p = orm.potions
-            rows = self.session.execute(
-                select(p.c.sku, p.c.name, p.c.red, p.c.green, p.c.blue, p.c.dark, p.c.price).order_by(p.c.sku)
-            )
-            self._potions = [Potion(sku, name, PotionType(r, g, b, d), price) for sku, name, r, g, b, d, price in rows]
-        return self._potions
+            info = self.session.connection().info
+            if "cauldrons.potions" not in info:
+                p = orm.potions
+                rows = self.session.execute(
+                    select(p.c.sku, p.c.name, p.c.red, p.c.green, p.c.blue, p.c.dark, p.c.price).order_by(p.c.sku)
+                )
+                info["cauldrons.potions"] = [
+                    Potion(sku, name, PotionType(r, g, b, d), price) for sku, name, r, g, b, d, price in rows
+                ]
+            self._potions = info["cauldrons.potions"]
+        return list(self._potions)
 
 
 class SqlCartRepository(AbstractCartRepository):

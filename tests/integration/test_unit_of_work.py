@@ -1,9 +1,12 @@
 """The unit of work on real databases: commit keeps, everything else discards."""
 
-import pytest
-from sqlalchemy import func, select
+import time
 
-from adapters import orm
+import pytest
+from sqlalchemy import create_engine, exc, func, select, text
+from sqlalchemy.pool import NullPool
+
+from adapters import db, orm
 from domain import ledger
 from domain.errors import InsufficientGold
 from service_layer import services
@@ -80,3 +83,28 @@ def test_the_shop_opens_once_however_often_it_is_booted(wiring):
     with wiring.engine.connect() as conn:
         kinds = conn.execute(select(orm.account_transactions.c.kind)).scalars().all()
     assert kinds == ["opening"]
+
+
+@pytest.mark.parametrize("idle", [True, False])
+def test_a_pooled_connection_is_pinged_only_after_sitting_idle(pg_url, monkeypatch, idle):
+    """The server drops a pooled connection (a restart, an idle timeout). Reused after sitting idle, it is pinged,
+    found dead and replaced before anyone uses it; reused at once (under load), it is not pinged, so the request on
+    it fails and the pool replaces it for the next."""
+    monkeypatch.setattr(db, "IDLE_PING_AFTER", 0.2 if idle else 3600)
+    engine = db.make_engine(pg_url)
+    try:
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        with create_engine(pg_url, poolclass=NullPool).connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        time.sleep(0.3)
+        if idle:
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+        else:
+            with pytest.raises(exc.OperationalError), engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            with engine.connect() as conn:  # the pool noticed and replaced it
+                assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    finally:
+        engine.dispose()
