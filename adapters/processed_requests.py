@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from adapters import orm
-from adapters.repositories import insert_ignoring_duplicates, is_postgres
+from adapters.repositories import CoreRepository, insert_ignoring_duplicates, is_postgres
 from service_layer.idempotency import (
     AbstractProcessedRequests,
     ProcessedRequest,
@@ -22,18 +22,18 @@ from service_layer.idempotency import (
 )
 
 
-class SqlProcessedRequests(AbstractProcessedRequests):
+class SqlProcessedRequests(CoreRepository, AbstractProcessedRequests):
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def claim(self, key: RequestKey) -> ProcessedRequest | None:
         if is_postgres(self.session):  # one round trip: the key's lock, then its reply (migration 0006)
-            row = self.session.execute(
+            row = self._sql(
                 text("SELECT * FROM cauldrons_claim(:route, :key)"), {"route": key.route, "key": key.value}
             ).first()
         else:
             t = orm.processed_requests
-            row = self.session.execute(
+            row = self._sql(
                 select(t.c.fingerprint, t.c.status, t.c.body, t.c.content_type).where(
                     t.c.route == key.route, t.c.key == key.value
                 )
@@ -44,7 +44,7 @@ class SqlProcessedRequests(AbstractProcessedRequests):
 
     def record(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:
         t = orm.processed_requests
-        inserted = self.session.execute(
+        inserted = self._sql(
             insert_ignoring_duplicates(self.session, t, index_elements=[t.c.route, t.c.key]).returning(t.c.id),
             {
                 "route": key.route,

@@ -64,11 +64,25 @@ SELECT a.id, a.owner, a.commodity, COALESCE(e.balance_after, 0) AS balance, e.cr
  WHERE a.id = ANY(CAST(:ids AS bigint[])) OR (:whole_shop AND a.owner = 'shop')""")
 
 
+class CoreRepository:
+    """A repository of tables written with Core only (no mapped objects): its statements go straight to the
+    session's connection, in the session's transaction, skipping the ORM's execution path (autoflush, ORM
+    compilation), which is most of the CPU of a small statement."""
+
+    session: Session
+
+    def _sql(self, statement: Any, parameters: Any = None) -> CursorResult[*tuple[Any, ...]]:
+        return self.session.connection().execute(statement, parameters)
+
+    def _sql_scalars(self, statement: Any) -> Any:
+        return self.session.connection().scalars(statement)
+
+
 def _stamp(game_time: GameTime | None) -> dict[str, Any]:
     return {"game_day": game_time.day if game_time else None, "game_hour": game_time.hour if game_time else None}
 
 
-class SqlLedgerRepository(AbstractLedgerRepository):
+class SqlLedgerRepository(CoreRepository, AbstractLedgerRepository):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
@@ -94,16 +108,15 @@ class SqlLedgerRepository(AbstractLedgerRepository):
             a = orm.accounts
             pairs = tuple_(a.c.owner, a.c.commodity).in_([(r.owner, r.commodity) for r in missing])
             found = {
-                AccountRef(o, c): i
-                for i, o, c in self.session.execute(select(a.c.id, a.c.owner, a.c.commodity).where(pairs))
+                AccountRef(o, c): i for i, o, c in self._sql(select(a.c.id, a.c.owner, a.c.commodity).where(pairs))
             }
             known.update(found)  # committed by others before we looked: this unit of work opened none yet
             if unopened := missing - found.keys():
-                self.session.execute(
+                self._sql(
                     insert_ignoring_duplicates(self.session, a),
                     [{"owner": r.owner, "commodity": r.commodity} for r in sorted(unopened)],
                 )
-                rows = self.session.execute(select(a.c.id, a.c.owner, a.c.commodity).where(pairs))
+                rows = self._sql(select(a.c.id, a.c.owner, a.c.commodity).where(pairs))
                 self._opened.update({AccountRef(o, c): i for i, o, c in rows if AccountRef(o, c) in unopened})
         return {r: known.get(r) or self._opened[r] for r in refs}
 
@@ -116,7 +129,7 @@ class SqlLedgerRepository(AbstractLedgerRepository):
             newest = newest.where(newer.c.created_at <= at)
         latest = newest.order_by(newer.c.created_at.desc(), newer.c.id.desc()).limit(1).correlate(a).scalar_subquery()
         return list(
-            self.session.execute(
+            self._sql(
                 select(a.c.id, a.c.owner, a.c.commodity, func.coalesce(e.c.balance_after, 0), e.c.created_at)
                 .select_from(a.outerjoin(e, e.c.id == latest))
                 .where(where)
@@ -128,7 +141,7 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         ids = list(self._account_ids(accounts).values())
         if is_postgres(self.session):
             # One round trip: the locks in id order, then a read that sees the last writer (migration 0006).
-            rows = list(self.session.execute(LOCK, {"ids": ids, "whole_shop": whole_shop}))
+            rows = list(self._sql(LOCK, {"ids": ids, "whole_shop": whole_shop}))
         else:  # SQLite: the whole database is already ours (BEGIN IMMEDIATE)
             rows = self._shop_and(ids, whole_shop)
         self._held.update({id_: (balance, at) for id_, _, _, balance, at in rows})
@@ -139,7 +152,7 @@ class SqlLedgerRepository(AbstractLedgerRepository):
             return self.lock(accounts, whole_shop)
         # A snapshot: `cauldrons_post` locks at the write and re-checks the rules there (migration 0007).
         ids = list(self._account_ids(accounts).values())
-        rows = self.session.execute(SNAPSHOT, {"ids": ids, "whole_shop": whole_shop})
+        rows = self._sql(SNAPSHOT, {"ids": ids, "whole_shop": whole_shop})
         return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance, _ in rows}
 
     def _shop_and(self, ids: list[int], whole_shop: bool) -> list[Any]:
@@ -183,7 +196,7 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         """PostgreSQL: lock, re-check, append, in one call (migration 0007)."""
         account_ids, changes = ([a for a, _ in moves], [c for _, c in moves])
         try:
-            row = self.session.execute(
+            row = self._sql(
                 POST,
                 {
                     **header,
@@ -222,13 +235,9 @@ class SqlLedgerRepository(AbstractLedgerRepository):
                 }
             )
         t = orm.account_transactions
-        txn_id = int(
-            self.session.execute(t.insert().returning(t.c.id), {**header, "created_at": created_at}).scalar_one()
-        )
+        txn_id = int(self._sql(t.insert().returning(t.c.id), {**header, "created_at": created_at}).scalar_one())
         if entries:
-            self.session.execute(
-                orm.account_ledger_entries.insert(), [{**e, "account_transaction_id": txn_id} for e in entries]
-            )
+            self._sql(orm.account_ledger_entries.insert(), [{**e, "account_transaction_id": txn_id} for e in entries])
         self._held.update({id_: (balance, created_at) for id_, balance in running.items()})
         return txn_id, created_at, [e["balance_after"] for e in entries]
 
@@ -260,10 +269,10 @@ class SqlLedgerRepository(AbstractLedgerRepository):
             query = query.where(t.c.created_at <= until)
         if before is not None:
             query = query.where(t.c.id < before)
-        txns = list(self.session.execute(query))
+        txns = list(self._sql(query))
         entries: dict[int, list[PostedEntry]] = {row.id: [] for row in txns}
         if entries:
-            rows = self.session.execute(
+            rows = self._sql(
                 select(e.c.account_transaction_id, a.c.owner, a.c.commodity, e.c.change, e.c.balance_after)
                 .join(a, a.c.id == e.c.account_id)
                 .where(e.c.account_transaction_id.in_(entries))
@@ -286,7 +295,7 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         ]
 
 
-class SqlPotionRepository(AbstractPotionRepository):
+class SqlPotionRepository(CoreRepository, AbstractPotionRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
         self._potions: list[Potion] | None = None
@@ -298,7 +307,7 @@ class SqlPotionRepository(AbstractPotionRepository):
             info = self.session.connection().info
             if "cauldrons.potions" not in info:
                 p = orm.potions
-                rows = self.session.execute(
+                rows = self._sql(
                     select(p.c.sku, p.c.name, p.c.red, p.c.green, p.c.blue, p.c.dark, p.c.price).order_by(p.c.sku)
                 )
                 info["cauldrons.potions"] = [
@@ -342,7 +351,7 @@ def contains(column: Any, needle: str) -> Any:
     return func.lower(column).like(f"%{escaped}%", escape="/")
 
 
-class SqlSalesRepository(AbstractSalesRepository):
+class SqlSalesRepository(CoreRepository, AbstractSalesRepository):
     SORTED_BY = {
         SortColumn.CUSTOMER_NAME: orm.sale_lines.c.customer_name,
         SortColumn.ITEM_SKU: orm.sale_lines.c.item_sku,
@@ -355,7 +364,7 @@ class SqlSalesRepository(AbstractSalesRepository):
 
     def add(self, lines: Sequence[SaleLine], sale: PostedTransaction) -> None:
         if lines:
-            self.session.execute(
+            self._sql(
                 orm.sale_lines.insert(),
                 [
                     {
@@ -405,7 +414,7 @@ class SqlSalesRepository(AbstractSalesRepository):
             statement = walk()
         else:
             wanted = fold(query.potion_sku)  # matched here, as the fake does: a handful of skus
-            skus = sorted(sku for sku in self.session.scalars(select(orm.potions.c.sku)) if wanted in fold(sku))
+            skus = sorted(sku for sku in self._sql_scalars(select(orm.potions.c.sku)) if wanted in fold(sku))
             if not skus:
                 return []
             if len(skus) == 1:
@@ -434,20 +443,20 @@ class SqlSalesRepository(AbstractSalesRepository):
                 transaction_id=row.account_transaction_id,
                 item_sku=row.item_sku,
             )
-            for row in self.session.execute(statement)
+            for row in self._sql(statement)
         ]
 
 
-class SqlVisitRepository(AbstractVisitRepository):
+class SqlVisitRepository(CoreRepository, AbstractVisitRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def add(self, visit_id: str, customers: Sequence[Customer], game_time: GameTime | None) -> None:
-        visit_pk = self.session.execute(
+        visit_pk = self._sql(
             orm.visits.insert().returning(orm.visits.c.id), {"visit_id": visit_id, **_stamp(game_time)}
         ).scalar_one()
         if customers:
-            self.session.execute(
+            self._sql(
                 orm.visit_customers.insert(),
                 [
                     {
@@ -463,15 +472,15 @@ class SqlVisitRepository(AbstractVisitRepository):
             )
 
 
-class SqlClock(AbstractClock):
+class SqlClock(CoreRepository, AbstractClock):
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def now(self) -> GameTime | None:
-        row = self.session.execute(
+        row = self._sql(
             select(orm.game_clock.c.day, orm.game_clock.c.hour).order_by(desc(orm.game_clock.c.id)).limit(1)
         ).first()
         return GameTime(row.day, row.hour) if row else None
 
     def set(self, game_time: GameTime) -> None:
-        self.session.execute(orm.game_clock.insert(), {"day": game_time.day, "hour": game_time.hour})
+        self._sql(orm.game_clock.insert(), {"day": game_time.day, "hour": game_time.hour})

@@ -6,8 +6,10 @@ pgbench posts, from `--clients` connections for `--seconds`, the smallest transa
 the two gold accounts, then one statement appending a transaction and its two entries with their running balances
 (so the running-balance trigger and the per-statement balance check run), then COMMIT. The shop's figure is
 checkouts over HTTP as in `bench/checkout_throughput.py` (`cauldrons serve --workers N`, the same client count).
+With `--batches`, pgbench also posts several transactions per commit: the most that group commit of that many
+requests could reach on this database.
 
-    python bench/hot_account.py [--clients 4] [--seconds 10] [--carts 3000] [--workers 4]
+    python bench/hot_account.py [--clients 4] [--seconds 10] [--carts 3000] [--workers 4] [--batches 1,4,16]
 """
 
 from __future__ import annotations
@@ -30,9 +32,8 @@ from bench.harness import API_KEY, Client, fire, fresh_pg_database, gunicorn_sho
 from cauldrons.bootstrap import bootstrap  # noqa: E402
 from cauldrons.config import Config  # noqa: E402
 
+LOCK = "SELECT id FROM accounts WHERE id IN ({shop}, {customers}) ORDER BY id FOR UPDATE;\n"
 POSTING = """\
-BEGIN;
-SELECT id FROM accounts WHERE id IN ({shop}, {customers}) ORDER BY id FOR UPDATE;
 WITH txn AS (
     INSERT INTO account_transactions (created_at, kind, description)
     VALUES (timezone('utc', clock_timestamp()), 'pgbench', 'one gold through the hot account')
@@ -46,12 +47,12 @@ SELECT a.id, txn.id, a.change,
        txn.created_at, a.shop
   FROM txn, (VALUES ({shop}::bigint, 1, true, 1), ({customers}::bigint, -1, false, 2)) AS a(id, change, shop, n)
  ORDER BY a.n;
-COMMIT;
 """
 
 
-def ceiling(url: str, clients: int, seconds: int) -> float:
-    """pgbench's committed postings per second through shop/gold and customers/gold."""
+def ceiling(url: str, clients: int, seconds: int, batch: int = 1) -> float:
+    """pgbench's committed postings per second through shop/gold and customers/gold, `batch` postings per database
+    transaction: what group commit of `batch` requests could reach at best."""
     bootstrap(Config(url, API_KEY)).engine.dispose()
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -62,7 +63,8 @@ def ceiling(url: str, clients: int, seconds: int) -> float:
     engine.dispose()
     target = make_url(url)
     with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
-        script.write(POSTING.format(shop=ids["shop"], customers=ids["customers"]))
+        script.write("BEGIN;\n" + LOCK.format(shop=ids["shop"], customers=ids["customers"]))
+        script.write(POSTING.format(shop=ids["shop"], customers=ids["customers"]) * batch + "COMMIT;\n")
         script.flush()
         run = subprocess.run(
             [
@@ -91,7 +93,7 @@ def ceiling(url: str, clients: int, seconds: int) -> float:
     found = re.search(r"tps = ([0-9.]+)", run.stdout)
     if not found or not re.search(r"number of failed transactions: 0 ", run.stdout):
         raise RuntimeError(f"pgbench did not run cleanly:\n{run.stdout}\n{run.stderr}")
-    return float(found.group(1))
+    return float(found.group(1)) * batch
 
 
 def shop_rate(carts: int, workers: int, clients: int) -> float:
@@ -112,13 +114,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--carts", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--batches", default="1,4,16", help="postings per commit to measure the ceiling with (group commit's reach)"
+    )
     args = parser.parse_args()
     print(f"hot account: {args.clients} clients; the shop with {args.workers} gunicorn workers, PostgreSQL")
     shop = shop_rate(args.carts, args.workers, args.clients)
-    with fresh_pg_database() as url:
-        pg = ceiling(url, args.clients, args.seconds)
-    print(f"  pgbench      {pg:>8,.0f} postings/s through shop/gold and customers/gold ({args.seconds} s)")
-    ratio = shop / pg
+    ceilings = {}
+    for batch in (int(b) for b in args.batches.split(",")):
+        with fresh_pg_database() as url:
+            ceilings[batch] = ceiling(url, args.clients, args.seconds, batch)
+        print(
+            f"  pgbench      {ceilings[batch]:>8,.0f} postings/s through shop/gold and customers/gold, "
+            f"{batch} per commit ({args.seconds} s)"
+        )
+    ratio = shop / ceilings[1]
     print(f"target: shop / ceiling >= 1.0 -> {ratio:.2f} {'met' if ratio >= 1.0 else 'NOT MET'}")
     sys.exit(0 if ratio >= 1.0 else 1)
 
