@@ -1,8 +1,8 @@
 """Tables (one schema for SQLite and PostgreSQL) and the imperative mapping of carts.
 
 Ledger tables (`accounts`, `account_transactions`, `account_ledger_entries`), `processed_requests`, `sale_lines`,
-`game_clock` and visits are append-only: the repositories only ever INSERT into them and SELECT from them, and for
-the first five the database's triggers refuse anything else (migrations 0002 and 0003).
+`barrel_offers`, `game_clock` and visits are append-only: the repositories only ever INSERT into them and SELECT
+from them, and for the first six the database's triggers refuse anything else (migrations 0002, 0003 and 0008).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -215,6 +216,30 @@ game_clock = Table(
     Column("day", String(20), nullable=False),
     Column("hour", SmallInteger, nullable=False),
     Column("created_at", DateTime, nullable=False, default=utcnow),
+    Index("ix_game_clock_created_at", "created_at"),  # the balances over time: the ticks in [since, until]
+)
+
+# What the exchange offered at each game tick (migration 0008): one row per barrel type per tick (`tick_id`, the
+# game clock's row), recorded by the first barrel plan of the tick; a repeated plan in the same tick adds nothing.
+barrel_offers = Table(
+    "barrel_offers",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tick_id", Id, ForeignKey("game_clock.id"), nullable=False),
+    Column("game_day", String(20), nullable=False),
+    Column("game_hour", SmallInteger, nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("ml_per_barrel", Integer, nullable=False),
+    Column("red", Float, nullable=False),
+    Column("green", Float, nullable=False),
+    Column("blue", Float, nullable=False),
+    Column("dark", Float, nullable=False),
+    Column("liquid", String(8), nullable=False),  # the one colour it holds, or "mixed"
+    Column("price", Integer, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("tick_id", "sku", name="uq_barrel_offers_tick_sku"),
+    Index("ix_barrel_offers_created_at", "created_at"),
 )
 
 
