@@ -59,8 +59,10 @@ def page() -> Response:
     return _secured(Response(html, content_type="text/html; charset=utf-8"))
 
 
-@bp.get(f"/dashboard/charts/<any({', '.join(Metric)}):name>.svg")
+@bp.get("/dashboard/charts/<name>.svg")
 def chart(name: str) -> Response:
+    if name not in set(Metric):
+        abort(404)
     metric = Metric(name)
     rows = views.metric(metric, query(schema_of(metric)(), status=422), new_uow())["rows"]
     return _secured(Response(render(metric, TITLES[metric], rows), content_type="image/svg+xml"))
