@@ -61,7 +61,7 @@ SELECT game_day AS day, game_hour AS hour, sku, liquid, ml_per_barrel,
 
 BUYERS = f"""
 SELECT character_class AS class, character_species AS species, level, sku,
-       COUNT(DISTINCT customer_id) AS customers, SUM(quantity) AS potions, CAST(SUM(total) AS BIGINT) AS gold
+       COUNT(*) AS checkouts, SUM(quantity) AS potions, CAST(SUM(total) AS BIGINT) AS gold
   FROM sale_lines
  WHERE {_window("created_at", "game_day", "game_hour")}
  GROUP BY character_class, character_species, level, sku
@@ -149,7 +149,8 @@ class MetricSql:
     def parameters(self) -> list[str]:
         return sorted(set(re.findall(r"(?<!:):([a-z_]+)", self.sql)))
 
-    def statement(self) -> TextClause:
+    def statement(self, prefix: str = "") -> TextClause:
+        """The SQL with its parameters typed (times, text, integers); `prefix` (e.g. EXPLAIN) goes before it."""
         types: dict[str, Any] = {
             "since": DateTime(),
             "until": DateTime(),
@@ -158,8 +159,8 @@ class MetricSql:
             "hour": Integer(),
         }
         params: list[Any] = [bindparam(name, type_=types.get(name, Integer())) for name in self.parameters]
-        statement = text(self.sql).bindparams(*params)
-        if self.times:
+        statement = text(prefix + self.sql).bindparams(*params)
+        if self.times and not prefix:
             return statement.columns(**{name: DateTime() for name in self.times})  # type: ignore[return-value]
         return statement
 
@@ -204,9 +205,9 @@ METRICS: dict[Metric, MetricSql] = {
         ),
         MetricSql(
             Metric.BUYERS,
-            "Potions bought (gold paid, distinct customers) per class, species, level and potion.",
+            "Potions bought, gold paid and checkouts that bought them, per class, species, level and potion.",
             BUYERS,
-            ("class", "species", "level", "sku", "customers", "potions", "gold"),
+            ("class", "species", "level", "sku", "checkouts", "potions", "gold"),
         ),
         MetricSql(
             Metric.CONVERSION,

@@ -202,7 +202,7 @@ DRAW: dict[Metric, Callable[[Figure, Rows], None]] = {
     Metric.BALANCES: _balances,
     Metric.PROFIT: _profit,
 }
-SIZES = {Metric.BALANCES: (8.0, 6.0), Metric.BUYERS: (8.0, 4.5)}
+SIZES = {Metric.BALANCES: (11.0, 5.5), Metric.BUYERS: (8.0, 4.5)}
 
 
 def render(metric: Metric, title: str, rows: Rows, file_format: str = "svg") -> bytes:

@@ -335,7 +335,7 @@ OPERATIONS: dict[str, Operation] = {
             (
                 Metric.BUYERS,
                 replies.BuyersRowSchema,
-                "Potions bought, gold paid and distinct customers per class, species, level and potion.",
+                "Potions bought, gold paid and the checkouts that bought them, per class, species, level and potion.",
             ),
             (
                 Metric.CONVERSION,

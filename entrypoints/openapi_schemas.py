@@ -176,7 +176,7 @@ class BuyersRowSchema(Schema):
     species = fields.String(required=True)
     level = fields.Integer(required=True, validate=validate.Range(min=1, max=20))
     sku = fields.String(required=True)
-    customers = _count()
+    checkouts = _count()
     potions = _count()
     gold = _count()
 

@@ -9,7 +9,6 @@ $CAULDRONS_ARTIFACTS if set).
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit

@@ -34,7 +34,7 @@ def test_each_metric_of_a_small_game_is_what_was_computed_by_hand(wiring):
     assert rows(wiring, Metric.CONVERSION, MetricsQuery(day="Edgeday", hour=0)) == EXPECTED[Metric.CONVERSION][:1]
     assert rows(wiring, Metric.PROFIT, MetricsQuery(since=between)) == EXPECTED[Metric.PROFIT][1:]
     assert rows(wiring, Metric.BUYERS, MetricsQuery(until=between, hour=2)) == [
-        {"class": "Bard", "species": "Human", "level": 3, "sku": "RED_POTION", "customers": 1, "potions": 1, "gold": 50}
+        {"class": "Bard", "species": "Human", "level": 3, "sku": "RED_POTION", "checkouts": 1, "potions": 1, "gold": 50}
     ]
     assert balances_by_tick(rows(wiring, Metric.BALANCES, MetricsQuery(since=between))) == {
         ("Bloomday", 0): BALANCES[("Bloomday", 0)]

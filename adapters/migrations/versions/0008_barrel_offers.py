@@ -6,8 +6,9 @@
   per tick" a constraint: a repeated plan in the same tick inserts nothing (ON CONFLICT DO NOTHING).
 - Append-only like the sales record: triggers refuse UPDATE and DELETE on both backends, and TRUNCATE on
   PostgreSQL.
-- Indexes for the metrics: the offers by wall time, and the game clock's ticks by wall time (the balances over
-  time are sampled at ticks in [since, until]).
+- Indexes for the metrics: the offers by wall time; the game clock's ticks by wall time (the balances over time
+  are sampled at ticks in [since, until]); sale lines by game time and by buyer, visits by game time, visit
+  customers by visit, transactions by kind and game time (see INDEXES).
 
 Revision ID: 0008
 Revises: 0006
@@ -22,6 +23,19 @@ branch_labels = None
 depends_on = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+
+# The metrics' indexes: on PostgreSQL each covers its metric's columns (INCLUDE), so an aggregate over the history
+# is an index-only scan of a narrow index in game-time order; SQLite has no INCLUDE and gets the keys alone.
+INDEXES = [
+    ('ix_sale_lines_game_time', 'sale_lines', ['game_day', 'game_hour', 'sku'],
+     ['quantity', 'total', 'created_at', 'cart_id']),
+    ('ix_sale_lines_buyer', 'sale_lines', ['character_class', 'character_species', 'level', 'sku'],
+     ['quantity', 'total', 'created_at', 'game_day', 'game_hour']),
+    ('ix_visits_game_time', 'visits', ['game_day', 'game_hour'], ['created_at']),
+    ('ix_visit_customers_visit_pk', 'visit_customers', ['visit_pk'], []),
+    ('ix_account_transactions_kind_game_time', 'account_transactions', ['kind', 'game_day', 'game_hour'],
+     ['created_at']),
+]
 
 
 def upgrade() -> None:
@@ -47,6 +61,8 @@ def upgrade() -> None:
     )
     op.create_index('ix_barrel_offers_created_at', 'barrel_offers', ['created_at'])
     op.create_index('ix_game_clock_created_at', 'game_clock', ['created_at'])
+    for name, table, columns, include in INDEXES:
+        op.create_index(name, table, columns, postgresql_include=include)
     if postgres:
         op.execute("CREATE TRIGGER barrel_offers_append_only BEFORE UPDATE OR DELETE ON barrel_offers "
                    "FOR EACH ROW EXECUTE FUNCTION cauldrons_refuse_change()")
@@ -59,5 +75,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for name, table, _, _ in INDEXES:
+        op.drop_index(name, table_name=table)
     op.drop_index('ix_game_clock_created_at', table_name='game_clock')
     op.drop_table('barrel_offers')  # its indexes and triggers go with it
