@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, String, bindparam, text
@@ -25,7 +25,8 @@ from domain.clock import DAYS
 from domain.metrics import TITLES, Metric, MetricsQuery
 from service_layer.repositories import AbstractMetricsRepository
 
-END_OF_TIME = datetime(9999, 12, 31)  # "no next tick": later than any entry
+END_OF_TIME = datetime(9999, 12, 31)  # "no next tick", "no until": later than any row
+BEGINNING_OF_TIME = datetime(1, 1, 1)  # "no since": earlier than any row
 
 
 def _day_order(column: str) -> str:
@@ -41,12 +42,35 @@ def _window(at: str, day: str | None = None, hour: str | None = None) -> str:
     return "\n   AND ".join(conditions)
 
 
+# Sums over the whole hours inside [since, until] come from the rollups (`sales_hourly`, `checkouts_hourly`,
+# `visits_hourly`, kept by triggers: migration 0008); the rows in the part hours at either edge, [since, :full_from)
+# and [:full_to, until], are read as they are. The repository computes :full_from and :full_to from since and until
+# (`whole_hours`); without since (until) the edge is empty.
+def _rolled(at: str) -> str:
+    return f"{at} >= :full_from AND {at} < :full_to"
+
+
+def _edges(at: str) -> str:
+    return (
+        f"(:since IS NULL OR {at} >= :since) AND (:until IS NULL OR {at} <= :until)"
+        f" AND ({at} < :full_from OR {at} >= :full_to)"
+    )
+
+
+def _game_time(day: str, hour: str) -> str:
+    return f"(:day IS NULL OR {day} = :day) AND (:hour IS NULL OR {hour} = :hour)"
+
+
 SALES_BY_HOUR = f"""
 SELECT game_day AS day, game_hour AS hour, sku,
-       SUM(quantity) AS potions, CAST(SUM(total) AS BIGINT) AS gold
-  FROM sale_lines
- WHERE game_day IS NOT NULL
-   AND {_window("created_at", "game_day", "game_hour")}
+       CAST(SUM(potions) AS BIGINT) AS potions, CAST(SUM(gold) AS BIGINT) AS gold
+  FROM (SELECT game_day, game_hour, sku, potions, gold
+          FROM sales_hourly
+         WHERE {_rolled("bucket")} AND {_game_time("game_day", "game_hour")}
+        UNION ALL
+        SELECT game_day, game_hour, sku, quantity, total
+          FROM sale_lines
+         WHERE game_day IS NOT NULL AND {_edges("created_at")} AND {_game_time("game_day", "game_hour")}) AS sold
  GROUP BY game_day, game_hour, sku
  ORDER BY {_day_order("game_day")}, game_day, game_hour, sku"""
 
@@ -69,24 +93,35 @@ SELECT character_class AS class, character_species AS species, level, sku,
 
 CONVERSION = f"""
 WITH seen AS (
-    SELECT v.game_day AS day, v.game_hour AS hour, COUNT(*) AS visitors
-      FROM visits v
-      JOIN visit_customers c ON c.visit_pk = v.id
-     WHERE v.game_day IS NOT NULL
-       AND {_window("v.created_at", "v.game_day", "v.game_hour")}
-     GROUP BY v.game_day, v.game_hour
+    SELECT game_day AS day, game_hour AS hour, SUM(visitors) AS visitors
+      FROM (SELECT game_day, game_hour, visitors
+              FROM visits_hourly
+             WHERE {_rolled("bucket")} AND {_game_time("game_day", "game_hour")}
+            UNION ALL
+            SELECT v.game_day, v.game_hour, COUNT(*)
+              FROM visits v
+              JOIN visit_customers c ON c.visit_pk = v.id
+             WHERE v.game_day IS NOT NULL AND {_edges("v.created_at")} AND {_game_time("v.game_day", "v.game_hour")}
+             GROUP BY v.game_day, v.game_hour) AS visited
+     GROUP BY game_day, game_hour
 ), bought AS (
-    SELECT game_day AS day, game_hour AS hour, COUNT(DISTINCT cart_id) AS checkouts,
-           SUM(quantity) AS potions, CAST(SUM(total) AS BIGINT) AS gold
-      FROM sale_lines
-     WHERE game_day IS NOT NULL
-       AND {_window("created_at", "game_day", "game_hour")}
+    SELECT game_day AS day, game_hour AS hour, SUM(carts) AS checkouts, SUM(potions) AS potions,
+           SUM(gold) AS gold
+      FROM (SELECT game_day, game_hour, carts, potions, gold
+              FROM checkouts_hourly
+             WHERE {_rolled("bucket")} AND {_game_time("game_day", "game_hour")}
+            UNION ALL
+            SELECT game_day, game_hour, COUNT(DISTINCT cart_id), SUM(quantity), SUM(total)
+              FROM sale_lines
+             WHERE game_day IS NOT NULL AND {_edges("created_at")} AND {_game_time("game_day", "game_hour")}
+             GROUP BY game_day, game_hour) AS sold
      GROUP BY game_day, game_hour
 ), hours AS (
     SELECT day, hour FROM seen UNION SELECT day, hour FROM bought
 )
-SELECT h.day, h.hour, COALESCE(s.visitors, 0) AS visitors, COALESCE(b.checkouts, 0) AS checkouts,
-       COALESCE(b.potions, 0) AS potions, COALESCE(b.gold, 0) AS gold
+SELECT h.day, h.hour, CAST(COALESCE(s.visitors, 0) AS BIGINT) AS visitors,
+       CAST(COALESCE(b.checkouts, 0) AS BIGINT) AS checkouts, CAST(COALESCE(b.potions, 0) AS BIGINT) AS potions,
+       CAST(COALESCE(b.gold, 0) AS BIGINT) AS gold
   FROM hours h
   LEFT JOIN seen s ON s.day = h.day AND s.hour = h.hour
   LEFT JOIN bought b ON b.day = h.day AND b.hour = h.hour
@@ -117,20 +152,42 @@ SELECT p.id AS tick, p.day, p.hour, p.created_at AS at, a.commodity,
  WHERE a.owner = 'shop'
  ORDER BY p.id, a.commodity"""
 
+# Revenue from the sales record (each sale's gold entry is the sum of its lines: `ledger verify` checks it), barrels
+# and capacity from the shop's gold entries of those (rarer) transactions.
 PROFIT = f"""
-SELECT t.game_day AS day,
-       CAST(SUM(CASE WHEN t.kind = 'sale' THEN e.change ELSE 0 END) AS BIGINT) AS revenue,
-       CAST(-SUM(CASE WHEN t.kind = 'barrel_purchase' THEN e.change ELSE 0 END) AS BIGINT) AS barrels,
-       CAST(-SUM(CASE WHEN t.kind = 'capacity_purchase' THEN e.change ELSE 0 END) AS BIGINT) AS capacity,
-       CAST(SUM(e.change) AS BIGINT) AS profit
-  FROM account_ledger_entries e
-  JOIN account_transactions t ON t.id = e.account_transaction_id
- WHERE e.account_id = (SELECT id FROM accounts WHERE owner = 'shop' AND commodity = 'gold')
-   AND t.kind IN ('sale', 'barrel_purchase', 'capacity_purchase')
-   AND t.game_day IS NOT NULL
-   AND {_window("e.created_at", "t.game_day", "t.game_hour")}
- GROUP BY t.game_day
- ORDER BY {_day_order("t.game_day")}, t.game_day"""
+SELECT day, CAST(SUM(revenue) AS BIGINT) AS revenue, CAST(SUM(barrels) AS BIGINT) AS barrels,
+       CAST(SUM(capacity) AS BIGINT) AS capacity, CAST(SUM(revenue) - SUM(barrels) - SUM(capacity) AS BIGINT) AS profit
+  FROM (SELECT game_day AS day, gold AS revenue, 0 AS barrels, 0 AS capacity
+          FROM sales_hourly
+         WHERE {_rolled("bucket")} AND {_game_time("game_day", "game_hour")}
+        UNION ALL
+        SELECT game_day, total, 0, 0
+          FROM sale_lines
+         WHERE game_day IS NOT NULL AND {_edges("created_at")} AND {_game_time("game_day", "game_hour")}
+        UNION ALL
+        SELECT t.game_day, 0, CASE WHEN t.kind = 'barrel_purchase' THEN -e.change ELSE 0 END,
+               CASE WHEN t.kind = 'capacity_purchase' THEN -e.change ELSE 0 END
+          FROM account_transactions t
+          JOIN account_ledger_entries e ON e.account_transaction_id = t.id
+         WHERE t.kind IN ('barrel_purchase', 'capacity_purchase')
+           AND e.account_id = (SELECT id FROM accounts WHERE owner = 'shop' AND commodity = 'gold')
+           AND t.game_day IS NOT NULL
+           AND {_window("e.created_at", "t.game_day", "t.game_hour")}) AS moved
+ GROUP BY day
+ ORDER BY {_day_order("day")}, day"""
+
+
+def whole_hours(query: MetricsQuery) -> tuple[datetime, datetime]:
+    """(:full_from, :full_to): the whole wall-clock hours inside [since, until] are [full_from, full_to); the part
+    hours at the edges are [since, full_from) and [full_to, until]. Without since (until) that edge is empty."""
+    full_from = BEGINNING_OF_TIME
+    if query.since is not None:
+        hour = query.since.replace(minute=0, second=0, microsecond=0)
+        full_from = hour if hour == query.since else hour + timedelta(hours=1)
+    full_to = END_OF_TIME
+    if query.until is not None:
+        full_to = (query.until + timedelta(microseconds=1)).replace(minute=0, second=0, microsecond=0)
+    return full_from, max(full_from, full_to)
 
 
 @dataclass(frozen=True)
@@ -152,6 +209,8 @@ class MetricSql:
     def statement(self, prefix: str = "") -> TextClause:
         """The SQL with its parameters typed (times, text, integers); `prefix` (e.g. EXPLAIN) goes before it."""
         types: dict[str, Any] = {
+            "full_from": DateTime(),
+            "full_to": DateTime(),
             "since": DateTime(),
             "until": DateTime(),
             "end_of_time": DateTime(),
@@ -165,7 +224,10 @@ class MetricSql:
         return statement
 
     def values(self, query: MetricsQuery) -> dict[str, Any]:
+        full_from, full_to = whole_hours(query)
         given = {
+            "full_from": full_from,
+            "full_to": full_to,
             "since": query.since,
             "until": query.until,
             "day": query.day,

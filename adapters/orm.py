@@ -242,6 +242,42 @@ barrel_offers = Table(
     Index("ix_barrel_offers_created_at", "created_at"),
 )
 
+# Rollups of the facts per wall-clock hour (`bucket`, the hour the rows were written in) and game day and hour, kept
+# by the database's own triggers in the transaction that writes the facts (migration 0008), so they are exact: a
+# metric sums the whole hours inside [since, until] from them and reads only the rows at the edges.
+sales_hourly = Table(
+    "sales_hourly",
+    metadata,
+    Column("bucket", DateTime, nullable=False),
+    Column("game_day", String(20), nullable=False),
+    Column("game_hour", SmallInteger, nullable=False),
+    Column("sku", String(20), nullable=False),
+    Column("lines", BigInteger, nullable=False),
+    Column("potions", BigInteger, nullable=False),
+    Column("gold", BigInteger, nullable=False),
+    UniqueConstraint("bucket", "game_day", "game_hour", "sku", name="uq_sales_hourly"),
+)
+checkouts_hourly = Table(
+    "checkouts_hourly",
+    metadata,
+    Column("bucket", DateTime, nullable=False),
+    Column("game_day", String(20), nullable=False),
+    Column("game_hour", SmallInteger, nullable=False),
+    Column("carts", BigInteger, nullable=False),
+    Column("potions", BigInteger, nullable=False),
+    Column("gold", BigInteger, nullable=False),
+    UniqueConstraint("bucket", "game_day", "game_hour", name="uq_checkouts_hourly"),
+)
+visits_hourly = Table(
+    "visits_hourly",
+    metadata,
+    Column("bucket", DateTime, nullable=False),
+    Column("game_day", String(20), nullable=False),
+    Column("game_hour", SmallInteger, nullable=False),
+    Column("visitors", BigInteger, nullable=False),
+    UniqueConstraint("bucket", "game_day", "game_hour", name="uq_visits_hourly"),
+)
+
 # The metrics' indexes (migration 0008): on PostgreSQL each covers its metric's columns, so an aggregate over the
 # history is an index-only scan of a narrow index, in game-time order, instead of a scan of the wide table.
 Index(

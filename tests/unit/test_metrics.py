@@ -51,6 +51,8 @@ def test_filters_by_game_day_hour_and_wall_time(store):
     assert rows(store, Metric.SALES_BY_HOUR, MetricsQuery(since=between)) == [sales[2]]
     assert rows(store, Metric.SALES_BY_HOUR, MetricsQuery(until=between)) == sales[:2]
     assert rows(store, Metric.PROFIT, MetricsQuery(since=between)) == [EXPECTED[Metric.PROFIT][1]]
+    assert rows(store, Metric.CONVERSION, MetricsQuery(since=between)) == EXPECTED[Metric.CONVERSION][2:]
+    assert rows(store, Metric.CONVERSION, MetricsQuery(until=between)) == EXPECTED[Metric.CONVERSION][:2]
     assert rows(store, Metric.BARREL_OFFERS, MetricsQuery(hour=2)) == EXPECTED[Metric.BARREL_OFFERS][2:]
     assert rows(store, Metric.BUYERS, MetricsQuery(day="Nosuchday")) == []
     assert balances_by_tick(rows(store, Metric.BALANCES, MetricsQuery(since=between))) == {
