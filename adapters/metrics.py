@@ -34,31 +34,31 @@ def _day_order(column: str) -> str:
     return f"CASE {column} {whens} ELSE {len(DAYS)} END"
 
 
-def _window(at: str, day: str | None = None, hour: str | None = None) -> str:
+def _where(column: int, *conditions: str) -> str:
+    """WHERE and its conditions, one a line, the ANDs right-aligned under the WHERE that starts at `column`."""
+    return "WHERE " + f"\n{' ' * (column + 2)}AND ".join(conditions)
+
+
+def _window(at: str, day: str | None = None, hour: str | None = None) -> list[str]:
     """The filters every metric shares: wall time in [since, until], and the game day and hour if it has them."""
     conditions = [f"(:since IS NULL OR {at} >= :since)", f"(:until IS NULL OR {at} <= :until)"]
-    if day is not None and hour is not None:
-        conditions += [f"(:day IS NULL OR {day} = :day)", f"(:hour IS NULL OR {hour} = :hour)"]
-    return "\n   AND ".join(conditions)
+    return conditions + (_game_time(day, hour) if day is not None and hour is not None else [])
 
 
 # Sums over the whole hours inside [since, until] come from the rollups (`sales_hourly`, `checkouts_hourly`,
 # `visits_hourly`, kept by triggers: migration 0008); the rows in the part hours at either edge, [since, :full_from)
 # and [:full_to, until], are read as they are. The repository computes :full_from and :full_to from since and until
 # (`whole_hours`); without since (until) the edge is empty.
-def _rolled(at: str) -> str:
-    return f"{at} >= :full_from AND {at} < :full_to"
+def _rolled(at: str) -> list[str]:
+    return [f"{at} >= :full_from", f"{at} < :full_to"]
 
 
-def _edges(at: str) -> str:
-    return (
-        f"(:since IS NULL OR {at} >= :since) AND (:until IS NULL OR {at} <= :until)"
-        f" AND ({at} < :full_from OR {at} >= :full_to)"
-    )
+def _edges(at: str) -> list[str]:
+    return _window(at) + [f"({at} < :full_from OR {at} >= :full_to)"]
 
 
-def _game_time(day: str, hour: str) -> str:
-    return f"(:day IS NULL OR {day} = :day) AND (:hour IS NULL OR {hour} = :hour)"
+def _game_time(day: str, hour: str) -> list[str]:
+    return [f"(:day IS NULL OR {day} = :day)", f"(:hour IS NULL OR {hour} = :hour)"]
 
 
 SALES_BY_HOUR = f"""
@@ -66,11 +66,11 @@ SELECT game_day AS day, game_hour AS hour, sku,
        CAST(SUM(potions) AS BIGINT) AS potions, CAST(SUM(gold) AS BIGINT) AS gold
   FROM (SELECT game_day, game_hour, sku, potions, gold
           FROM sales_hourly
-         WHERE {_rolled("bucket")} AND {_game_time("game_day", "game_hour")}
+         {_where(9, *_rolled("bucket"), *_game_time("game_day", "game_hour"))}
         UNION ALL
         SELECT game_day, game_hour, sku, quantity, total
           FROM sale_lines
-         WHERE game_day IS NOT NULL AND {_edges("created_at")} AND {_game_time("game_day", "game_hour")}) AS sold
+         {_where(9, "game_day IS NOT NULL", *_edges("created_at"), *_game_time("game_day", "game_hour"))}) AS sold
  GROUP BY game_day, game_hour, sku
  ORDER BY {_day_order("game_day")}, game_day, game_hour, sku"""
 
@@ -79,7 +79,7 @@ SELECT game_day AS day, game_hour AS hour, sku, liquid, ml_per_barrel,
        COUNT(*) AS offers, MIN(price) AS min_price, MAX(price) AS max_price, SUM(quantity) AS barrels,
        CAST(SUM(price) AS DOUBLE PRECISION) / SUM(ml_per_barrel) AS gold_per_ml
   FROM barrel_offers
- WHERE {_window("created_at", "game_day", "game_hour")}
+ {_where(1, *_window("created_at", "game_day", "game_hour"))}
  GROUP BY game_day, game_hour, sku, liquid, ml_per_barrel
  ORDER BY {_day_order("game_day")}, game_day, game_hour, sku, ml_per_barrel"""
 
@@ -87,7 +87,7 @@ BUYERS = f"""
 SELECT character_class AS class, character_species AS species, level, sku,
        COUNT(*) AS checkouts, SUM(quantity) AS potions, CAST(SUM(total) AS BIGINT) AS gold
   FROM sale_lines
- WHERE {_window("created_at", "game_day", "game_hour")}
+ {_where(1, *_window("created_at", "game_day", "game_hour"))}
  GROUP BY character_class, character_species, level, sku
  ORDER BY character_class, character_species, level, sku"""
 
@@ -96,12 +96,12 @@ WITH seen AS (
     SELECT game_day AS day, game_hour AS hour, SUM(visitors) AS visitors
       FROM (SELECT game_day, game_hour, visitors
               FROM visits_hourly
-             WHERE {_rolled("bucket")} AND {_game_time("game_day", "game_hour")}
+             {_where(13, *_rolled("bucket"), *_game_time("game_day", "game_hour"))}
             UNION ALL
             SELECT v.game_day, v.game_hour, COUNT(*)
               FROM visits v
               JOIN visit_customers c ON c.visit_pk = v.id
-             WHERE v.game_day IS NOT NULL AND {_edges("v.created_at")} AND {_game_time("v.game_day", "v.game_hour")}
+             {_where(13, "v.game_day IS NOT NULL", *_edges("v.created_at"), *_game_time("v.game_day", "v.game_hour"))}
              GROUP BY v.game_day, v.game_hour) AS visited
      GROUP BY game_day, game_hour
 ), bought AS (
@@ -109,11 +109,11 @@ WITH seen AS (
            SUM(gold) AS gold
       FROM (SELECT game_day, game_hour, carts, potions, gold
               FROM checkouts_hourly
-             WHERE {_rolled("bucket")} AND {_game_time("game_day", "game_hour")}
+             {_where(13, *_rolled("bucket"), *_game_time("game_day", "game_hour"))}
             UNION ALL
             SELECT game_day, game_hour, COUNT(DISTINCT cart_id), SUM(quantity), SUM(total)
               FROM sale_lines
-             WHERE game_day IS NOT NULL AND {_edges("created_at")} AND {_game_time("game_day", "game_hour")}
+             {_where(13, "game_day IS NOT NULL", *_edges("created_at"), *_game_time("game_day", "game_hour"))}
              GROUP BY game_day, game_hour) AS sold
      GROUP BY game_day, game_hour
 ), hours AS (
@@ -133,7 +133,7 @@ BALANCES = f"""
 WITH ticks AS (
     SELECT id, day, hour, created_at, ROW_NUMBER() OVER (ORDER BY id) AS n, COUNT(*) OVER () AS total
       FROM game_clock
-     WHERE {_window("created_at")}
+     {_where(5, *_window("created_at"))}
 ), points AS (
     SELECT t.id, t.day, t.hour, t.created_at,
            COALESCE((SELECT g.created_at FROM game_clock g WHERE g.id > t.id ORDER BY g.id LIMIT 1),
@@ -152,6 +152,13 @@ SELECT p.id AS tick, p.day, p.hour, p.created_at AS at, a.commodity,
  WHERE a.owner = 'shop'
  ORDER BY p.id, a.commodity"""
 
+SPENT = [
+    "t.kind IN ('barrel_purchase', 'capacity_purchase')",
+    "e.account_id = (SELECT id FROM accounts WHERE owner = 'shop' AND commodity = 'gold')",
+    "t.game_day IS NOT NULL",
+]
+
+
 # Revenue from the sales record (each sale's gold entry is the sum of its lines: `ledger verify` checks it), barrels
 # and capacity from the shop's gold entries of those (rarer) transactions.
 PROFIT = f"""
@@ -159,20 +166,17 @@ SELECT day, CAST(SUM(revenue) AS BIGINT) AS revenue, CAST(SUM(barrels) AS BIGINT
        CAST(SUM(capacity) AS BIGINT) AS capacity, CAST(SUM(revenue) - SUM(barrels) - SUM(capacity) AS BIGINT) AS profit
   FROM (SELECT game_day AS day, gold AS revenue, 0 AS barrels, 0 AS capacity
           FROM sales_hourly
-         WHERE {_rolled("bucket")} AND {_game_time("game_day", "game_hour")}
+         {_where(9, *_rolled("bucket"), *_game_time("game_day", "game_hour"))}
         UNION ALL
         SELECT game_day, total, 0, 0
           FROM sale_lines
-         WHERE game_day IS NOT NULL AND {_edges("created_at")} AND {_game_time("game_day", "game_hour")}
+         {_where(9, "game_day IS NOT NULL", *_edges("created_at"), *_game_time("game_day", "game_hour"))}
         UNION ALL
         SELECT t.game_day, 0, CASE WHEN t.kind = 'barrel_purchase' THEN -e.change ELSE 0 END,
                CASE WHEN t.kind = 'capacity_purchase' THEN -e.change ELSE 0 END
           FROM account_transactions t
           JOIN account_ledger_entries e ON e.account_transaction_id = t.id
-         WHERE t.kind IN ('barrel_purchase', 'capacity_purchase')
-           AND e.account_id = (SELECT id FROM accounts WHERE owner = 'shop' AND commodity = 'gold')
-           AND t.game_day IS NOT NULL
-           AND {_window("e.created_at", "t.game_day", "t.game_hour")}) AS moved
+         {_where(9, *SPENT, *_window("e.created_at", "t.game_day", "t.game_hour"))}) AS moved
  GROUP BY day
  ORDER BY {_day_order("day")}, day"""
 
