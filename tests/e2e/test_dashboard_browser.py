@@ -104,6 +104,8 @@ def test_the_dashboard_draws_every_chart_from_the_database_after_a_game(shop_wir
             for metric in Metric:
                 assert drawn(page, metric) == expected[metric], metric
             assert page.locator("#key").input_value() == ""  # the key left the form for sessionStorage
+            expect(page.locator("#key-form")).to_be_hidden()
+            expect(page.locator("#forget")).to_be_visible()
             for folder in artifacts:
                 folder.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=folder / "dashboard.png", full_page=True)
