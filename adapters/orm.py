@@ -1,8 +1,8 @@
 """Tables (one schema for SQLite and PostgreSQL) and the imperative mapping of carts.
 
 Ledger tables (`accounts`, `account_transactions`, `account_ledger_entries`), `processed_requests`, `sale_lines`,
-`game_clock` and visits are append-only: the repositories only ever INSERT into them and SELECT from them, and for
-the first five the database's triggers refuse anything else (migrations 0002 and 0003).
+`barrel_offers`, `game_clock` and visits are append-only: the repositories only ever INSERT into them and SELECT
+from them, and for the first six the database's triggers refuse anything else (migrations 0002, 0003 and 0008).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -215,6 +216,93 @@ game_clock = Table(
     Column("day", String(20), nullable=False),
     Column("hour", SmallInteger, nullable=False),
     Column("created_at", DateTime, nullable=False, default=utcnow),
+    Index("ix_game_clock_created_at", "created_at"),  # the balances over time: the ticks in [since, until]
+)
+
+# What the exchange offered at each game tick (migration 0008): one row per barrel type per tick (`tick_id`, the
+# game clock's row), recorded by the first barrel plan of the tick; a repeated plan in the same tick adds nothing.
+barrel_offers = Table(
+    "barrel_offers",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tick_id", Id, ForeignKey("game_clock.id"), nullable=False),
+    Column("game_day", String(20), nullable=False),
+    Column("game_hour", SmallInteger, nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("ml_per_barrel", Integer, nullable=False),
+    Column("red", Float, nullable=False),
+    Column("green", Float, nullable=False),
+    Column("blue", Float, nullable=False),
+    Column("dark", Float, nullable=False),
+    Column("liquid", String(8), nullable=False),  # the one colour it holds, or "mixed"
+    Column("price", Integer, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("tick_id", "sku", name="uq_barrel_offers_tick_sku"),
+    Index("ix_barrel_offers_created_at", "created_at"),
+)
+
+# Rollups of the facts per wall-clock hour (`bucket`, the hour the rows were written in) and game day and hour, kept
+# by the database's own triggers in the transaction that writes the facts (migration 0008), so they are exact: a
+# metric sums the whole hours inside [since, until] from them and reads only the rows at the edges.
+sales_hourly = Table(
+    "sales_hourly",
+    metadata,
+    Column("bucket", DateTime, nullable=False),
+    Column("game_day", String(20), nullable=False),
+    Column("game_hour", SmallInteger, nullable=False),
+    Column("sku", String(20), nullable=False),
+    Column("lines", BigInteger, nullable=False),
+    Column("potions", BigInteger, nullable=False),
+    Column("gold", BigInteger, nullable=False),
+    UniqueConstraint("bucket", "game_day", "game_hour", "sku", name="uq_sales_hourly"),
+)
+checkouts_hourly = Table(
+    "checkouts_hourly",
+    metadata,
+    Column("bucket", DateTime, nullable=False),
+    Column("game_day", String(20), nullable=False),
+    Column("game_hour", SmallInteger, nullable=False),
+    Column("carts", BigInteger, nullable=False),
+    Column("potions", BigInteger, nullable=False),
+    Column("gold", BigInteger, nullable=False),
+    UniqueConstraint("bucket", "game_day", "game_hour", name="uq_checkouts_hourly"),
+)
+visits_hourly = Table(
+    "visits_hourly",
+    metadata,
+    Column("bucket", DateTime, nullable=False),
+    Column("game_day", String(20), nullable=False),
+    Column("game_hour", SmallInteger, nullable=False),
+    Column("visitors", BigInteger, nullable=False),
+    UniqueConstraint("bucket", "game_day", "game_hour", name="uq_visits_hourly"),
+)
+
+# The metrics' indexes (migration 0008): on PostgreSQL each covers its metric's columns, so an aggregate over the
+# history is an index-only scan of a narrow index, in game-time order, instead of a scan of the wide table.
+Index(
+    "ix_sale_lines_game_time",
+    sale_lines.c.game_day,
+    sale_lines.c.game_hour,
+    sale_lines.c.sku,
+    postgresql_include=["quantity", "total", "created_at", "cart_id"],
+)
+Index(
+    "ix_sale_lines_buyer",
+    sale_lines.c.character_class,
+    sale_lines.c.character_species,
+    sale_lines.c.level,
+    sale_lines.c.sku,
+    postgresql_include=["quantity", "total", "created_at", "game_day", "game_hour"],
+)
+Index("ix_visits_game_time", visits.c.game_day, visits.c.game_hour, postgresql_include=["created_at"])
+Index("ix_visit_customers_visit_pk", visit_customers.c.visit_pk)
+Index(
+    "ix_account_transactions_kind_game_time",
+    account_transactions.c.kind,
+    account_transactions.c.game_day,
+    account_transactions.c.game_hour,
+    postgresql_include=["created_at"],
 )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
-from adapters import processed_requests, repositories
+from adapters import metrics, offers, processed_requests, repositories
 from service_layer.unit_of_work import AbstractUnitOfWork, DatabaseUnavailable
 
 # SQLSTATE classes of a database that is not there for us: connection exceptions, an operator's intervention
@@ -45,6 +45,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.sales = repositories.SqlSalesRepository(self.session)
         self.visits = repositories.SqlVisitRepository(self.session)
         self.clock = repositories.SqlClock(self.session)
+        self.offers = offers.SqlOfferRepository(self.session)
+        self.metrics = metrics.SqlMetricsRepository(self.session)
         self.processed_requests = processed_requests.SqlProcessedRequests(self.session)
         return super().__enter__()
 

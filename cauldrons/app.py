@@ -10,7 +10,20 @@ from flask_cors import CORS
 from cauldrons.bootstrap import UowFactory, bootstrap
 from cauldrons.config import Config
 from cauldrons.wsgi import WholeBody
-from entrypoints import admin, auth, barrels, bottler, carts, errors, inventory, ledger, openapi, shop
+from entrypoints import (
+    admin,
+    auth,
+    barrels,
+    bottler,
+    carts,
+    dashboard,
+    errors,
+    inventory,
+    ledger,
+    metrics,
+    openapi,
+    shop,
+)
 from entrypoints.page_tokens import PageTokens
 
 log = logging.getLogger(__name__)
@@ -33,7 +46,18 @@ def create_app(config: Config | None = None, uow_factory: UowFactory | None = No
     )
     app.extensions["cauldrons.uow_factory"] = uow_factory or bootstrap(config).uow_factory
     app.extensions["cauldrons.page_tokens"] = PageTokens(config.api_key)
-    for blueprint in (shop.bp, barrels.bp, bottler.bp, carts.bp, inventory.bp, admin.bp, ledger.bp, openapi.bp):
+    for blueprint in (
+        shop.bp,
+        barrels.bp,
+        bottler.bp,
+        carts.bp,
+        inventory.bp,
+        admin.bp,
+        ledger.bp,
+        metrics.bp,
+        dashboard.bp,
+        openapi.bp,
+    ):
         app.register_blueprint(blueprint)
     errors.register(app)
     # The exchange's web page calls the order search from the browser: its origin (only) gets the grant, on the

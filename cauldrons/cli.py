@@ -1,9 +1,10 @@
-"""`cauldrons`: serve the shop, or migrate its database."""
+"""`cauldrons`: serve the shop, migrate its database, check its books, play it, or report its metrics."""
 
 from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 import click
 
@@ -81,6 +82,29 @@ def verify() -> None:
         click.echo(line)
     if not report.ok:
         raise SystemExit(1)
+
+
+@main.command()
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Where to write metrics.md and its charts (created if missing).",
+)
+def report(out: Path) -> None:
+    """Write the course's metrics deliverable from the shop's database (DATABASE_URL): metrics.md with each chart as
+    a PNG and the exact SQL behind it. Reads only."""
+    from rich.console import Console
+
+    from cauldrons.report import CannotReport, write_report
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        written = write_report(Config.from_env(host="127.0.0.1").database_url, out, Console(stderr=True))
+    except CannotReport as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"wrote {written}")
 
 
 @main.command()

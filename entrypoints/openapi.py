@@ -28,6 +28,7 @@ from apispec_webframeworks.flask import FlaskPlugin
 from flask import Blueprint, Flask, Response, abort, current_app, render_template_string
 from marshmallow import Schema
 
+from domain.metrics import TITLES, Metric
 from entrypoints import openapi_schemas as replies
 from entrypoints.auth import PUBLIC, public
 from entrypoints.carts import MAX_CART_ID
@@ -36,6 +37,7 @@ from entrypoints.schemas import (
     MAX_LIST,
     AsOfSchema,
     AuditQuerySchema,
+    BalancesSchema,
     BarrelSchema,
     CapacitySchema,
     CartItemSchema,
@@ -46,6 +48,7 @@ from entrypoints.schemas import (
     Fraction,
     GameTimeSchema,
     HistorySchema,
+    MetricsSchema,
     PotionMixSchema,
     SearchSchema,
     Text,
@@ -306,6 +309,70 @@ OPERATIONS: dict[str, Operation] = {
         not_found=("unknown_account",),
         conflicts=("insufficient_gold", "insufficient_ml", "insufficient_stock", "insufficient_capacity"),
     ),
+    **{
+        f"metrics.{metric}": Operation(
+            f"metric_{metric}",
+            "metrics",
+            TITLES[metric],
+            (200, "the metric's rows", replies.metric_reply(str(metric), row)),
+            description=description,
+            query=BalancesSchema if metric is Metric.BALANCES else MetricsSchema,
+            bad_query=422,
+        )
+        for metric, row, description in (
+            (
+                Metric.SALES_BY_HOUR,
+                replies.SalesByHourRowSchema,
+                "Potions sold and gold taken per game day, hour and potion (lines sold before the game's first "
+                "tick have no game time and are left out).",
+            ),
+            (
+                Metric.BARREL_OFFERS,
+                replies.BarrelOffersRowSchema,
+                "Every barrel type the exchange offered to `/barrels/plan`, per game day and hour: its liquid, "
+                "size, how often, price range, barrels on offer and gold per ml.",
+            ),
+            (
+                Metric.BUYERS,
+                replies.BuyersRowSchema,
+                "Potions bought, gold paid and the checkouts that bought them, per class, species, level and potion.",
+            ),
+            (
+                Metric.CONVERSION,
+                replies.ConversionRowSchema,
+                "Customers who visited against carts checked out, per game day and hour.",
+            ),
+            (
+                Metric.BALANCES,
+                replies.BalancesRowSchema,
+                "Each shop account's balance at the end of a game tick, for at most `points` ticks in "
+                "[since, until] evenly spread, and the last.",
+            ),
+            (
+                Metric.PROFIT,
+                replies.ProfitRowSchema,
+                "Per game day: gold from sales, spent on barrels and on capacity, and revenue minus both.",
+            ),
+        )
+    },
+    "dashboard.page": Operation(
+        "dashboard",
+        "metrics",
+        "The metrics as a live page (it asks for the key)",
+        (200, "an HTML page (its charts are fetched with the key)", {"type": "string"}),
+        media_type="text/html",
+        database=False,
+    ),
+    "dashboard.chart": Operation(
+        "dashboardChart",
+        "metrics",
+        "One metric drawn as an SVG chart",
+        (200, "an SVG image; each mark standing for data has an id `mark-...` or `series-...`", {"type": "string"}),
+        media_type="image/svg+xml",
+        description="Takes the same query parameters as the metric's JSON route.",
+        query=MetricsSchema,
+        bad_query=422,
+    ),
     "openapi.document": Operation(
         "openapi",
         "docs",
@@ -331,11 +398,13 @@ TAGS = [
     {"name": "inventory", "description": "the audit and capacity"},
     {"name": "admin", "description": "reset and the game clock"},
     {"name": "ledger", "description": "balances, history and corrections (extensions to the course's contract)"},
+    {"name": "metrics", "description": "the course's V4 metrics, as JSON and as a live dashboard (extensions)"},
     {"name": "docs", "description": "this document and its page"},
 ]
 DESCRIPTION = f"""The potion exchange's contract (`API.md`) as Central Coast Cauldrons serves it, with its extensions.
 
-* **Auth**: every route but `/`, `/catalog/`, `/openapi.json` and `/docs` (with the files that page loads) needs
+* **Auth**: every route but `/`, `/catalog/`, `/openapi.json`, `/docs` and `/dashboard` (with the files those
+  pages load) needs
   the shop's API key in the `access_token` header (**Authorize** on the docs page); without it the answer is `401`,
   unknown routes included.
 * **Idempotency**: every POST is safe to retry. Its key is the path's `order_id`, `visit_id` or `cart_id`, or an
@@ -365,6 +434,11 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
         "number is a cart that does not exist",
         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_CART_ID},
         "example": 1,
+    },
+    "name": {
+        "description": "the metric to draw",
+        "schema": {"type": "string", "enum": [str(m) for m in Metric]},
+        "example": "sales_by_hour",
     },
     "item_sku": {
         "description": "the potion's sku",

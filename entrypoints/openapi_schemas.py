@@ -133,3 +133,86 @@ class SearchPageSchema(Schema):
     previous = fields.String(required=True, allow_none=True, metadata={"description": "send it back as search_page"})
     next = fields.String(required=True, allow_none=True, metadata={"description": "send it back as search_page"})
     results = fields.List(fields.Nested(SoldLineSchema), required=True, validate=validate.Length(max=PAGE_SIZE))
+
+
+# --- the metrics (`GET /metrics/...`): one row shape per metric -------------------------------------------------
+
+
+def _count() -> fields.Integer:
+    return fields.Integer(required=True, validate=NOT_NEGATIVE)
+
+
+def _gold() -> fields.Integer:
+    return fields.Integer(required=True)
+
+
+def _hour() -> fields.Integer:
+    return fields.Integer(required=True, validate=validate.Range(min=0, max=23))
+
+
+class SalesByHourRowSchema(Schema):
+    day = fields.String(required=True)
+    hour = _hour()
+    sku = fields.String(required=True)
+    potions = _count()
+    gold = _count()
+
+
+class BarrelOffersRowSchema(Schema):
+    day = fields.String(required=True)
+    hour = _hour()
+    sku = fields.String(required=True)
+    liquid = fields.String(required=True, metadata={"description": "red, green, blue, dark, or mixed"})
+    ml_per_barrel = _count()
+    offers = _count()
+    min_price = _count()
+    max_price = _count()
+    barrels = _count()
+    gold_per_ml = fields.Float(required=True, validate=NOT_NEGATIVE)
+
+
+class BuyersRowSchema(Schema):
+    class_ = fields.String(required=True, data_key="class")
+    species = fields.String(required=True)
+    level = fields.Integer(required=True, validate=validate.Range(min=1, max=20))
+    sku = fields.String(required=True)
+    checkouts = _count()
+    potions = _count()
+    gold = _count()
+
+
+class ConversionRowSchema(Schema):
+    day = fields.String(required=True)
+    hour = _hour()
+    visitors = _count()
+    checkouts = _count()
+    potions = _count()
+    gold = _count()
+
+
+class BalancesRowSchema(Schema):
+    tick = fields.Integer(required=True, metadata={"description": "the game clock's tick (its row id)"})
+    day = fields.String(required=True)
+    hour = _hour()
+    at = Timestamp(required=True, metadata={"description": "when the tick began"})
+    commodity = fields.String(required=True, metadata={"description": "a shop account's commodity, e.g. ml:red"})
+    balance = _count()
+
+
+class ProfitRowSchema(Schema):
+    day = fields.String(required=True)
+    revenue = _gold()
+    barrels = _gold()
+    capacity = _gold()
+    profit = _gold()
+
+
+def metric_reply(name: str, row: type[Schema]) -> type[Schema]:
+    """The reply of one metric: its name and its rows."""
+    return Schema.from_dict(
+        {
+            "metric": fields.String(required=True, validate=validate.Equal(name)),
+            "rows": fields.List(fields.Nested(row), required=True),
+        },
+        name=f"{row.__name__.removesuffix('RowSchema')}MetricSchema",
+    )

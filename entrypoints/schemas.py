@@ -13,6 +13,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from domain.carts import Customer
+from domain.metrics import DEFAULT_POINTS, MAX_POINTS, MetricsQuery
 from domain.planners import MAX_BOTTLES_PER_MIX
 from domain.potions import Barrel, PotionType
 from domain.sales import SearchQuery, SortColumn, SortOrder
@@ -204,3 +205,28 @@ class SearchSchema(Schema):
         return SearchQuery(data["customer_name"], data["potion_sku"], data["sort_col"], data["sort_order"]), data[
             "search_page"
         ]
+
+
+class MetricsSchema(Schema):
+    """A metric's query string: wall time in [since, until], a game day and hour. Unknown parameters are refused."""
+
+    since = Timestamp(load_default=None)
+    until = Timestamp(load_default=None)
+    day = Text(load_default=None, validate=validate.Length(min=1, max=20))
+    hour = fields.Integer(load_default=None, validate=validate.Range(min=0, max=23))
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> MetricsQuery:
+        return MetricsQuery(**data)
+
+
+class BalancesSchema(Schema):
+    """The balances over time: wall time in [since, until], and at most `points` ticks."""
+
+    since = Timestamp(load_default=None)
+    until = Timestamp(load_default=None)
+    points = fields.Integer(load_default=DEFAULT_POINTS, validate=validate.Range(min=1, max=MAX_POINTS))
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> MetricsQuery:
+        return MetricsQuery(**data)

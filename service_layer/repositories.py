@@ -5,11 +5,13 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from domain.carts import Cart, Customer
 from domain.clock import GameTime
 from domain.ledger import AccountRef, PostedTransaction, Transaction
-from domain.potions import Potion, PotionType
+from domain.metrics import Metric, MetricsQuery
+from domain.potions import Barrel, Potion, PotionType
 from domain.sales import Cursor, SaleLine, SearchQuery, SoldLine
 from service_layer.idempotency import RequestKey
 
@@ -127,3 +129,18 @@ class AbstractClock(abc.ABC):
     @abc.abstractmethod
     def set(self, game_time: GameTime) -> None:
         """Record a new tick (appended: the clock's history is kept)."""
+
+
+class AbstractOfferRepository(abc.ABC):
+    @abc.abstractmethod
+    def record(self, offers: Sequence[Barrel]) -> None:
+        """Record the wholesale catalog the exchange offered at the current game tick; an offer of a sku already
+        recorded at this tick is not recorded again. Before the game's first tick there is no
+        tick to record them at: nothing is recorded."""
+
+
+class AbstractMetricsRepository(abc.ABC):
+    @abc.abstractmethod
+    def rows(self, metric: Metric, query: MetricsQuery) -> list[dict[str, Any]]:
+        """The metric's rows over the part of the history `query` names, in the metric's order (see
+        `adapters/metrics.py` for the columns and the SQL of each)."""

@@ -13,11 +13,13 @@ refusal raises before the commit, so nothing of it (not even the key) is kept, a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from domain import inventory, ledger
+from domain import inventory, ledger, planners
 from domain.carts import Cart, Customer
 from domain.clock import GameTime
 from domain.errors import CartNotFound, UnknownAccount, UnknownPotionType, UnknownSku
+from domain.inventory import Inventory
 from domain.potions import Barrel, PotionType
 from domain.sales import SaleLine
 from service_layer.idempotency import Reply, RequestAlreadyProcessed, RequestKey, Scope, fingerprint
@@ -114,6 +116,18 @@ def set_time(day: str, hour: int, idempotency_key: str | None, uow: AbstractUnit
         return Reply.empty()
 
     return _once(_key(Scope.CLOCK, idempotency_key), {"day": day, "hour": hour}, uow, work)
+
+
+def plan_barrels(offers: Sequence[Barrel], uow: AbstractUnitOfWork) -> list[dict[str, Any]]:
+    """Which barrels to buy from the exchange's wholesale catalog (as `views` plans it: the books do not move), and
+    the catalog recorded at the current game tick, once per tick and sku, for the metrics. No idempotency key: a
+    repeated plan in the same tick records nothing more, and its reply is computed afresh."""
+    with uow:
+        uow.offers.record(offers)
+        stock, potions = Inventory.from_balances(uow.ledger.balances(ledger.SHOP)), uow.potions.list()
+        plan = [{"sku": sku, "quantity": k} for sku, k in planners.plan_barrels(stock, offers, potions)]
+        uow.commit()
+    return plan
 
 
 def deliver_barrels(order_id: str, barrels: Sequence[Barrel], uow: AbstractUnitOfWork) -> Reply:

@@ -13,6 +13,8 @@ from service_layer.repositories import (
     AbstractCartRepository,
     AbstractClock,
     AbstractLedgerRepository,
+    AbstractMetricsRepository,
+    AbstractOfferRepository,
     AbstractPotionRepository,
     AbstractSalesRepository,
     AbstractVisitRepository,
@@ -38,6 +40,8 @@ class AbstractUnitOfWork(abc.ABC):
     processed_requests: AbstractProcessedRequests
     visits: AbstractVisitRepository
     clock: AbstractClock
+    offers: AbstractOfferRepository
+    metrics: AbstractMetricsRepository
 
     def __enter__(self) -> Self:
         return self

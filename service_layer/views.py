@@ -1,5 +1,5 @@
-"""Read-only use cases: catalog, audit, the three plans, the ledger's history and order search. They return plain
-data and never write."""
+"""Read-only use cases: catalog, audit, the three plans, the ledger's history, order search and the metrics. They
+return plain data and never write."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from domain import ledger, planners
 from domain.clock import utcnow
 from domain.inventory import Inventory
+from domain.metrics import Metric, MetricsQuery
 from domain.potions import Barrel, line_up
 from domain.sales import PAGE_SIZE, Cursor, SearchPage, SearchQuery
 from service_layer.unit_of_work import AbstractUnitOfWork
@@ -137,3 +138,13 @@ def search_orders(query: SearchQuery, cursor: Cursor | None, uow: AbstractUnitOf
     if backward:
         return SearchPage(results, first if more else None, last)
     return SearchPage(results, first if cursor is not None else None, last if more else None)
+
+
+def metric(name: Metric, query: MetricsQuery, uow: AbstractUnitOfWork) -> dict[str, Any]:
+    """One metric's rows over the part of the history `query` names; wall times as ISO 8601 with a Z."""
+    with uow:
+        rows = uow.metrics.rows(name, query)
+    return {
+        "metric": str(name),
+        "rows": [{k: moment(v) if isinstance(v, datetime) else v for k, v in row.items()} for row in rows],
+    }

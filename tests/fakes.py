@@ -6,15 +6,17 @@ the unit of work staged: a refused request changes nothing, and unit tests can s
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from domain.carts import Cart, CartLine, Customer
 from domain.clock import GameTime, utcnow
-from domain.ledger import SHOP, AccountRef, PostedEntry, PostedTransaction, Transaction
-from domain.potions import DEFAULT_POTIONS, Potion
+from domain.ledger import GOLD, SHOP, AccountRef, PostedEntry, PostedTransaction, Transaction
+from domain.metrics import Metric, MetricsQuery, day_order, liquid
+from domain.potions import DEFAULT_POTIONS, Barrel, Potion
 from domain.sales import Cursor, SaleLine, SearchQuery, SoldLine
 from service_layer.idempotency import (
     AbstractProcessedRequests,
@@ -27,6 +29,8 @@ from service_layer.repositories import (
     AbstractCartRepository,
     AbstractClock,
     AbstractLedgerRepository,
+    AbstractMetricsRepository,
+    AbstractOfferRepository,
     AbstractPotionRepository,
     AbstractSalesRepository,
     AbstractVisitRepository,
@@ -54,6 +58,9 @@ class FakeStore:
     ticks: list[GameTime] = field(default_factory=list)
     sales: list[SoldLine] = field(default_factory=list)
     totals: Counter[AccountRef] = field(default_factory=Counter)  # every account's balance now (a sum kept up)
+    tick_times: list[datetime] = field(default_factory=list)  # when each of `ticks` was set
+    visit_times: list[datetime] = field(default_factory=list)  # when each of `visits` was recorded
+    offers: list[RecordedOffer] = field(default_factory=list)
 
     def copy(self) -> FakeStore:
         return FakeStore(
@@ -66,7 +73,18 @@ class FakeStore:
             list(self.ticks),
             list(self.sales),
             Counter(self.totals),
+            list(self.tick_times),
+            list(self.visit_times),
+            list(self.offers),
         )
+
+
+@dataclass(frozen=True)
+class RecordedOffer:
+    tick: int  # the index of its tick in `FakeStore.ticks`
+    game_time: GameTime
+    barrel: Barrel
+    created_at: datetime
 
 
 class FakeLedgerRepository(AbstractLedgerRepository):
@@ -199,6 +217,7 @@ class FakeVisitRepository(AbstractVisitRepository):
 
     def add(self, visit_id: str, customers: Sequence[Customer], game_time: GameTime | None) -> None:
         self.store.visits.append((visit_id, tuple(customers), game_time))
+        self.store.visit_times.append(utcnow())
 
 
 class FakeClock(AbstractClock):
@@ -210,6 +229,180 @@ class FakeClock(AbstractClock):
 
     def set(self, game_time: GameTime) -> None:
         self.store.ticks.append(game_time)
+        self.store.tick_times.append(utcnow())
+
+
+class FakeOfferRepository(AbstractOfferRepository):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def record(self, offers: Sequence[Barrel]) -> None:
+        if not self.store.ticks:
+            return
+        tick, now = len(self.store.ticks) - 1, utcnow()
+        seen = {o.barrel.sku for o in self.store.offers if o.tick == tick}
+        for barrel in offers:
+            if barrel.sku not in seen:
+                self.store.offers.append(RecordedOffer(tick, self.store.ticks[tick], barrel, now))
+                seen.add(barrel.sku)
+
+
+def _by_day(*rest: str) -> Any:
+    """Sort key: the game day in the week's order, then the named columns."""
+    return lambda row: (day_order(row["day"]), *(row[name] for name in rest))
+
+
+class FakeMetricsRepository(AbstractMetricsRepository):
+    """Every metric of `adapters/metrics.py` again, in Python over the fakes' records (the integration tests hold
+    the SQL to these answers on both backends)."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def rows(self, metric: Metric, query: MetricsQuery) -> list[dict[str, Any]]:
+        return getattr(self, f"_{metric}")(query)  # type: ignore[no-any-return]
+
+    def _lines(self, query: MetricsQuery, timed: bool = True) -> list[SoldLine]:
+        return [
+            s
+            for s in self.store.sales
+            if (s.game_time is not None or not timed)
+            and query.covers(s.sold_at)
+            and query.at_tick(s.game_time.day if s.game_time else None, s.game_time.hour if s.game_time else None)
+        ]
+
+    def _sales_by_hour(self, query: MetricsQuery) -> list[dict[str, Any]]:
+        sums: defaultdict[tuple[str, int, str], Counter[str]] = defaultdict(Counter)
+        for s in self._lines(query):
+            assert s.game_time is not None
+            sums[(s.game_time.day, s.game_time.hour, s.line.sku)].update(potions=s.line.quantity, gold=s.line.total)
+        rows = [
+            {"day": d, "hour": h, "sku": k, "potions": c["potions"], "gold": c["gold"]} for (d, h, k), c in sums.items()
+        ]
+        return sorted(rows, key=_by_day("hour", "sku"))
+
+    def _barrel_offers(self, query: MetricsQuery) -> list[dict[str, Any]]:
+        groups: defaultdict[tuple[str, int, str, str, int], list[Barrel]] = defaultdict(list)
+        for o in self.store.offers:
+            if query.covers(o.created_at) and query.at_tick(o.game_time.day, o.game_time.hour):
+                b = o.barrel
+                groups[(o.game_time.day, o.game_time.hour, b.sku, liquid(b), b.ml_per_barrel)].append(b)
+        rows = [
+            {
+                "day": day,
+                "hour": hour,
+                "sku": sku,
+                "liquid": colour,
+                "ml_per_barrel": ml,
+                "offers": len(bs),
+                "min_price": min(b.price for b in bs),
+                "max_price": max(b.price for b in bs),
+                "barrels": sum(b.quantity for b in bs),
+                "gold_per_ml": sum(b.price for b in bs) / sum(b.ml_per_barrel for b in bs),
+            }
+            for (day, hour, sku, colour, ml), bs in groups.items()
+        ]
+        return sorted(rows, key=_by_day("hour", "sku", "ml_per_barrel"))
+
+    def _buyers(self, query: MetricsQuery) -> list[dict[str, Any]]:
+        groups: defaultdict[tuple[str, str, int, str], list[SoldLine]] = defaultdict(list)
+        for s in self._lines(query, timed=False):
+            c = s.line.customer
+            groups[(c.character_class, c.character_species, c.level, s.line.sku)].append(s)
+        return [
+            {
+                "class": cls,
+                "species": species,
+                "level": level,
+                "sku": sku,
+                "checkouts": len(lines),
+                "potions": sum(s.line.quantity for s in lines),
+                "gold": sum(s.line.total for s in lines),
+            }
+            for (cls, species, level, sku), lines in sorted(groups.items())
+        ]
+
+    def _conversion(self, query: MetricsQuery) -> list[dict[str, Any]]:
+        visitors: Counter[tuple[str, int]] = Counter()
+        for (_, customers, game_time), at in zip(self.store.visits, self.store.visit_times, strict=True):
+            if game_time is not None and query.covers(at) and query.at_tick(game_time.day, game_time.hour):
+                visitors[(game_time.day, game_time.hour)] += len(customers)
+        carts: defaultdict[tuple[str, int], set[int]] = defaultdict(set)
+        sums: defaultdict[tuple[str, int], Counter[str]] = defaultdict(Counter)
+        for s in self._lines(query):
+            assert s.game_time is not None
+            tick = (s.game_time.day, s.game_time.hour)
+            carts[tick].add(s.line.cart_id)
+            sums[tick].update(potions=s.line.quantity, gold=s.line.total)
+        rows = [
+            {
+                "day": day,
+                "hour": hour,
+                "visitors": visitors[(day, hour)],
+                "checkouts": len(carts[(day, hour)]),
+                "potions": sums[(day, hour)]["potions"],
+                "gold": sums[(day, hour)]["gold"],
+            }
+            for day, hour in set(visitors) | set(carts)
+        ]
+        return sorted(rows, key=_by_day("hour"))
+
+    def _balances(self, query: MetricsQuery) -> list[dict[str, Any]]:
+        times = self.store.tick_times
+        ticks = [i for i, at in enumerate(times) if query.covers(at)]
+        stride = (len(ticks) + query.points - 1) // query.points if ticks else 1
+        points = [t for n, t in enumerate(ticks) if n % stride == 0 or n == len(ticks) - 1]
+        shop = sorted((a for a in self.store.accounts if a.owner == SHOP), key=lambda a: str(a.commodity))
+        rows = []
+        for t in points:
+            ends_at = times[t + 1] if t + 1 < len(times) else None
+            balance = {a: 0 for a in shop}
+            for posted in self.store.transactions:
+                if ends_at is None or posted.created_at < ends_at:
+                    for entry in posted.entries:
+                        if entry.account in balance:
+                            balance[entry.account] = entry.balance_after
+            game_time = self.store.ticks[t]
+            rows += [
+                {
+                    "tick": t + 1,
+                    "day": game_time.day,
+                    "hour": game_time.hour,
+                    "at": times[t],
+                    "commodity": str(a.commodity),
+                    "balance": balance[a],
+                }
+                for a in shop
+            ]
+        return rows
+
+    def _profit(self, query: MetricsQuery) -> list[dict[str, Any]]:
+        gold = AccountRef(SHOP, GOLD)
+        sums: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        for posted in self.store.transactions:
+            time = posted.game_time
+            if (
+                posted.kind not in ("sale", "barrel_purchase", "capacity_purchase")
+                or time is None
+                or not query.covers(posted.created_at)
+                or not query.at_tick(time.day, time.hour)
+            ):
+                continue
+            change = sum(e.change for e in posted.entries if e.account == gold)
+            if any(e.account == gold for e in posted.entries):
+                sums[time.day][posted.kind] += change
+                sums[time.day]["profit"] += change
+        rows = [
+            {
+                "day": day,
+                "revenue": c["sale"],
+                "barrels": -c["barrel_purchase"],
+                "capacity": -c["capacity_purchase"],
+                "profit": c["profit"],
+            }
+            for day, c in sums.items()
+        ]
+        return sorted(rows, key=_by_day())
 
 
 class FakeProcessedRequests(AbstractProcessedRequests):
@@ -239,6 +432,8 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.sales = FakeSalesRepository(self.work)
         self.visits = FakeVisitRepository(self.work)
         self.clock = FakeClock(self.work)
+        self.offers = FakeOfferRepository(self.work)
+        self.metrics = FakeMetricsRepository(self.work)
         self.processed_requests = FakeProcessedRequests(self.work)
 
     def __enter__(self) -> FakeUnitOfWork:

@@ -20,7 +20,7 @@ from tests.fakes import FakeUnitOfWork
 from tests.helpers import API_KEY
 
 KEY = {"access_token": API_KEY}
-PUBLIC_PATHS = {"/", "/catalog/", "/openapi.json", "/docs"}
+PUBLIC_PATHS = {"/", "/catalog/", "/openapi.json", "/docs", "/dashboard"}
 
 
 @pytest.fixture

@@ -44,12 +44,20 @@ def test_an_empty_database_is_migrated_and_seeded_with_potions(tmp_path):
     assert {"RED_POTION", "GREEN_POTION", "BLUE_POTION", "DARK_POTION"} <= set(skus)
 
 
-APPEND_ONLY = ("accounts", "account_transactions", "account_ledger_entries", "processed_requests", "sale_lines")
+APPEND_ONLY = (
+    "accounts",
+    "account_transactions",
+    "account_ledger_entries",
+    "processed_requests",
+    "sale_lines",
+    "barrel_offers",
+)
 EXPECTED_TRIGGERS = {
     "sqlite": {f"{t}_no_{op}" for t in APPEND_ONLY for op in ("update", "delete")}
-    | {"account_ledger_entries_running_balance"},
+    | {"account_ledger_entries_running_balance", "sale_lines_roll_up", "visit_customers_roll_up"},
     "postgresql": {f"{t}_{kind}" for t in APPEND_ONLY for kind in ("append_only", "no_truncate")}
-    | {"account_ledger_entries_running_balance", "account_ledger_entries_balanced"},
+    | {"account_ledger_entries_running_balance", "account_ledger_entries_balanced"}
+    | {"sale_lines_roll_up", "visit_customers_roll_up"},
 }
 
 

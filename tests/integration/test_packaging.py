@@ -1,4 +1,5 @@
-"""A wheel (what `pip install .` builds) must carry everything the shop needs at run time, migrations included."""
+"""A wheel (what `pip install .` builds) must carry everything the shop needs at run time, migrations and the
+dashboard's page included."""
 
 import shutil
 import subprocess
@@ -23,3 +24,5 @@ def test_the_wheel_carries_every_migration_and_the_revision_template(tmp_path):
     migrations = ROOT / "adapters" / "migrations"
     needed = {str(p.relative_to(ROOT)) for p in migrations.rglob("*") if p.suffix in (".py", ".mako")}
     assert needed and needed <= names, needed - names
+    page = {f"entrypoints/dashboard/{name}" for name in ("index.html", "dashboard.js", "dashboard.css")}
+    assert page <= names, page - names  # the dashboard's page, served from the package

@@ -1,0 +1,47 @@
+"""The barrel offers the exchange showed the shop, recorded once per game tick (table `barrel_offers`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import desc, select
+from sqlalchemy.orm import Session
+
+from adapters import orm
+from adapters.repositories import insert_ignoring_duplicates
+from domain.clock import utcnow
+from domain.metrics import liquid
+from domain.potions import Barrel
+from service_layer.repositories import AbstractOfferRepository
+
+
+class SqlOfferRepository(AbstractOfferRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(self, offers: Sequence[Barrel]) -> None:
+        clock = orm.game_clock.c
+        tick = self.session.execute(select(clock.id, clock.day, clock.hour).order_by(desc(clock.id)).limit(1)).first()
+        if tick is None or not offers:
+            return
+        now = utcnow()
+        rows = [
+            {
+                "tick_id": tick.id,
+                "game_day": tick.day,
+                "game_hour": tick.hour,
+                "sku": b.sku,
+                "ml_per_barrel": b.ml_per_barrel,
+                "red": b.potion_type[0],
+                "green": b.potion_type[1],
+                "blue": b.potion_type[2],
+                "dark": b.potion_type[3],
+                "liquid": liquid(b),
+                "price": b.price,
+                "quantity": b.quantity,
+                "created_at": now,
+            }
+            for b in offers
+        ]
+        statement = insert_ignoring_duplicates(self.session, orm.barrel_offers, index_elements=["tick_id", "sku"])
+        self.session.execute(statement, rows)

@@ -1,0 +1,54 @@
+"""`cauldrons report --out DIR`: metrics.md with a PNG per chart and the exact SQL beside it,
+from a played shop on both databases; a clear refusal (exit 1) for a missing, un-migrated or empty database, run
+as a user would."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from adapters.metrics import METRICS
+from cauldrons.cli import main
+from domain.metrics import TITLES, Metric
+from tests.e2e.test_cli import cauldrons
+from tests.metrics_game import play
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def report(database_url: str, out: Path):  # type: ignore[no-untyped-def]
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return cauldrons("report", "--out", str(out), env=env, cwd=out.parent)
+
+
+def test_the_report_shows_each_chart_with_its_exact_sql(wiring, database_url, tmp_path):
+    """(In this process, with click's runner, so coverage sees it; the refusals below run the command for real.)"""
+    play(wiring.uow_factory)
+    result = CliRunner().invoke(
+        main, ["report", "--out", str(tmp_path / "deliverable")], env={"DATABASE_URL": database_url}
+    )
+    assert result.exit_code == 0, result.output
+    written = (tmp_path / "deliverable" / "metrics.md").read_text()
+    assert result.stdout.strip() == f"wrote {tmp_path / 'deliverable' / 'metrics.md'}"
+    assert "6/6" in result.stderr  # the progress bar, finished
+    for metric in Metric:
+        assert (tmp_path / "deliverable" / f"{metric}.png").read_bytes().startswith(PNG)
+        assert f"![{TITLES[metric]}]({metric}.png)" in written
+        assert f"```sql\n{METRICS[metric].sql.strip()}\n```" in written
+    assert "| Bard | Human | 3 | RED_POTION | 1 | 1 | 50 |" in written  # the buyers' first row
+    assert "| Bloomday | 50 | 0 | 1000 | -950 |" in written  # the profit's last
+
+
+def test_the_report_refuses_a_database_it_cannot_report_on(sqlite_url, tmp_path):
+    missing = report(f"sqlite:///{tmp_path}/nothing.db", tmp_path / "a")
+    assert missing.returncode == 1 and "no such database file" in missing.stderr
+    assert not (tmp_path / "nothing.db").exists()
+    sqlite3.connect(tmp_path / "bare.db").execute("CREATE TABLE t (x)").connection.close()
+    bare = report(f"sqlite:///{tmp_path}/bare.db", tmp_path / "b")
+    assert bare.returncode == 1 and "is not migrated" in bare.stderr and "cauldrons migrate" in bare.stderr
+    empty = report(sqlite_url, tmp_path / "c")
+    assert empty.returncode == 1 and "is empty: no sales and no barrel offers yet" in empty.stderr
+    assert not any((tmp_path / d).exists() for d in "abc")

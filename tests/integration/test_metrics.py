@@ -1,0 +1,120 @@
+"""The metrics' SQL (adapters/metrics.py) on SQLite and PostgreSQL: the small game computed by hand gives exactly
+the rows the fakes give, filters included; the barrel offers are recorded once per tick and are append-only."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+
+from domain.clock import utcnow
+from domain.metrics import Metric, MetricsQuery
+from service_layer import services, views
+from tests.helpers import WHOLESALE
+from tests.metrics_game import BALANCES, EXPECTED, balances_by_tick, play
+
+
+def rows(wiring, metric, query=None):
+    return views.metric(metric, query or MetricsQuery(), wiring.uow_factory())["rows"]
+
+
+def test_each_metric_of_a_small_game_is_what_was_computed_by_hand(wiring):
+    between = play(wiring.uow_factory)
+    for metric, expected in EXPECTED.items():
+        assert rows(wiring, metric) == [pytest.approx(row) for row in expected], metric  # gold per ml is a float
+    assert balances_by_tick(rows(wiring, Metric.BALANCES)) == BALANCES
+    assert list(balances_by_tick(rows(wiring, Metric.BALANCES, MetricsQuery(points=2)))) == [
+        ("Edgeday", 0),
+        ("Bloomday", 0),
+    ]
+    sales = EXPECTED[Metric.SALES_BY_HOUR]
+    assert rows(wiring, Metric.SALES_BY_HOUR, MetricsQuery(day="Edgeday")) == sales[:2]
+    assert rows(wiring, Metric.SALES_BY_HOUR, MetricsQuery(hour=0)) == [sales[0], sales[2]]
+    assert rows(wiring, Metric.SALES_BY_HOUR, MetricsQuery(since=between)) == [sales[2]]
+    assert rows(wiring, Metric.SALES_BY_HOUR, MetricsQuery(until=between)) == sales[:2]
+    assert rows(wiring, Metric.CONVERSION, MetricsQuery(day="Edgeday", hour=0)) == EXPECTED[Metric.CONVERSION][:1]
+    assert rows(wiring, Metric.PROFIT, MetricsQuery(since=between)) == EXPECTED[Metric.PROFIT][1:]
+    assert rows(wiring, Metric.CONVERSION, MetricsQuery(since=between)) == EXPECTED[Metric.CONVERSION][2:]
+    assert rows(wiring, Metric.CONVERSION, MetricsQuery(until=between)) == EXPECTED[Metric.CONVERSION][:2]
+    assert rows(wiring, Metric.BUYERS, MetricsQuery(until=between, hour=2)) == [
+        {"class": "Bard", "species": "Human", "level": 3, "sku": "RED_POTION", "checkouts": 1, "potions": 1, "gold": 50}
+    ]
+    assert balances_by_tick(rows(wiring, Metric.BALANCES, MetricsQuery(since=between))) == {
+        ("Bloomday", 0): BALANCES[("Bloomday", 0)]
+    }
+
+
+def test_offers_are_recorded_once_per_tick_whatever_the_plan_calls(wiring):
+    def offers() -> int:
+        with wiring.engine.connect() as conn:
+            return int(conn.execute(text("SELECT COUNT(*) FROM barrel_offers")).scalar_one())
+
+    first = services.plan_barrels(WHOLESALE, wiring.uow_factory())
+    assert offers() == 0  # before the game's first tick
+    services.set_time("Edgeday", 0, None, wiring.uow_factory())
+    for _ in range(3):
+        assert services.plan_barrels(WHOLESALE, wiring.uow_factory()) == first
+    assert offers() == len(WHOLESALE)
+    services.set_time("Edgeday", 0, None, wiring.uow_factory())  # the clock set again: a new tick
+    services.plan_barrels(WHOLESALE[:2], wiring.uow_factory())
+    assert offers() == len(WHOLESALE) + 2
+
+
+@pytest.mark.parametrize("statement", ["UPDATE barrel_offers SET price = 0", "DELETE FROM barrel_offers"])
+def test_barrel_offers_are_append_only(wiring, statement):
+    services.set_time("Edgeday", 0, None, wiring.uow_factory())
+    services.plan_barrels(WHOLESALE, wiring.uow_factory())
+    with pytest.raises(DatabaseError, match="append-only|refuse"), wiring.engine.begin() as conn:
+        conn.execute(text(statement))
+
+
+SHIFTED = [  # (potion, how long before its sale the copy is stamped): lines in other wall-clock hours
+    ("GREEN_POTION", timedelta(hours=3)),
+    ("BLUE_POTION", timedelta(minutes=90)),
+    ("DARK_POTION", timedelta(minutes=61)),
+    ("TEAL_POTION", timedelta(minutes=30)),
+    ("PURPLE_POTION", timedelta(hours=26, minutes=1)),
+]
+
+
+def test_the_rollups_and_the_edges_add_up_to_the_lines_in_any_window(wiring):
+    """Lines written by raw SQL at times in several hours (the triggers roll them up as a checkout's are), then
+    windows starting and ending on and between hour boundaries: the sums equal the lines' own."""
+    play(wiring.uow_factory)
+    with wiring.engine.begin() as conn:
+        for sku, before in SHIFTED:
+            conn.execute(
+                text(
+                    "INSERT INTO sale_lines (account_transaction_id, cart_id, sku, potion_name, item_sku, quantity, "
+                    "unit_price, total, customer_id, customer_name, character_class, character_species, level, "
+                    "created_at, game_day, game_hour) "
+                    "SELECT account_transaction_id, cart_id, :sku, potion_name, item_sku, quantity, unit_price, "
+                    "total, customer_id, customer_name, character_class, character_species, level, :at, game_day, "
+                    "game_hour FROM sale_lines WHERE id = 1"
+                ),
+                {"sku": sku, "at": utcnow() - before},
+            )
+        lines = conn.execute(text("SELECT game_day, game_hour, sku, quantity, total, created_at FROM sale_lines")).all()
+    stamps = [make_naive(row.created_at) for row in lines]
+    hours = {s.replace(minute=0, second=0, microsecond=0) for s in stamps}
+    moments = sorted(
+        {None, *hours, *(h + timedelta(hours=1) for h in hours), *(s.replace(microsecond=0) for s in stamps)},
+        key=lambda m: (m is not None, m),
+    )
+    for since in moments:
+        for until in moments:
+            expected: Counter[tuple[str, int, str]] = Counter()
+            for row, at in zip(lines, stamps, strict=True):
+                if (since is None or at >= since) and (until is None or at <= until):
+                    expected[(row.game_day, row.game_hour, row.sku)] += row.quantity
+            found = rows(wiring, Metric.SALES_BY_HOUR, MetricsQuery(since=since, until=until))
+            assert {(r["day"], r["hour"], r["sku"]): r["potions"] for r in found} == dict(expected), (since, until)
+            revenue = sum(r["revenue"] for r in rows(wiring, Metric.PROFIT, MetricsQuery(since=since, until=until)))
+            assert revenue == sum(r["gold"] for r in found), (since, until)
+
+
+def make_naive(at: object) -> datetime:
+    return at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
