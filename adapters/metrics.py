@@ -152,16 +152,31 @@ SELECT p.id AS tick, p.day, p.hour, p.created_at AS at, a.commodity,
  WHERE a.owner = 'shop'
  ORDER BY p.id, a.commodity"""
 
-SPENT = [
-    "t.kind IN ('barrel_purchase', 'capacity_purchase')",
-    "e.account_id = (SELECT id FROM accounts WHERE owner = 'shop' AND commodity = 'gold')",
-    "t.game_day IS NOT NULL",
-]
-
-
-# Revenue from the sales record (each sale's gold entry is the sum of its lines: `ledger verify` checks it), barrels
-# and capacity from the shop's gold entries of those (rarer) transactions.
+# Revenue from the sales record (each sale's gold entry is the sum of its lines: `ledger verify` checks it). What
+# was paid for barrels and capacity is what the suppliers' and the builders' gold accounts received, read from their
+# running balances at the ends of each game tick (clipped to [since, until]): four index probes a tick, however many
+# purchases the history holds.
 PROFIT = f"""
+WITH ticks AS (
+    SELECT g.day, g.hour,
+           CASE WHEN :since IS NOT NULL AND :since > g.created_at THEN :since ELSE g.created_at END AS starts_at,
+           COALESCE((SELECT n.created_at FROM game_clock n WHERE n.id > g.id ORDER BY n.id LIMIT 1),
+                    :end_of_time) AS ends_at
+      FROM game_clock g
+     {_where(5, "(:until IS NULL OR g.created_at <= :until)", *_game_time("g.day", "g.hour"))}
+), paid AS (
+    SELECT t.day, a.owner,
+           COALESCE((SELECT e.balance_after FROM account_ledger_entries e
+                      WHERE e.account_id = a.id AND e.created_at < t.ends_at
+                        AND e.created_at <= COALESCE(:until, :end_of_time)
+                      ORDER BY e.created_at DESC, e.id DESC LIMIT 1), 0)
+         - COALESCE((SELECT e.balance_after FROM account_ledger_entries e
+                      WHERE e.account_id = a.id AND e.created_at < t.starts_at
+                      ORDER BY e.created_at DESC, e.id DESC LIMIT 1), 0) AS gold
+      FROM ticks t
+      JOIN accounts a ON a.commodity = 'gold' AND a.owner IN ('suppliers', 'builders')
+     {_where(5, "(:since IS NULL OR t.ends_at > :since)")}
+)
 SELECT day, CAST(SUM(revenue) AS BIGINT) AS revenue, CAST(SUM(barrels) AS BIGINT) AS barrels,
        CAST(SUM(capacity) AS BIGINT) AS capacity, CAST(SUM(revenue) - SUM(barrels) - SUM(capacity) AS BIGINT) AS profit
   FROM (SELECT game_day AS day, gold AS revenue, 0 AS barrels, 0 AS capacity
@@ -172,12 +187,10 @@ SELECT day, CAST(SUM(revenue) AS BIGINT) AS revenue, CAST(SUM(barrels) AS BIGINT
           FROM sale_lines
          {_where(9, "game_day IS NOT NULL", *_edges("created_at"), *_game_time("game_day", "game_hour"))}
         UNION ALL
-        SELECT t.game_day, 0, CASE WHEN t.kind = 'barrel_purchase' THEN -e.change ELSE 0 END,
-               CASE WHEN t.kind = 'capacity_purchase' THEN -e.change ELSE 0 END
-          FROM account_transactions t
-          JOIN account_ledger_entries e ON e.account_transaction_id = t.id
-         {_where(9, *SPENT, *_window("e.created_at", "t.game_day", "t.game_hour"))}) AS moved
+        SELECT day, 0, CASE owner WHEN 'suppliers' THEN gold ELSE 0 END, CASE owner WHEN 'builders' THEN gold ELSE 0 END
+          FROM paid) AS moved
  GROUP BY day
+HAVING SUM(revenue) <> 0 OR SUM(barrels) <> 0 OR SUM(capacity) <> 0
  ORDER BY {_day_order("day")}, day"""
 
 

@@ -6,6 +6,7 @@ the unit of work staged: a refused request changes nothing, and unit tests can s
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Any
 
 from domain.carts import Cart, CartLine, Customer
 from domain.clock import GameTime, utcnow
-from domain.ledger import GOLD, SHOP, AccountRef, PostedEntry, PostedTransaction, Transaction
+from domain.ledger import BUILDERS, GOLD, SHOP, SUPPLIERS, AccountRef, PostedEntry, PostedTransaction, Transaction
 from domain.metrics import Metric, MetricsQuery, day_order, liquid
 from domain.potions import DEFAULT_POTIONS, Barrel, Potion
 from domain.sales import Cursor, SaleLine, SearchQuery, SoldLine
@@ -377,30 +378,32 @@ class FakeMetricsRepository(AbstractMetricsRepository):
         return rows
 
     def _profit(self, query: MetricsQuery) -> list[dict[str, Any]]:
-        gold = AccountRef(SHOP, GOLD)
+        """Revenue from the sales; barrels and capacity: what the suppliers' and builders' gold accounts received,
+        per game tick (the clock's tick whose time span holds the entry)."""
         sums: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        for s in self._lines(query):
+            assert s.game_time is not None
+            sums[s.game_time.day]["revenue"] += s.line.total
+        paid_to = {AccountRef(SUPPLIERS, GOLD): "barrels", AccountRef(BUILDERS, GOLD): "capacity"}
         for posted in self.store.transactions:
-            time = posted.game_time
-            if (
-                posted.kind not in ("sale", "barrel_purchase", "capacity_purchase")
-                or time is None
-                or not query.covers(posted.created_at)
-                or not query.at_tick(time.day, time.hour)
-            ):
+            tick = bisect.bisect_right(self.store.tick_times, posted.created_at) - 1
+            if tick < 0 or not query.covers(posted.created_at):
                 continue
-            change = sum(e.change for e in posted.entries if e.account == gold)
-            if any(e.account == gold for e in posted.entries):
-                sums[time.day][posted.kind] += change
-                sums[time.day]["profit"] += change
+            time = self.store.ticks[tick]
+            if query.at_tick(time.day, time.hour):
+                for entry in posted.entries:
+                    if entry.account in paid_to:
+                        sums[time.day][paid_to[entry.account]] += entry.change
         rows = [
             {
                 "day": day,
-                "revenue": c["sale"],
-                "barrels": -c["barrel_purchase"],
-                "capacity": -c["capacity_purchase"],
-                "profit": c["profit"],
+                "revenue": c["revenue"],
+                "barrels": c["barrels"],
+                "capacity": c["capacity"],
+                "profit": c["revenue"] - c["barrels"] - c["capacity"],
             }
             for day, c in sums.items()
+            if c["revenue"] or c["barrels"] or c["capacity"]
         ]
         return sorted(rows, key=_by_day())
 

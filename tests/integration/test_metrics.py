@@ -118,3 +118,14 @@ def test_the_rollups_and_the_edges_add_up_to_the_lines_in_any_window(wiring):
 
 def make_naive(at: object) -> datetime:
     return at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+
+
+def test_profit_counts_what_the_suppliers_and_builders_received_per_tick_corrections_included(wiring):
+    """Spend is read from the counter-accounts' running balances at the ends of each tick: a correction of what the
+    suppliers were paid is barrel spend of the tick it was booked in; `until` cuts a tick's spend where it says."""
+    between = play(wiring.uow_factory)
+    assert rows(wiring, Metric.PROFIT, MetricsQuery(until=between)) == EXPECTED[Metric.PROFIT][:1]
+    services.correct("suppliers/gold", 20, "the barrels cost 20 more than booked", "k-20", wiring.uow_factory())
+    edgeday, bloomday = EXPECTED[Metric.PROFIT]
+    assert rows(wiring, Metric.PROFIT) == [edgeday, {**bloomday, "barrels": 20, "profit": bloomday["profit"] - 20}]
+    assert rows(wiring, Metric.PROFIT, MetricsQuery(until=between)) == [edgeday]
