@@ -83,13 +83,26 @@ SELECT game_day AS day, game_hour AS hour, sku, liquid, ml_per_barrel,
  GROUP BY game_day, game_hour, sku, liquid, ml_per_barrel
  ORDER BY {_day_order("game_day")}, game_day, game_hour, sku, ml_per_barrel"""
 
+# The whole days inside [since, until] from the daily rollup (`buyers_daily`, migration 0009), the lines of the part
+# days at either edge as they are; for one game hour, the lines themselves (the rollup has no hours).
 BUYERS = f"""
-SELECT character_class AS class, character_species AS species, level, sku,
-       COUNT(*) AS checkouts, SUM(quantity) AS potions, CAST(SUM(total) AS BIGINT) AS gold
-  FROM sale_lines
- {_where(1, *_window("created_at", "game_day", "game_hour"))}
- GROUP BY character_class, character_species, level, sku
- ORDER BY character_class, character_species, level, sku"""
+SELECT class, species, level, sku, CAST(SUM(lines) AS BIGINT) AS checkouts, CAST(SUM(potions) AS BIGINT) AS potions,
+       CAST(SUM(gold) AS BIGINT) AS gold
+  FROM (SELECT character_class AS class, character_species AS species, level, sku, lines, potions, gold
+          FROM buyers_daily
+         {_where(9, ":hour IS NULL", "bucket >= :days_from", "bucket < :days_to", "(:day IS NULL OR game_day = :day)")}
+        UNION ALL
+        SELECT character_class, character_species, level, sku, 1, quantity, total
+          FROM sale_lines
+         {
+    _where(
+        9,
+        *_window("created_at", "game_day", "game_hour"),
+        "(:hour IS NOT NULL OR created_at < :days_from OR created_at >= :days_to)",
+    )
+}) AS bought
+ GROUP BY class, species, level, sku
+ ORDER BY class, species, level, sku"""
 
 CONVERSION = f"""
 WITH seen AS (
@@ -194,6 +207,18 @@ HAVING SUM(revenue) <> 0 OR SUM(barrels) <> 0 OR SUM(capacity) <> 0
  ORDER BY {_day_order("day")}, day"""
 
 
+def whole_days(query: MetricsQuery) -> tuple[datetime, datetime]:
+    """(:days_from, :days_to): the whole wall-clock days inside [since, until], as `whole_hours` for hours."""
+    days_from = BEGINNING_OF_TIME
+    if query.since is not None:
+        day = query.since.replace(hour=0, minute=0, second=0, microsecond=0)
+        days_from = day if day == query.since else day + timedelta(days=1)
+    days_to = END_OF_TIME
+    if query.until is not None:
+        days_to = (query.until + timedelta(microseconds=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return days_from, max(days_from, days_to)
+
+
 def whole_hours(query: MetricsQuery) -> tuple[datetime, datetime]:
     """(:full_from, :full_to): the whole wall-clock hours inside [since, until] are [full_from, full_to); the part
     hours at the edges are [since, full_from) and [full_to, until]. Without since (until) that edge is empty."""
@@ -228,6 +253,8 @@ class MetricSql:
         types: dict[str, Any] = {
             "full_from": DateTime(),
             "full_to": DateTime(),
+            "days_from": DateTime(),
+            "days_to": DateTime(),
             "since": DateTime(),
             "until": DateTime(),
             "end_of_time": DateTime(),
@@ -242,9 +269,12 @@ class MetricSql:
 
     def values(self, query: MetricsQuery) -> dict[str, Any]:
         full_from, full_to = whole_hours(query)
+        days_from, days_to = whole_days(query)
         given = {
             "full_from": full_from,
             "full_to": full_to,
+            "days_from": days_from,
+            "days_to": days_to,
             "since": query.since,
             "until": query.until,
             "day": query.day,

@@ -277,6 +277,22 @@ visits_hourly = Table(
     Column("visitors", BigInteger, nullable=False),
     UniqueConstraint("bucket", "game_day", "game_hour", name="uq_visits_hourly"),
 )
+# Who bought what per wall-clock day (migration 0009): class × species × level × potion is nearly as many rows per
+# hour as the lines, but a day holds many lines of each. Game day '' for lines sold before the game had a time.
+buyers_daily = Table(
+    "buyers_daily",
+    metadata,
+    Column("bucket", DateTime, nullable=False),
+    Column("game_day", String(20), nullable=False),
+    *(c for c in customer_columns() if c.name in ("character_class", "character_species", "level")),
+    Column("sku", String(20), nullable=False),
+    Column("lines", BigInteger, nullable=False),
+    Column("potions", BigInteger, nullable=False),
+    Column("gold", BigInteger, nullable=False),
+    UniqueConstraint(
+        "bucket", "game_day", "character_class", "character_species", "level", "sku", name="uq_buyers_daily"
+    ),
+)
 
 # The metrics' indexes (migration 0008): on PostgreSQL each covers its metric's columns, so an aggregate over the
 # history is an index-only scan of a narrow index, in game-time order, instead of a scan of the wide table.

@@ -143,7 +143,8 @@ class SqlLedgerRepository(CoreRepository, AbstractLedgerRepository):
             # One round trip: the locks in id order, then a read that sees the last writer (migration 0006).
             rows = list(self._sql(LOCK, {"ids": ids, "whole_shop": whole_shop}))
         else:  # SQLite: the whole database is already ours (BEGIN IMMEDIATE)
-            rows = self._shop_and(ids, whole_shop)
+            a = orm.accounts
+            rows = self._latest(or_(a.c.owner == SHOP, a.c.id.in_(ids)) if whole_shop else a.c.id.in_(ids))
         self._held.update({id_: (balance, at) for id_, _, _, balance, at in rows})
         return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance, _ in rows}
 
@@ -154,10 +155,6 @@ class SqlLedgerRepository(CoreRepository, AbstractLedgerRepository):
         ids = list(self._account_ids(accounts).values())
         rows = self._sql(SNAPSHOT, {"ids": ids, "whole_shop": whole_shop})
         return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance, _ in rows}
-
-    def _shop_and(self, ids: list[int], whole_shop: bool) -> list[Any]:
-        a = orm.accounts
-        return self._latest(or_(a.c.owner == SHOP, a.c.id.in_(ids)) if whole_shop else a.c.id.in_(ids))
 
     def _add(
         self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool

@@ -81,8 +81,8 @@ SHIFTED = [  # (potion, how long before its sale the copy is stamped): lines in 
 
 
 def test_the_rollups_and_the_edges_add_up_to_the_lines_in_any_window(wiring):
-    """Lines written by raw SQL at times in several hours (the triggers roll them up as a checkout's are), then
-    windows starting and ending on and between hour boundaries: the sums equal the lines' own."""
+    """Lines written by raw SQL at times in several hours and on two days (the triggers roll them up as a checkout's
+    are), then windows starting and ending on and between hour and day boundaries: the sums equal the lines' own."""
     play(wiring.uow_factory)
     with wiring.engine.begin() as conn:
         for sku, before in SHIFTED:
@@ -97,19 +97,36 @@ def test_the_rollups_and_the_edges_add_up_to_the_lines_in_any_window(wiring):
                 ),
                 {"sku": sku, "at": utcnow() - before},
             )
-        lines = conn.execute(text("SELECT game_day, game_hour, sku, quantity, total, created_at FROM sale_lines")).all()
+        lines = conn.execute(
+            text(
+                "SELECT game_day, game_hour, sku, quantity, total, created_at, character_class, character_species, "
+                "level FROM sale_lines"
+            )
+        ).all()
     stamps = [make_naive(row.created_at) for row in lines]
     hours = {s.replace(minute=0, second=0, microsecond=0) for s in stamps}
+    days = {h.replace(hour=0) for h in hours}
     moments = sorted(
-        {None, *hours, *(h + timedelta(hours=1) for h in hours), *(s.replace(microsecond=0) for s in stamps)},
+        {
+            None,
+            *hours,
+            *(h + timedelta(hours=1) for h in hours),
+            *days,
+            *(d + timedelta(days=1) for d in days),
+            *(s.replace(microsecond=0) for s in stamps),
+        },
         key=lambda m: (m is not None, m),
     )
     for since in moments:
         for until in moments:
             expected: Counter[tuple[str, int, str]] = Counter()
+            bought: Counter[tuple[str, str, int, str]] = Counter()
             for row, at in zip(lines, stamps, strict=True):
                 if (since is None or at >= since) and (until is None or at <= until):
                     expected[(row.game_day, row.game_hour, row.sku)] += row.quantity
+                    bought[(row.character_class, row.character_species, row.level, row.sku)] += row.quantity
+            buyers = rows(wiring, Metric.BUYERS, MetricsQuery(since=since, until=until))
+            assert {(r["class"], r["species"], r["level"], r["sku"]): r["potions"] for r in buyers} == dict(bought)
             found = rows(wiring, Metric.SALES_BY_HOUR, MetricsQuery(since=since, until=until))
             assert {(r["day"], r["hour"], r["sku"]): r["potions"] for r in found} == dict(expected), (since, until)
             revenue = sum(r["revenue"] for r in rows(wiring, Metric.PROFIT, MetricsQuery(since=since, until=until)))

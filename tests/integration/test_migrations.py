@@ -54,10 +54,15 @@ APPEND_ONLY = (
 )
 EXPECTED_TRIGGERS = {
     "sqlite": {f"{t}_no_{op}" for t in APPEND_ONLY for op in ("update", "delete")}
-    | {"account_ledger_entries_running_balance", "sale_lines_roll_up", "visit_customers_roll_up"},
+    | {
+        "account_ledger_entries_running_balance",
+        "sale_lines_roll_up",
+        "sale_lines_roll_up_buyers",
+        "visit_customers_roll_up",
+    },
     "postgresql": {f"{t}_{kind}" for t in APPEND_ONLY for kind in ("append_only", "no_truncate")}
     | {"account_ledger_entries_running_balance", "account_ledger_entries_balanced"}
-    | {"sale_lines_roll_up", "visit_customers_roll_up"},
+    | {"sale_lines_roll_up", "sale_lines_roll_up_buyers", "visit_customers_roll_up"},
 }
 
 
