@@ -88,11 +88,13 @@ SELECT game_day AS day, game_hour AS hour, sku, liquid, ml_per_barrel,
 BUYERS = f"""
 SELECT class, species, level, sku, CAST(SUM(lines) AS BIGINT) AS checkouts, CAST(SUM(potions) AS BIGINT) AS potions,
        CAST(SUM(gold) AS BIGINT) AS gold
-  FROM (SELECT character_class AS class, character_species AS species, level, sku, lines, potions, gold
+  FROM (SELECT character_class AS class, character_species AS species, level, sku,
+               SUM(lines) AS lines, SUM(potions) AS potions, SUM(gold) AS gold
           FROM buyers_daily
          {_where(9, ":hour IS NULL", "bucket >= :days_from", "bucket < :days_to", "(:day IS NULL OR game_day = :day)")}
+         GROUP BY character_class, character_species, level, sku
         UNION ALL
-        SELECT character_class, character_species, level, sku, 1, quantity, total
+        SELECT character_class, character_species, level, sku, COUNT(*), SUM(quantity), SUM(total)
           FROM sale_lines
          {
     _where(
@@ -100,7 +102,8 @@ SELECT class, species, level, sku, CAST(SUM(lines) AS BIGINT) AS checkouts, CAST
         *_window("created_at", "game_day", "game_hour"),
         "(:hour IS NOT NULL OR created_at < :days_from OR created_at >= :days_to)",
     )
-}) AS bought
+}
+         GROUP BY character_class, character_species, level, sku) AS bought
  GROUP BY class, species, level, sku
  ORDER BY class, species, level, sku"""
 
