@@ -293,16 +293,6 @@ buyers_daily = Table(
         "bucket", "game_day", "character_class", "character_species", "level", "sku", name="uq_buyers_daily"
     ),
 )
-Index(
-    "ix_buyers_daily_buyer",
-    buyers_daily.c.character_class,
-    buyers_daily.c.character_species,
-    buyers_daily.c.level,
-    buyers_daily.c.sku,
-    buyers_daily.c.bucket,
-    buyers_daily.c.game_day,
-    postgresql_include=["lines", "potions", "gold"],
-)
 
 # The metrics' indexes (migration 0008): on PostgreSQL each covers its metric's columns, so an aggregate over the
 # history is an index-only scan of a narrow index, in game-time order, instead of a scan of the wide table.
