@@ -242,56 +242,44 @@ barrel_offers = Table(
     Index("ix_barrel_offers_created_at", "created_at"),
 )
 
+
 # Rollups of the facts per wall-clock hour (`bucket`, the hour the rows were written in) and game day and hour, kept
 # by the database's own triggers in the transaction that writes the facts (migration 0008), so they are exact: a
 # metric sums the whole hours inside [since, until] from them and reads only the rows at the edges.
-sales_hourly = Table(
-    "sales_hourly",
-    metadata,
-    Column("bucket", DateTime, nullable=False),
-    Column("game_day", String(20), nullable=False),
-    Column("game_hour", SmallInteger, nullable=False),
-    Column("sku", String(20), nullable=False),
-    Column("lines", BigInteger, nullable=False),
-    Column("potions", BigInteger, nullable=False),
-    Column("gold", BigInteger, nullable=False),
-    UniqueConstraint("bucket", "game_day", "game_hour", "sku", name="uq_sales_hourly"),
+def rollup(name: str, keys: list[Column[Any]], sums: tuple[str, ...]) -> Table:
+    """A rollup table: a wall-clock `bucket` and the game day, more `keys`, and BIGINT `sums`; unique per key."""
+    columns: list[Column[Any]] = [
+        Column("bucket", DateTime, nullable=False),
+        Column("game_day", String(20), nullable=False),
+        *keys,
+    ]
+    return Table(
+        name,
+        metadata,
+        *columns,
+        *(Column(total, BigInteger, nullable=False) for total in sums),
+        UniqueConstraint(*(c.name for c in columns), name=f"uq_{name}"),
+    )
+
+
+def game_hour() -> Column[Any]:
+    return Column("game_hour", SmallInteger, nullable=False)
+
+
+sales_hourly = rollup(
+    "sales_hourly", [game_hour(), Column("sku", String(20), nullable=False)], ("lines", "potions", "gold")
 )
-checkouts_hourly = Table(
-    "checkouts_hourly",
-    metadata,
-    Column("bucket", DateTime, nullable=False),
-    Column("game_day", String(20), nullable=False),
-    Column("game_hour", SmallInteger, nullable=False),
-    Column("carts", BigInteger, nullable=False),
-    Column("potions", BigInteger, nullable=False),
-    Column("gold", BigInteger, nullable=False),
-    UniqueConstraint("bucket", "game_day", "game_hour", name="uq_checkouts_hourly"),
-)
-visits_hourly = Table(
-    "visits_hourly",
-    metadata,
-    Column("bucket", DateTime, nullable=False),
-    Column("game_day", String(20), nullable=False),
-    Column("game_hour", SmallInteger, nullable=False),
-    Column("visitors", BigInteger, nullable=False),
-    UniqueConstraint("bucket", "game_day", "game_hour", name="uq_visits_hourly"),
-)
+checkouts_hourly = rollup("checkouts_hourly", [game_hour()], ("carts", "potions", "gold"))
+visits_hourly = rollup("visits_hourly", [game_hour()], ("visitors",))
 # Who bought what per wall-clock day (migration 0009): class × species × level × potion is nearly as many rows per
 # hour as the lines, but a day holds many lines of each. Game day '' for lines sold before the game had a time.
-buyers_daily = Table(
+buyers_daily = rollup(
     "buyers_daily",
-    metadata,
-    Column("bucket", DateTime, nullable=False),
-    Column("game_day", String(20), nullable=False),
-    *(c for c in customer_columns() if c.name in ("character_class", "character_species", "level")),
-    Column("sku", String(20), nullable=False),
-    Column("lines", BigInteger, nullable=False),
-    Column("potions", BigInteger, nullable=False),
-    Column("gold", BigInteger, nullable=False),
-    UniqueConstraint(
-        "bucket", "game_day", "character_class", "character_species", "level", "sku", name="uq_buyers_daily"
-    ),
+    [
+        *(c for c in customer_columns() if c.name in ("character_class", "character_species", "level")),
+        Column("sku", String(20), nullable=False),
+    ],
+    ("lines", "potions", "gold"),
 )
 
 # The metrics' indexes (migration 0008): on PostgreSQL each covers its metric's columns, so an aggregate over the
