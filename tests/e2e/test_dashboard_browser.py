@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -24,13 +23,10 @@ from cauldrons.serving import serve_in_thread
 from domain.metrics import Metric, MetricsQuery
 from entrypoints.charts import series
 from service_layer import views
-from tests.e2e.test_docs_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.browser import needs_chromium, watched_page
 from tests.helpers import API_KEY
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="needs Debian's chromium on PATH (apt-get install chromium): Playwright cannot download its own here",
-)
+pytestmark = needs_chromium
 MARKS_PER_ROW = {Metric.CONVERSION: 2}  # visitors and checkouts; every other chart one mark per row
 
 
@@ -66,21 +62,9 @@ def drawn(page, metric: Metric) -> object:  # type: ignore[no-untyped-def]
 
 
 def test_the_dashboard_draws_every_chart_from_the_database_after_a_game(shop_wiring: Wiring, tmp_path: Path) -> None:
-    from playwright.sync_api import Route, expect, sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     app = create_app(Config("sqlite://", API_KEY), uow_factory=shop_wiring.uow_factory)
-    problems: list[str] = []
-    beyond: list[str] = []
-    urls: list[str] = []
-
-    def only_this_machine(route: Route) -> None:
-        urls.append(route.request.url)
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            beyond.append(route.request.url)
-            route.abort()
-
     artifacts = [tmp_path] + (
         [Path(os.environ["CAULDRONS_ARTIFACTS"])] if os.environ.get("CAULDRONS_ARTIFACTS") else []
     )
@@ -88,12 +72,7 @@ def test_the_dashboard_draws_every_chart_from_the_database_after_a_game(shop_wir
         result = play(HttpTransport(base, API_KEY), Settings(days=1, seed=3))
         assert result.ok
         expected = expected_marks(shop_wiring)
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.route("**/*", only_this_machine)
-            page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-            page.on("pageerror", lambda error: problems.append(str(error)))
+        with watched_page(playwright, 1366) as (page, seen):
             page.goto(f"{base}/dashboard")
             expect(page.locator("#status")).to_contain_text("API key")
             assert page.locator("svg").count() == 0  # nothing without the key
@@ -115,10 +94,8 @@ def test_the_dashboard_draws_every_chart_from_the_database_after_a_game(shop_wir
             assert len(lefts) == 1, f"the charts are not in one column on a phone: {lefts}"
             for folder in artifacts:
                 page.screenshot(path=folder / "dashboard-phone.png", full_page=True)
-        finally:
-            browser.close()
 
-    assert not beyond, f"the page reached beyond this machine: {beyond}"
-    assert not problems, f"the page logged errors: {problems}"
-    assert not [u for u in urls if API_KEY in u], "the key appeared in a URL"
-    assert any(u.endswith("/dashboard/charts/balances.svg") for u in urls)
+    assert not seen.beyond, f"the page reached beyond this machine: {seen.beyond}"
+    assert not seen.problems, f"the page logged errors: {seen.problems}"
+    assert not [u for u in seen.urls if API_KEY in u], "the key appeared in a URL"
+    assert any(u.endswith("/dashboard/charts/balances.svg") for u in seen.urls)
