@@ -1,4 +1,4 @@
-"""Tables (one schema for SQLite and PostgreSQL) and the imperative mapping of carts.
+"""Tables: one schema for SQLite and PostgreSQL, read and written through Core (no mapped classes).
 
 Ledger tables (`accounts`, `account_transactions`, `account_ledger_entries`), `processed_requests`, `sale_lines`,
 `barrel_offers`, `game_clock` and visits are append-only: the repositories only ever INSERT into them and SELECT
@@ -28,13 +28,10 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.orm import registry, relationship
 
-from domain.carts import Cart, CartLine
 from domain.clock import utcnow
 
 metadata = MetaData()
-mapper_registry = registry(metadata=metadata)
 
 # BIGINT on PostgreSQL; INTEGER (the rowid alias, which autoincrements) on SQLite.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -309,16 +306,3 @@ Index(
     postgresql_include=["created_at"],
 )
 
-
-def start_mappers() -> None:
-    """Map the domain's cart classes onto their tables (idempotent: bootstrap and tests may call it twice)."""
-    if getattr(Cart, "__mapper__", None) is not None:
-        return
-    mapper_registry.map_imperatively(CartLine, cart_items)
-    mapper_registry.map_imperatively(
-        Cart,
-        carts,
-        properties={
-            "lines": relationship(CartLine, order_by=cart_items.c.id, cascade="all, delete-orphan", lazy="selectin"),
-        },
-    )

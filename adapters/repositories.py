@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from adapters import orm
-from domain.carts import Cart, CartStatus, Customer
+from domain.carts import Cart, CartLine, CartStatus, Customer
 from domain.clock import GameTime, utcnow
 from domain.ledger import (
     ML_PER_CAPACITY_UNIT,
@@ -46,6 +47,12 @@ def insert_ignoring_duplicates(session: Session, table: Table, **conflict: Any) 
     """INSERT ... ON CONFLICT DO NOTHING, in the session's dialect."""
     dialect = postgresql if is_postgres(session) else sqlite
     return dialect.insert(table).on_conflict_do_nothing(**conflict)
+
+
+def upsert(session: Session, table: Table, keys: list[str], values: list[str]) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET values, in the session's dialect."""
+    statement = (postgresql if is_postgres(session) else sqlite).insert(table)
+    return statement.on_conflict_do_update(index_elements=keys, set_={v: statement.excluded[v] for v in values})
 
 
 # The whole write of a posting on PostgreSQL: lock, re-check, append (migration 0007).
@@ -314,30 +321,65 @@ class SqlPotionRepository(CoreRepository, AbstractPotionRepository):
         return list(self._potions)
 
 
-class SqlCartRepository(AbstractCartRepository):
+CART = text("SELECT * FROM cauldrons_cart(:cart_id)")  # lock the cart, then read it with its lines (migration 0010)
+
+
+class SqlCartRepository(CoreRepository, AbstractCartRepository):
+    """Carts through Core, in the unit of work's transaction: a cart is read whole (on PostgreSQL in one call) and
+    locked until the unit of work ends; what the domain changed on the carts it handed out is written back by
+    `flush`, which the unit of work calls at commit (status and payment, lines changed, added or removed)."""
+
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
+        self._as_read: dict[int, tuple[str, str | None, dict[str, int]]] = {}  # cart_id -> (status, payment, lines)
 
     def _add(self, cart: Cart, game_time: GameTime | None) -> None:
-        for name, value in _stamp(game_time).items():
-            setattr(cart, name, value)
-        self.session.add(cart)
-        self.session.flush()  # the database hands out the cart_id
+        c = orm.carts
+        row = {**asdict(cart.customer), "status": cart.status, "payment": cart.payment, "created_at": utcnow()}
+        cart.cart_id = int(self._sql(c.insert().returning(c.c.cart_id), {**row, **_stamp(game_time)}).scalar_one())
+        self._as_read[cart.cart_id] = (cart.status, cart.payment, {})
 
     def _get(self, cart_id: int) -> Cart | None:
-        # The lines come in a statement of their own (selectin), after the cart's lock was granted: read in the same
-        # statement as the lock, they would be the ones from before a wait (READ COMMITTED re-checks only the
-        # locked row), and a checkout could sell what a racing item update had changed.
-        return self.session.get(Cart, cart_id, with_for_update=True)
+        if is_postgres(self.session):
+            row = self._sql(CART, {"cart_id": cart_id}).first()
+            if row is None:
+                return None
+            lines = list(zip(row.skus, row.quantities, strict=True))
+        else:  # SQLite: the whole database is already this unit of work's (BEGIN IMMEDIATE)
+            c, i = orm.carts, orm.cart_items
+            row = self._sql(select(c).where(c.c.cart_id == cart_id)).first()
+            if row is None:
+                return None
+            lines = list(self._sql(select(i.c.sku, i.c.quantity).where(i.c.cart_id == cart_id).order_by(i.c.id)))
+        customer = Customer(row.customer_id, row.customer_name, row.character_class, row.character_species, row.level)
+        cart = Cart(customer, row.cart_id)
+        cart.status, cart.payment = CartStatus(row.status), row.payment
+        cart.lines = [CartLine(sku, quantity) for sku, quantity in lines]
+        self._as_read[cart.cart_id] = (cart.status, cart.payment, dict(lines))
+        return cart
+
+    def flush(self) -> None:
+        """Write what changed on the carts handed out since they were read (or added)."""
+        c, i = orm.carts, orm.cart_items
+        for cart in self.seen:
+            assert cart.cart_id is not None
+            status, payment, lines = self._as_read[cart.cart_id]
+            if (cart.status, cart.payment) != (status, payment):
+                self._sql(
+                    update(c).where(c.c.cart_id == cart.cart_id).values(status=cart.status, payment=cart.payment)
+                )
+            now = {line.sku: line.quantity for line in cart.lines}
+            changed = [{"cart_id": cart.cart_id, "sku": k, "quantity": q} for k, q in now.items() if lines.get(k) != q]
+            if changed:
+                self._sql(upsert(self.session, i, ["cart_id", "sku"], ["quantity"]), changed)
+            if gone := lines.keys() - now.keys():
+                self._sql(i.delete().where(i.c.cart_id == cart.cart_id, i.c.sku.in_(gone)))
+            self._as_read[cart.cart_id] = (cart.status, cart.payment, now)
 
     def close_open_carts(self) -> int:
-        result: CursorResult[Any] = self.session.execute(  # type: ignore[assignment]
-            update(orm.carts)
-            .where(orm.carts.c.status == CartStatus.OPEN)
-            .values(status=CartStatus.CLOSED)
-            .execution_options(synchronize_session=False)
-        )
+        c = orm.carts
+        result = self._sql(update(c).where(c.c.status == CartStatus.OPEN).values(status=CartStatus.CLOSED))
         return result.rowcount
 
 

@@ -60,6 +60,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             raise DatabaseUnavailable(reason) from error
 
     def commit(self) -> None:
+        self.carts.flush()  # what the domain changed on the carts it was handed
         self.session.commit()
 
     def rollback(self) -> None:

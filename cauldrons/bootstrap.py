@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from adapters import migrations, orm
+from adapters import migrations
 from adapters.db import make_engine, make_session_factory
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from cauldrons.config import Config
@@ -29,7 +29,6 @@ def bootstrap(config: Config, prepare: bool = True) -> Wiring:
     engine = make_engine(config.database_url)
     if prepare:
         migrations.upgrade(engine)
-    orm.start_mappers()
     session_factory = make_session_factory(engine)
 
     def uow_factory() -> AbstractUnitOfWork:

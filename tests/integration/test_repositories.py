@@ -1,7 +1,7 @@
 """Repositories on real SQLite and PostgreSQL databases."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from adapters import orm
 from domain import ledger
@@ -91,6 +91,62 @@ def test_a_cart_and_its_lines_round_trip(wiring):
         assert loaded.status == "checked_out" and loaded.payment == "coins"
         assert {line.sku: line.quantity for line in loaded.lines} == {"RED_POTION": 5, "BLUE_POTION": 1}
         assert uow.carts.get(cart_id + 1000) is None
+
+
+def _statements(engine):  # type: ignore[no-untyped-def]
+    """A list, and a `before_cursor_execute` listener that appends the first word of every statement to it."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
+        seen.append(statement.split(None, 1)[0].upper())
+
+    return seen, record
+
+
+def test_a_cart_is_written_back_only_where_it_changed(wiring):
+    with wiring.uow_factory() as uow:
+        cart = Cart(ALICE)
+        uow.carts.add(cart, GameTime("Soulday", 22))
+        cart.set_quantity("RED_POTION", 2)
+        cart.set_quantity("BLUE_POTION", 1)
+        uow.commit()
+    seen, record = _statements(wiring.engine)
+    event.listen(wiring.engine, "before_cursor_execute", record)
+    try:
+        with wiring.uow_factory() as uow:
+            uow.carts.get(cart.cart_id)
+            seen.clear()
+            uow.commit()  # read, unchanged: nothing to write
+        assert [s for s in seen if s in ("INSERT", "UPDATE", "DELETE")] == []
+        with wiring.uow_factory() as uow:
+            loaded = uow.carts.get(cart.cart_id)
+            loaded.lines = [line for line in loaded.lines if line.sku != "RED_POTION"]  # a line the domain dropped
+            loaded.set_quantity("GREEN_POTION", 4)
+            seen.clear()
+            uow.commit()
+        assert sorted(s for s in seen if s in ("INSERT", "UPDATE", "DELETE")) == ["DELETE", "INSERT"]
+    finally:
+        event.remove(wiring.engine, "before_cursor_execute", record)
+    with wiring.uow_factory() as uow:
+        loaded = uow.carts.get(cart.cart_id)
+        assert [(line.sku, line.quantity) for line in loaded.lines] == [("BLUE_POTION", 1), ("GREEN_POTION", 4)]
+    with wiring.engine.connect() as conn:
+        c = orm.carts
+        assert conn.execute(select(c.c.game_day, c.c.game_hour).where(c.c.cart_id == cart.cart_id)).one() == (
+            "Soulday",
+            22,
+        )
+
+
+def test_a_cart_changed_but_not_committed_is_not_written(wiring):
+    with wiring.uow_factory() as uow:
+        cart = Cart(ALICE)
+        uow.carts.add(cart)
+        uow.commit()
+    with wiring.uow_factory() as uow:
+        uow.carts.get(cart.cart_id).set_quantity("RED_POTION", 3)  # and no commit
+    with wiring.uow_factory() as uow:
+        assert uow.carts.get(cart.cart_id).lines == []
 
 
 def test_closing_open_carts_leaves_checked_out_ones_alone(wiring):
