@@ -305,4 +305,3 @@ Index(
     account_transactions.c.game_hour,
     postgresql_include=["created_at"],
 )
-

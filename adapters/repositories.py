@@ -366,9 +366,7 @@ class SqlCartRepository(CoreRepository, AbstractCartRepository):
             assert cart.cart_id is not None
             status, payment, lines = self._as_read[cart.cart_id]
             if (cart.status, cart.payment) != (status, payment):
-                self._sql(
-                    update(c).where(c.c.cart_id == cart.cart_id).values(status=cart.status, payment=cart.payment)
-                )
+                self._sql(update(c).where(c.c.cart_id == cart.cart_id).values(status=cart.status, payment=cart.payment))
             now = {line.sku: line.quantity for line in cart.lines}
             changed = [{"cart_id": cart.cart_id, "sku": k, "quantity": q} for k, q in now.items() if lines.get(k) != q]
             if changed:
