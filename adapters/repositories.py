@@ -356,7 +356,7 @@ class SqlCartRepository(CoreRepository, AbstractCartRepository):
         cart = Cart(customer, row.cart_id)
         cart.status, cart.payment = CartStatus(row.status), row.payment
         cart.lines = [CartLine(sku, quantity) for sku, quantity in lines]
-        self._as_read[cart.cart_id] = (cart.status, cart.payment, dict(lines))
+        self._as_read[cart_id] = (cart.status, cart.payment, dict(lines))
         return cart
 
     def flush(self) -> None:

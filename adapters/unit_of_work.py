@@ -34,6 +34,8 @@ def unavailable(error: object) -> str | None:
 
 
 class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
+    carts: repositories.SqlCartRepository
+
     def __init__(self, session_factory: Callable[[], Session]) -> None:
         self.session_factory = session_factory
 

@@ -68,10 +68,10 @@ def main() -> None:
         assert reply.status_code == 200, reply.json
         barrel = [{"sku": "FREE_RED", "ml_per_barrel": 1, "potion_type": [1, 0, 0, 0], "price": 0, "quantity": 1}]
         for r in range(args.rounds):
-            calls = []
+            calls: list[tuple[str, object, int]] = []
             for i in range(args.requests):
                 if args.route == "checkout":
-                    cart = client.post("/carts/", json=CUSTOMER, headers=headers).json["cart_id"]
+                    cart = (client.post("/carts/", json=CUSTOMER, headers=headers).json or {})["cart_id"]
                     client.post(f"/carts/{cart}/items/RED_POTION", json={"quantity": 1}, headers=headers)
                     calls.append((f"/carts/{cart}/checkout", {"payment": "gold"}, 200))
                 else:
