@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import Session, sessionmaker
 
 POOL_SIZE, POOL_OVERFLOW, POOL_TIMEOUT = 5, 5, 10.0  # per worker process: at most 10 connections, 10 s to wait
 IDLE_PING_AFTER = 1.0  # seconds a pooled PostgreSQL connection may sit unused before it is pinged on reuse
@@ -69,7 +68,3 @@ def _ping_when_idle(engine: Engine) -> None:
                 engine.dialect.do_ping(dbapi_connection)
             except engine.dialect.loaded_dbapi.Error as error:
                 raise DisconnectionError(str(error).strip()) from error
-
-
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)

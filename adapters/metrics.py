@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, bindparam, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, DateTime, Integer, String, bindparam, text
 from sqlalchemy.sql.elements import TextClause
 
 from domain.clock import DAYS
@@ -346,10 +345,10 @@ METRICS: dict[Metric, MetricSql] = {
 
 
 class SqlMetricsRepository(AbstractMetricsRepository):
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def rows(self, metric: Metric, query: MetricsQuery) -> list[dict[str, Any]]:
         definition = METRICS[metric]
-        result = self.session.execute(definition.statement(), definition.values(query))
+        result = self.connection.execute(definition.statement(), definition.values(query))
         return [dict(zip(definition.columns, row, strict=True)) for row in result]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import desc, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, desc, select
 
 from adapters import orm
 from adapters.repositories import insert_ignoring_duplicates
@@ -16,12 +15,14 @@ from service_layer.repositories import AbstractOfferRepository
 
 
 class SqlOfferRepository(AbstractOfferRepository):
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def record(self, offers: Sequence[Barrel]) -> None:
         clock = orm.game_clock.c
-        tick = self.session.execute(select(clock.id, clock.day, clock.hour).order_by(desc(clock.id)).limit(1)).first()
+        tick = self.connection.execute(
+            select(clock.id, clock.day, clock.hour).order_by(desc(clock.id)).limit(1)
+        ).first()
         if tick is None or not offers:
             return
         now = utcnow()
@@ -43,5 +44,5 @@ class SqlOfferRepository(AbstractOfferRepository):
             }
             for b in offers
         ]
-        statement = insert_ignoring_duplicates(self.session, orm.barrel_offers, index_elements=["tick_id", "sku"])
-        self.session.execute(statement, rows)
+        statement = insert_ignoring_duplicates(self.connection, orm.barrel_offers, index_elements=["tick_id", "sku"])
+        self.connection.execute(statement, rows)

@@ -8,11 +8,10 @@ and finds the key taken. On SQLite every unit of work holds the database's write
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select, text
 
 from adapters import orm
-from adapters.repositories import CoreRepository, insert_ignoring_duplicates, is_postgres
+from adapters.repositories import insert_ignoring_duplicates, is_postgres
 from service_layer.idempotency import (
     AbstractProcessedRequests,
     ProcessedRequest,
@@ -22,18 +21,18 @@ from service_layer.idempotency import (
 )
 
 
-class SqlProcessedRequests(CoreRepository, AbstractProcessedRequests):
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class SqlProcessedRequests(AbstractProcessedRequests):
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def claim(self, key: RequestKey) -> ProcessedRequest | None:
-        if is_postgres(self.session):  # one round trip: the key's lock, then its reply (migration 0006)
-            row = self._sql(
+        if is_postgres(self.connection):  # one round trip: the key's lock, then its reply (migration 0006)
+            row = self.connection.execute(
                 text("SELECT * FROM cauldrons_claim(:route, :key)"), {"route": key.route, "key": key.value}
             ).first()
         else:
             t = orm.processed_requests
-            row = self._sql(
+            row = self.connection.execute(
                 select(t.c.fingerprint, t.c.status, t.c.body, t.c.content_type).where(
                     t.c.route == key.route, t.c.key == key.value
                 )
@@ -44,8 +43,8 @@ class SqlProcessedRequests(CoreRepository, AbstractProcessedRequests):
 
     def record(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:
         t = orm.processed_requests
-        inserted = self._sql(
-            insert_ignoring_duplicates(self.session, t, index_elements=[t.c.route, t.c.key]).returning(t.c.id),
+        inserted = self.connection.execute(
+            insert_ignoring_duplicates(self.connection, t, index_elements=[t.c.route, t.c.key]).returning(t.c.id),
             {
                 "route": key.route,
                 "key": key.value,

@@ -1,4 +1,5 @@
-"""SQLAlchemy repositories. Append-only records go through Core (INSERT and SELECT only); carts are mapped."""
+"""SQLAlchemy repositories, on the unit of work's connection and in its transaction, through Core: append-only
+records are only INSERTed and SELECTed; carts are read whole and written back where they changed."""
 
 from __future__ import annotations
 
@@ -7,11 +8,9 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, desc, event, func, or_, select, text, true, tuple_, union_all, update
+from sqlalchemy import Connection, Table, desc, func, or_, select, text, true, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, SessionTransaction
 
 from adapters import orm
 from domain.carts import Cart, CartLine, CartStatus, Customer
@@ -39,19 +38,19 @@ from service_layer.repositories import (
 from service_layer.unit_of_work import BooksMoved
 
 
-def is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def is_postgres(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
 
 
-def insert_ignoring_duplicates(session: Session, table: Table, **conflict: Any) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING, in the session's dialect."""
-    dialect = postgresql if is_postgres(session) else sqlite
+def insert_ignoring_duplicates(connection: Connection, table: Table, **conflict: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING, in the connection's dialect."""
+    dialect = postgresql if is_postgres(connection) else sqlite
     return dialect.insert(table).on_conflict_do_nothing(**conflict)
 
 
-def upsert(session: Session, table: Table, keys: list[str], values: list[str]) -> Any:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET values, in the session's dialect."""
-    statement = (postgresql if is_postgres(session) else sqlite).insert(table)
+def upsert(connection: Connection, table: Table, keys: list[str], values: list[str]) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET values, in the connection's dialect."""
+    statement = (postgresql if is_postgres(connection) else sqlite).insert(table)
     return statement.on_conflict_do_update(index_elements=keys, set_={v: statement.excluded[v] for v in values})
 
 
@@ -71,42 +70,27 @@ SELECT a.id, a.owner, a.commodity, COALESCE(e.balance_after, 0) AS balance, e.cr
  WHERE a.id = ANY(CAST(:ids AS bigint[])) OR (:whole_shop AND a.owner = 'shop')""")
 
 
-class CoreRepository:
-    """A repository of tables written with Core only (no mapped objects): its statements go straight to the
-    session's connection, in the session's transaction, skipping the ORM's execution path (autoflush, ORM
-    compilation), which is most of the CPU of a small statement."""
-
-    session: Session
-
-    def _sql(self, statement: Any, parameters: Any = None) -> CursorResult[*tuple[Any, ...]]:
-        return self.session.connection().execute(statement, parameters)
-
-    def _sql_scalars(self, statement: Any) -> Any:
-        return self.session.connection().scalars(statement)
-
-
 def _stamp(game_time: GameTime | None) -> dict[str, Any]:
     return {"game_day": game_time.day if game_time else None, "game_hour": game_time.hour if game_time else None}
 
 
-class SqlLedgerRepository(CoreRepository, AbstractLedgerRepository):
-    def __init__(self, session: Session) -> None:
+class SqlLedgerRepository(AbstractLedgerRepository):
+    def __init__(self, connection: Connection) -> None:
         super().__init__()
-        self.session = session
+        self.connection = connection
         # Both only for the current database transaction: its locks and what it opened end with it.
         self._opened: dict[AccountRef, int] = {}  # accounts this transaction opened
         self._held: dict[int, tuple[int, datetime | None]] = {}  # locked account id -> (balance, latest time)
-        event.listen(session, "after_transaction_end", self._forget)
 
-    def _forget(self, _session: Session, transaction: SessionTransaction) -> None:
-        if transaction.parent is None:  # the database transaction ended (not a flush's sub-transaction)
-            self._opened.clear()
-            self._held.clear()
+    def transaction_ended(self) -> None:
+        """The unit of work committed or rolled back: the locks held and the accounts opened end with it."""
+        self._opened.clear()
+        self._held.clear()
 
     def _known(self) -> dict[AccountRef, int]:
         """Account ids, remembered per database connection: accounts are never changed or removed, so an id
         seen committed stays right for good."""
-        return self.session.connection().info.setdefault("cauldrons.account_ids", {})
+        return self.connection.info.setdefault("cauldrons.account_ids", {})
 
     def _account_ids(self, refs: Iterable[AccountRef]) -> dict[AccountRef, int]:
         """Ids of the accounts, opening the missing ones (racing openers meet in the unique constraint)."""
@@ -115,15 +99,16 @@ class SqlLedgerRepository(CoreRepository, AbstractLedgerRepository):
             a = orm.accounts
             pairs = tuple_(a.c.owner, a.c.commodity).in_([(r.owner, r.commodity) for r in missing])
             found = {
-                AccountRef(o, c): i for i, o, c in self._sql(select(a.c.id, a.c.owner, a.c.commodity).where(pairs))
+                AccountRef(o, c): i
+                for i, o, c in self.connection.execute(select(a.c.id, a.c.owner, a.c.commodity).where(pairs))
             }
             known.update(found)  # committed by others before we looked: this unit of work opened none yet
             if unopened := missing - found.keys():
-                self._sql(
-                    insert_ignoring_duplicates(self.session, a),
+                self.connection.execute(
+                    insert_ignoring_duplicates(self.connection, a),
                     [{"owner": r.owner, "commodity": r.commodity} for r in sorted(unopened)],
                 )
-                rows = self._sql(select(a.c.id, a.c.owner, a.c.commodity).where(pairs))
+                rows = self.connection.execute(select(a.c.id, a.c.owner, a.c.commodity).where(pairs))
                 self._opened.update({AccountRef(o, c): i for i, o, c in rows if AccountRef(o, c) in unopened})
         return {r: known.get(r) or self._opened[r] for r in refs}
 
@@ -136,7 +121,7 @@ class SqlLedgerRepository(CoreRepository, AbstractLedgerRepository):
             newest = newest.where(newer.c.created_at <= at)
         latest = newest.order_by(newer.c.created_at.desc(), newer.c.id.desc()).limit(1).correlate(a).scalar_subquery()
         return list(
-            self._sql(
+            self.connection.execute(
                 select(a.c.id, a.c.owner, a.c.commodity, func.coalesce(e.c.balance_after, 0), e.c.created_at)
                 .select_from(a.outerjoin(e, e.c.id == latest))
                 .where(where)
@@ -146,9 +131,9 @@ class SqlLedgerRepository(CoreRepository, AbstractLedgerRepository):
 
     def lock(self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True) -> dict[AccountRef, int]:
         ids = list(self._account_ids(accounts).values())
-        if is_postgres(self.session):
+        if is_postgres(self.connection):
             # One round trip: the locks in id order, then a read that sees the last writer (migration 0006).
-            rows = list(self._sql(LOCK, {"ids": ids, "whole_shop": whole_shop}))
+            rows = list(self.connection.execute(LOCK, {"ids": ids, "whole_shop": whole_shop}))
         else:  # SQLite: the whole database is already ours (BEGIN IMMEDIATE)
             a = orm.accounts
             rows = self._latest(or_(a.c.owner == SHOP, a.c.id.in_(ids)) if whole_shop else a.c.id.in_(ids))
@@ -156,11 +141,11 @@ class SqlLedgerRepository(CoreRepository, AbstractLedgerRepository):
         return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance, _ in rows}
 
     def balances_to_check(self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True) -> dict[AccountRef, int]:
-        if not is_postgres(self.session):
+        if not is_postgres(self.connection):
             return self.lock(accounts, whole_shop)
         # A snapshot: `cauldrons_post` locks at the write and re-checks the rules there (migration 0007).
         ids = list(self._account_ids(accounts).values())
-        rows = self._sql(SNAPSHOT, {"ids": ids, "whole_shop": whole_shop})
+        rows = self.connection.execute(SNAPSHOT, {"ids": ids, "whole_shop": whole_shop})
         return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance, _ in rows}
 
     def _add(
@@ -175,7 +160,7 @@ class SqlLedgerRepository(CoreRepository, AbstractLedgerRepository):
             "request_route": request.route if request else None,
             "request_key": request.value if request else None,
         }
-        if is_postgres(self.session):
+        if is_postgres(self.connection):
             txn_id, created_at, balances = self._post(
                 header, [(ids[e.account], e.change) for e in txn.entries], capacity
             )
@@ -200,7 +185,7 @@ class SqlLedgerRepository(CoreRepository, AbstractLedgerRepository):
         """PostgreSQL: lock, re-check, append, in one call (migration 0007)."""
         account_ids, changes = ([a for a, _ in moves], [c for _, c in moves])
         try:
-            row = self._sql(
+            row = self.connection.execute(
                 POST,
                 {
                     **header,
@@ -239,9 +224,13 @@ class SqlLedgerRepository(CoreRepository, AbstractLedgerRepository):
                 }
             )
         t = orm.account_transactions
-        txn_id = int(self._sql(t.insert().returning(t.c.id), {**header, "created_at": created_at}).scalar_one())
+        txn_id = int(
+            self.connection.execute(t.insert().returning(t.c.id), {**header, "created_at": created_at}).scalar_one()
+        )
         if entries:
-            self._sql(orm.account_ledger_entries.insert(), [{**e, "account_transaction_id": txn_id} for e in entries])
+            self.connection.execute(
+                orm.account_ledger_entries.insert(), [{**e, "account_transaction_id": txn_id} for e in entries]
+            )
         self._held.update({id_: (balance, created_at) for id_, balance in running.items()})
         return txn_id, created_at, [e["balance_after"] for e in entries]
 
@@ -273,10 +262,10 @@ class SqlLedgerRepository(CoreRepository, AbstractLedgerRepository):
             query = query.where(t.c.created_at <= until)
         if before is not None:
             query = query.where(t.c.id < before)
-        txns = list(self._sql(query))
+        txns = list(self.connection.execute(query))
         entries: dict[int, list[PostedEntry]] = {row.id: [] for row in txns}
         if entries:
-            rows = self._sql(
+            rows = self.connection.execute(
                 select(e.c.account_transaction_id, a.c.owner, a.c.commodity, e.c.change, e.c.balance_after)
                 .join(a, a.c.id == e.c.account_id)
                 .where(e.c.account_transaction_id.in_(entries))
@@ -299,19 +288,19 @@ class SqlLedgerRepository(CoreRepository, AbstractLedgerRepository):
         ]
 
 
-class SqlPotionRepository(CoreRepository, AbstractPotionRepository):
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class SqlPotionRepository(AbstractPotionRepository):
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
         self._potions: list[Potion] | None = None
 
     def list(self) -> list[Potion]:
         """Read once per database connection: the potions are written by the migrations only, never while the shop
         serves (a new connection reads them again)."""
         if self._potions is None:
-            info = self.session.connection().info
+            info = self.connection.info
             if "cauldrons.potions" not in info:
                 p = orm.potions
-                rows = self._sql(
+                rows = self.connection.execute(
                     select(p.c.sku, p.c.name, p.c.red, p.c.green, p.c.blue, p.c.dark, p.c.price).order_by(p.c.sku)
                 )
                 info["cauldrons.potions"] = [
@@ -324,34 +313,38 @@ class SqlPotionRepository(CoreRepository, AbstractPotionRepository):
 CART = text("SELECT * FROM cauldrons_cart(:cart_id)")  # lock the cart, then read it with its lines (migration 0010)
 
 
-class SqlCartRepository(CoreRepository, AbstractCartRepository):
+class SqlCartRepository(AbstractCartRepository):
     """Carts through Core, in the unit of work's transaction: a cart is read whole (on PostgreSQL in one call) and
     locked until the unit of work ends; what the domain changed on the carts it handed out is written back by
     `flush`, which the unit of work calls at commit (status and payment, lines changed, added or removed)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, connection: Connection) -> None:
         super().__init__()
-        self.session = session
+        self.connection = connection
         self._as_read: dict[int, tuple[str, str | None, dict[str, int]]] = {}  # cart_id -> (status, payment, lines)
 
     def _add(self, cart: Cart, game_time: GameTime | None) -> None:
         c = orm.carts
         row = {**asdict(cart.customer), "status": cart.status, "payment": cart.payment, "created_at": utcnow()}
-        cart.cart_id = int(self._sql(c.insert().returning(c.c.cart_id), {**row, **_stamp(game_time)}).scalar_one())
+        cart.cart_id = int(
+            self.connection.execute(c.insert().returning(c.c.cart_id), {**row, **_stamp(game_time)}).scalar_one()
+        )
         self._as_read[cart.cart_id] = (cart.status, cart.payment, {})
 
     def _get(self, cart_id: int) -> Cart | None:
-        if is_postgres(self.session):
-            row = self._sql(CART, {"cart_id": cart_id}).first()
+        if is_postgres(self.connection):
+            row = self.connection.execute(CART, {"cart_id": cart_id}).first()
             if row is None:
                 return None
             lines = list(zip(row.skus, row.quantities, strict=True))
         else:  # SQLite: the whole database is already this unit of work's (BEGIN IMMEDIATE)
             c, i = orm.carts, orm.cart_items
-            row = self._sql(select(c).where(c.c.cart_id == cart_id)).first()
+            row = self.connection.execute(select(c).where(c.c.cart_id == cart_id)).first()
             if row is None:
                 return None
-            lines = list(self._sql(select(i.c.sku, i.c.quantity).where(i.c.cart_id == cart_id).order_by(i.c.id)))
+            lines = list(
+                self.connection.execute(select(i.c.sku, i.c.quantity).where(i.c.cart_id == cart_id).order_by(i.c.id))
+            )
         customer = Customer(row.customer_id, row.customer_name, row.character_class, row.character_species, row.level)
         cart = Cart(customer, row.cart_id)
         cart.status, cart.payment = CartStatus(row.status), row.payment
@@ -366,18 +359,22 @@ class SqlCartRepository(CoreRepository, AbstractCartRepository):
             assert cart.cart_id is not None
             status, payment, lines = self._as_read[cart.cart_id]
             if (cart.status, cart.payment) != (status, payment):
-                self._sql(update(c).where(c.c.cart_id == cart.cart_id).values(status=cart.status, payment=cart.payment))
+                self.connection.execute(
+                    update(c).where(c.c.cart_id == cart.cart_id).values(status=cart.status, payment=cart.payment)
+                )
             now = {line.sku: line.quantity for line in cart.lines}
             changed = [{"cart_id": cart.cart_id, "sku": k, "quantity": q} for k, q in now.items() if lines.get(k) != q]
             if changed:
-                self._sql(upsert(self.session, i, ["cart_id", "sku"], ["quantity"]), changed)
+                self.connection.execute(upsert(self.connection, i, ["cart_id", "sku"], ["quantity"]), changed)
             if gone := lines.keys() - now.keys():
-                self._sql(i.delete().where(i.c.cart_id == cart.cart_id, i.c.sku.in_(gone)))
+                self.connection.execute(i.delete().where(i.c.cart_id == cart.cart_id, i.c.sku.in_(gone)))
             self._as_read[cart.cart_id] = (cart.status, cart.payment, now)
 
     def close_open_carts(self) -> int:
         c = orm.carts
-        result = self._sql(update(c).where(c.c.status == CartStatus.OPEN).values(status=CartStatus.CLOSED))
+        result = self.connection.execute(
+            update(c).where(c.c.status == CartStatus.OPEN).values(status=CartStatus.CLOSED)
+        )
         return result.rowcount
 
 
@@ -388,7 +385,7 @@ def contains(column: Any, needle: str) -> Any:
     return func.lower(column).like(f"%{escaped}%", escape="/")
 
 
-class SqlSalesRepository(CoreRepository, AbstractSalesRepository):
+class SqlSalesRepository(AbstractSalesRepository):
     SORTED_BY = {
         SortColumn.CUSTOMER_NAME: orm.sale_lines.c.customer_name,
         SortColumn.ITEM_SKU: orm.sale_lines.c.item_sku,
@@ -396,12 +393,12 @@ class SqlSalesRepository(CoreRepository, AbstractSalesRepository):
         SortColumn.TIMESTAMP: orm.sale_lines.c.created_at,
     }
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def add(self, lines: Sequence[SaleLine], sale: PostedTransaction) -> None:
         if lines:
-            self._sql(
+            self.connection.execute(
                 orm.sale_lines.insert(),
                 [
                     {
@@ -451,7 +448,7 @@ class SqlSalesRepository(CoreRepository, AbstractSalesRepository):
             statement = walk()
         else:
             wanted = fold(query.potion_sku)  # matched here, as the fake does: a handful of skus
-            skus = sorted(sku for sku in self._sql_scalars(select(orm.potions.c.sku)) if wanted in fold(sku))
+            skus = sorted(sku for sku in self.connection.scalars(select(orm.potions.c.sku)) if wanted in fold(sku))
             if not skus:
                 return []
             if len(skus) == 1:
@@ -480,20 +477,20 @@ class SqlSalesRepository(CoreRepository, AbstractSalesRepository):
                 transaction_id=row.account_transaction_id,
                 item_sku=row.item_sku,
             )
-            for row in self._sql(statement)
+            for row in self.connection.execute(statement)
         ]
 
 
-class SqlVisitRepository(CoreRepository, AbstractVisitRepository):
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class SqlVisitRepository(AbstractVisitRepository):
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def add(self, visit_id: str, customers: Sequence[Customer], game_time: GameTime | None) -> None:
-        visit_pk = self._sql(
+        visit_pk = self.connection.execute(
             orm.visits.insert().returning(orm.visits.c.id), {"visit_id": visit_id, **_stamp(game_time)}
         ).scalar_one()
         if customers:
-            self._sql(
+            self.connection.execute(
                 orm.visit_customers.insert(),
                 [
                     {
@@ -509,15 +506,15 @@ class SqlVisitRepository(CoreRepository, AbstractVisitRepository):
             )
 
 
-class SqlClock(CoreRepository, AbstractClock):
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class SqlClock(AbstractClock):
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def now(self) -> GameTime | None:
-        row = self._sql(
+        row = self.connection.execute(
             select(orm.game_clock.c.day, orm.game_clock.c.hour).order_by(desc(orm.game_clock.c.id)).limit(1)
         ).first()
         return GameTime(row.day, row.hour) if row else None
 
     def set(self, game_time: GameTime) -> None:
-        self._sql(orm.game_clock.insert(), {"day": game_time.day, "hour": game_time.hour})
+        self.connection.execute(orm.game_clock.insert(), {"day": game_time.day, "hour": game_time.hour})

@@ -1,13 +1,12 @@
-"""The unit of work on SQLAlchemy: one session, one database transaction, every repository on it."""
+"""The unit of work on SQLAlchemy: one connection, one database transaction, every repository on it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Self
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session
 
 from adapters import metrics, offers, processed_requests, repositories
 from service_layer.unit_of_work import AbstractUnitOfWork, DatabaseUnavailable
@@ -34,36 +33,47 @@ def unavailable(error: object) -> str | None:
 
 
 class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
-    carts: repositories.SqlCartRepository
+    """Repositories on one pooled connection, in one transaction (begun by the first statement). They are written
+    with Core alone: the ORM's session, identity map and flush cost more CPU than the work of a request here."""
 
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
-        self.session_factory = session_factory
+    carts: repositories.SqlCartRepository
+    ledger: repositories.SqlLedgerRepository
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
     def __enter__(self) -> Self:
-        self.session = self.session_factory()
-        self.carts = repositories.SqlCartRepository(self.session)
-        self.potions = repositories.SqlPotionRepository(self.session)
-        self.ledger = repositories.SqlLedgerRepository(self.session)
-        self.sales = repositories.SqlSalesRepository(self.session)
-        self.visits = repositories.SqlVisitRepository(self.session)
-        self.clock = repositories.SqlClock(self.session)
-        self.offers = offers.SqlOfferRepository(self.session)
-        self.metrics = metrics.SqlMetricsRepository(self.session)
-        self.processed_requests = processed_requests.SqlProcessedRequests(self.session)
+        try:
+            self.connection = self.engine.connect()
+        except Exception as error:
+            if (reason := unavailable(error)) is not None:
+                raise DatabaseUnavailable(reason) from error
+            raise
+        self.carts = repositories.SqlCartRepository(self.connection)
+        self.potions = repositories.SqlPotionRepository(self.connection)
+        self.ledger = repositories.SqlLedgerRepository(self.connection)
+        self.sales = repositories.SqlSalesRepository(self.connection)
+        self.visits = repositories.SqlVisitRepository(self.connection)
+        self.clock = repositories.SqlClock(self.connection)
+        self.offers = offers.SqlOfferRepository(self.connection)
+        self.metrics = metrics.SqlMetricsRepository(self.connection)
+        self.processed_requests = processed_requests.SqlProcessedRequests(self.connection)
         return super().__enter__()
 
     def __exit__(self, *exc: object) -> None:
         try:
             super().__exit__(*exc)
         finally:
-            self.session.close()
+            self.connection.close()
         error = exc[1]
         if isinstance(error, BaseException) and (reason := unavailable(error)) is not None:
             raise DatabaseUnavailable(reason) from error
 
     def commit(self) -> None:
         self.carts.flush()  # what the domain changed on the carts it was handed
-        self.session.commit()
+        self.connection.commit()
+        self.ledger.transaction_ended()
 
     def rollback(self) -> None:
-        self.session.rollback()
+        self.connection.rollback()
+        self.ledger.transaction_ended()

@@ -38,7 +38,6 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Engine, event, text  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
 
 from adapters.repositories import SqlSalesRepository  # noqa: E402
 from bench.harness import API_KEY, Client, fresh_pg_database, gunicorn_shop  # noqa: E402
@@ -359,8 +358,8 @@ def plan_of(engine: Engine, query: SearchQuery, cursor: Cursor | None) -> Plan:
 
     event.listen(engine, "before_cursor_execute", catch)
     try:
-        with Session(engine) as session:
-            SqlSalesRepository(session).search(query, cursor, PAGE_SIZE + 1)
+        with engine.connect() as connection:
+            SqlSalesRepository(connection).search(query, cursor, PAGE_SIZE + 1)
     finally:
         event.remove(engine, "before_cursor_execute", catch)
     ((statement, parameters),) = [(s, p) for s, p in sent if "sale_lines" in s]

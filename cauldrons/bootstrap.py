@@ -1,4 +1,4 @@
-"""Wiring: engine -> schema (migrated when behind) -> session factory -> unit-of-work factory -> opened shop."""
+"""Wiring: engine -> schema (migrated when behind) -> unit-of-work factory -> opened shop."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from adapters import migrations
-from adapters.db import make_engine, make_session_factory
+from adapters.db import make_engine
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from cauldrons.config import Config
 from service_layer import services
@@ -29,10 +29,9 @@ def bootstrap(config: Config, prepare: bool = True) -> Wiring:
     engine = make_engine(config.database_url)
     if prepare:
         migrations.upgrade(engine)
-    session_factory = make_session_factory(engine)
 
     def uow_factory() -> AbstractUnitOfWork:
-        return SqlAlchemyUnitOfWork(session_factory)
+        return SqlAlchemyUnitOfWork(engine)
 
     if prepare:
         services.open_shop(uow_factory())

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from adapters import migrations
-from adapters.db import make_engine, make_session_factory
+from adapters.db import make_engine
 from adapters.metrics import METRICS
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from domain.clock import utcnow
@@ -79,7 +79,7 @@ def write_report(database_url: str, out: Path, console: Console) -> Path:
     with _engine(database_url) as engine:
         _check(engine, shown)
         out.mkdir(parents=True, exist_ok=True)
-        uow = SqlAlchemyUnitOfWork(make_session_factory(engine))
+        uow = SqlAlchemyUnitOfWork(engine)
         sections: list[str] = []
         columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
         with Progress(*columns, console=console, transient=False) as progress:

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Connection, exc, select, text
-from sqlalchemy.orm import Session as SqlAlchemySession
 
 from adapters import migrations, orm
 from adapters.db import make_engine
@@ -290,8 +289,7 @@ def test_an_old_database_is_migrated_with_its_running_balances_backfilled(empty_
             conn.execute(select(e.c.created_at).where(e.c.account_id == ids["shop"]).order_by(e.c.id)).scalars().all()
         )
         shop = {"gold": 45}
-        with SqlAlchemySession(bind=conn) as session:
-            assert {r.commodity: n for r, n in SqlLedgerRepository(session).balances(SHOP).items()} == shop
+        assert {r.commodity: n for r, n in SqlLedgerRepository(conn).balances(SHOP).items()} == shop
     engine.dispose()
     assert rows == [100, 40, 45]
     assert recorded == [T0 + timedelta(minutes=m) for m in (0, 2, 1)]  # history is copied, never rewritten

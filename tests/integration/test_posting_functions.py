@@ -172,7 +172,7 @@ def test_the_sql_path_accepts_and_refuses_what_the_domain_does_with_the_same_bal
                 domain_accepts = True
             except ShopError:
                 domain_accepts = False
-            savepoint = uow.session.begin_nested()
+            savepoint = uow.connection.begin_nested()
             try:
                 posted = uow.ledger.add(txn, None, None, capacity=whole_shop)
                 savepoint.commit()

@@ -47,7 +47,7 @@ def _record(wiring, count: int, seed: int = 7) -> list[SoldLine]:  # type: ignor
             )
     for line, at in made:
         with wiring.uow_factory() as uow:
-            txn = uow.session.execute(
+            txn = uow.connection.execute(
                 text(
                     "INSERT INTO account_transactions (created_at, kind, description) "
                     "VALUES (:at, 'sale', 'made up') RETURNING id"

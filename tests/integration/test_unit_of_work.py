@@ -46,7 +46,6 @@ def test_a_crash_between_the_ledger_write_and_the_commit_leaves_nothing(wiring):
     with pytest.raises(Crash), wiring.uow_factory() as uow:
         uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, RequestKey("barrels/deliver", "1"))
         uow.processed_requests.record(RequestKey("barrels/deliver", "1"), "fp", Reply.empty(), moved=True)
-        uow.session.flush()
         raise Crash
     assert (count(wiring, orm.account_transactions), count(wiring, orm.account_ledger_entries)) == (
         transactions,
@@ -61,8 +60,7 @@ def test_a_lost_connection_before_commit_leaves_nothing(wiring):
     uow = wiring.uow_factory()
     with uow:
         uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, None)
-        uow.session.flush()
-        uow.session.connection().invalidate()  # the process holding it dies: the server rolls back
+        uow.connection.invalidate()  # the process holding it dies: the server rolls back
     assert gold(wiring) == 100
 
 
