@@ -44,5 +44,5 @@ class SqlOfferRepository(AbstractOfferRepository):
             }
             for b in offers
         ]
-        statement = insert_ignoring_duplicates(self.connection, orm.barrel_offers, index_elements=["tick_id", "sku"])
+        statement = insert_ignoring_duplicates(self.connection, orm.barrel_offers, "tick_id", "sku")
         self.connection.execute(statement, rows)

@@ -44,7 +44,7 @@ class SqlProcessedRequests(AbstractProcessedRequests):
     def record(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:
         t = orm.processed_requests
         inserted = self.connection.execute(
-            insert_ignoring_duplicates(self.connection, t, index_elements=[t.c.route, t.c.key]).returning(t.c.id),
+            insert_ignoring_duplicates(self.connection, t, "route", "key", returning="id"),
             {
                 "route": key.route,
                 "key": key.value,

@@ -3,12 +3,13 @@ records are only INSERTed and SELECTed; carts are read whole and written back wh
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, desc, func, or_, select, text, true, tuple_, union_all, update
+from sqlalchemy import Connection, Table, bindparam, desc, func, or_, select, text, true, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -42,15 +43,26 @@ def is_postgres(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
-def insert_ignoring_duplicates(connection: Connection, table: Table, **conflict: Any) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING, in the connection's dialect."""
-    dialect = postgresql if is_postgres(connection) else sqlite
-    return dialect.insert(table).on_conflict_do_nothing(**conflict)
+# Statements are built once (here, or cached per dialect below) and executed many times: building a Core statement
+# and its cache key costs more CPU than SQLAlchemy's execution of an already built one.
 
 
-def upsert(connection: Connection, table: Table, keys: list[str], values: list[str]) -> Any:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET values, in the connection's dialect."""
-    statement = (postgresql if is_postgres(connection) else sqlite).insert(table)
+def insert_ignoring_duplicates(connection: Connection, table: Table, *keys: str, returning: str | None = None) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING [RETURNING column], in the connection's dialect."""
+    return _insert_ignoring_duplicates(connection.dialect.name, table, keys, returning)
+
+
+@functools.cache
+def _insert_ignoring_duplicates(dialect: str, table: Table, keys: tuple[str, ...], returning: str | None) -> Any:
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    statement = statement.on_conflict_do_nothing(index_elements=keys or None)
+    return statement.returning(table.c[returning]) if returning else statement
+
+
+@functools.cache
+def upsert(dialect: str, table: Table, keys: tuple[str, ...], values: tuple[str, ...]) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET values, in `dialect`."""
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
     return statement.on_conflict_do_update(index_elements=keys, set_={v: statement.excluded[v] for v in values})
 
 
@@ -311,6 +323,12 @@ class SqlPotionRepository(AbstractPotionRepository):
 
 
 CART = text("SELECT * FROM cauldrons_cart(:cart_id)")  # lock the cart, then read it with its lines (migration 0010)
+CART_INSERT = orm.carts.insert().returning(orm.carts.c.cart_id)
+CART_UPDATE = (
+    update(orm.carts)
+    .where(orm.carts.c.cart_id == bindparam("id"))
+    .values(status=bindparam("status"), payment=bindparam("payment"))
+)
 
 
 class SqlCartRepository(AbstractCartRepository):
@@ -324,11 +342,8 @@ class SqlCartRepository(AbstractCartRepository):
         self._as_read: dict[int, tuple[str, str | None, dict[str, int]]] = {}  # cart_id -> (status, payment, lines)
 
     def _add(self, cart: Cart, game_time: GameTime | None) -> None:
-        c = orm.carts
         row = {**asdict(cart.customer), "status": cart.status, "payment": cart.payment, "created_at": utcnow()}
-        cart.cart_id = int(
-            self.connection.execute(c.insert().returning(c.c.cart_id), {**row, **_stamp(game_time)}).scalar_one()
-        )
+        cart.cart_id = int(self.connection.execute(CART_INSERT, {**row, **_stamp(game_time)}).scalar_one())
         self._as_read[cart.cart_id] = (cart.status, cart.payment, {})
 
     def _get(self, cart_id: int) -> Cart | None:
@@ -354,18 +369,19 @@ class SqlCartRepository(AbstractCartRepository):
 
     def flush(self) -> None:
         """Write what changed on the carts handed out since they were read (or added)."""
-        c, i = orm.carts, orm.cart_items
+        i = orm.cart_items
         for cart in self.seen:
             assert cart.cart_id is not None
             status, payment, lines = self._as_read[cart.cart_id]
             if (cart.status, cart.payment) != (status, payment):
                 self.connection.execute(
-                    update(c).where(c.c.cart_id == cart.cart_id).values(status=cart.status, payment=cart.payment)
+                    CART_UPDATE, {"id": cart.cart_id, "status": cart.status, "payment": cart.payment}
                 )
             now = {line.sku: line.quantity for line in cart.lines}
             changed = [{"cart_id": cart.cart_id, "sku": k, "quantity": q} for k, q in now.items() if lines.get(k) != q]
             if changed:
-                self.connection.execute(upsert(self.connection, i, ["cart_id", "sku"], ["quantity"]), changed)
+                line_upsert = upsert(self.connection.dialect.name, i, ("cart_id", "sku"), ("quantity",))
+                self.connection.execute(line_upsert, changed)
             if gone := lines.keys() - now.keys():
                 self.connection.execute(i.delete().where(i.c.cart_id == cart.cart_id, i.c.sku.in_(gone)))
             self._as_read[cart.cart_id] = (cart.status, cart.payment, now)
@@ -385,6 +401,9 @@ def contains(column: Any, needle: str) -> Any:
     return func.lower(column).like(f"%{escaped}%", escape="/")
 
 
+SALE_LINES_INSERT = orm.sale_lines.insert()
+
+
 class SqlSalesRepository(AbstractSalesRepository):
     SORTED_BY = {
         SortColumn.CUSTOMER_NAME: orm.sale_lines.c.customer_name,
@@ -399,7 +418,7 @@ class SqlSalesRepository(AbstractSalesRepository):
     def add(self, lines: Sequence[SaleLine], sale: PostedTransaction) -> None:
         if lines:
             self.connection.execute(
-                orm.sale_lines.insert(),
+                SALE_LINES_INSERT,
                 [
                     {
                         "account_transaction_id": sale.id,
@@ -506,14 +525,15 @@ class SqlVisitRepository(AbstractVisitRepository):
             )
 
 
+CLOCK_NOW = select(orm.game_clock.c.day, orm.game_clock.c.hour).order_by(desc(orm.game_clock.c.id)).limit(1)
+
+
 class SqlClock(AbstractClock):
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
     def now(self) -> GameTime | None:
-        row = self.connection.execute(
-            select(orm.game_clock.c.day, orm.game_clock.c.hour).order_by(desc(orm.game_clock.c.id)).limit(1)
-        ).first()
+        row = self.connection.execute(CLOCK_NOW).first()
         return GameTime(row.day, row.hour) if row else None
 
     def set(self, game_time: GameTime) -> None:
