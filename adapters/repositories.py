@@ -73,13 +73,8 @@ POST = text("""SELECT * FROM cauldrons_post(
 SERIALIZATION_FAILURE = "40001"  # what `cauldrons_post` raises when the books moved under the checked snapshot
 
 LOCK = text("SELECT * FROM cauldrons_lock(CAST(:ids AS bigint[]), :whole_shop)")
-# What `cauldrons_lock` reads, without the locks (and one index probe per account, however many entries).
-SNAPSHOT = text("""
-SELECT a.id, a.owner, a.commodity, COALESCE(e.balance_after, 0) AS balance, e.created_at
-  FROM accounts a
-  LEFT JOIN LATERAL (SELECT x.balance_after, x.created_at FROM account_ledger_entries x
-                      WHERE x.account_id = a.id ORDER BY x.created_at DESC, x.id DESC LIMIT 1) e ON true
- WHERE a.id = ANY(CAST(:ids AS bigint[])) OR (:whole_shop AND a.owner = 'shop')""")
+# What `cauldrons_lock` reads, without the locks: one index probe per account, planned once (migration 0011).
+SNAPSHOT = text("SELECT * FROM cauldrons_snapshot(CAST(:ids AS bigint[]), :whole_shop)")
 
 
 def _stamp(game_time: GameTime | None) -> dict[str, Any]:
@@ -158,7 +153,7 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         # A snapshot: `cauldrons_post` locks at the write and re-checks the rules there (migration 0007).
         ids = list(self._account_ids(accounts).values())
         rows = self.connection.execute(SNAPSHOT, {"ids": ids, "whole_shop": whole_shop})
-        return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance, _ in rows}
+        return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance in rows}
 
     def _add(
         self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool
