@@ -1,6 +1,7 @@
 """CPU per checkout (or barrel delivery), in-process on PostgreSQL: the app's CPU (Flask, the services, SQLAlchemy,
-psycopg2) and the database backends' CPU, per request, one client, no HTTP server. With `--profile`, the app's
-hottest functions (cProfile, cumulative).
+psycopg2) and the database backends' CPU, per request, one client, no HTTP server; and the round trips to the
+database per request (statements, plus the BEGIN psycopg2 sends before the first and the COMMIT). With
+`--profile`, the app's hottest functions (cProfile, cumulative).
 
     python bench/checkout_cpu.py [--requests 300] [--rounds 3] [--route checkout|barrels] [--profile]
 """
@@ -14,16 +15,18 @@ import pstats
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, event, text  # noqa: E402
 
 from bench.checkout_throughput import CUSTOMER  # noqa: E402
 from bench.harness import API_KEY, fresh_pg_database  # noqa: E402
 from cauldrons.app import create_app  # noqa: E402
+from cauldrons.bootstrap import bootstrap  # noqa: E402
 from cauldrons.config import Config  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -58,7 +61,13 @@ def main() -> None:
     headers = {"access_token": API_KEY}
     app_ms, db_ms = [], []
     with fresh_pg_database() as url:
-        client = create_app(Config(url, API_KEY)).test_client()
+        config = Config(url, API_KEY)
+        wiring = bootstrap(config)
+        client = create_app(config, wiring.uow_factory).test_client()
+        engine = wiring.engine
+        trips: Counter[str] = Counter()
+        event.listen(engine, "before_cursor_execute", lambda *_: trips.update(["statements"]))
+        event.listen(engine, "commit", lambda *_: trips.update(["commits"]))
         n = args.requests * args.rounds
         reply = client.post(
             "/ledger/corrections",
@@ -77,6 +86,7 @@ def main() -> None:
                 else:
                     calls.append((f"/barrels/deliver/bench-{r}-{i}", barrel, 204))
             profile = cProfile.Profile() if args.profile and r == args.rounds - 1 else None
+            trips.clear()
             db_before, app_before = backend_cpu(url), time.process_time()
             if profile:
                 profile.enable()
@@ -86,7 +96,12 @@ def main() -> None:
                 profile.disable()
             app_ms.append((time.process_time() - app_before) * 1000 / args.requests)
             db_ms.append((backend_cpu(url) - db_before) * 1000 / args.requests)
-            print(f"  round {r + 1}: app {app_ms[-1]:.2f} ms, database {db_ms[-1]:.2f} ms per {args.route}")
+            per = {k: v / args.requests for k, v in trips.items()}
+            print(
+                f"  round {r + 1}: app {app_ms[-1]:.2f} ms, database {db_ms[-1]:.2f} ms per {args.route}; "
+                f"round trips {per['statements'] + 2 * per['commits']:.1f} ({per['statements']:.1f} statements, "
+                f"BEGIN and COMMIT {per['commits']:.1f} times)"
+            )
     print(
         f"{args.route}: CPU per request, median of {args.rounds} rounds of {args.requests}: "
         f"app {statistics.median(app_ms):.2f} ms, database {statistics.median(db_ms):.2f} ms"
