@@ -53,7 +53,7 @@ def checkout(cart_id: str) -> Response:
 @preflight_open
 def search() -> Response:
     """The course's order search: lines sold, filtered, sorted and paged by keyset (5 a page)."""
-    search_query, token = query(SearchSchema(), status=422)
+    search_query, token = query(SearchSchema())
     tokens: PageTokens = current_app.extensions["cauldrons.page_tokens"]
     page = views.search_orders(search_query, tokens.load(token, search_query) if token else None, new_uow())
     return json_response(

@@ -47,7 +47,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(RequestInvalid)
     def invalid(err: RequestInvalid) -> Response:
-        return error(err.status, "validation_error", str(err), err.fields)
+        return error(422, "validation_error", str(err), err.fields)
 
     @app.errorhandler(DatabaseUnavailable)
     def unavailable(err: DatabaseUnavailable) -> Response:

@@ -19,13 +19,12 @@ PRINTABLE_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
 
 
 class RequestInvalid(Exception):
-    """A request that fails validation: `fields` maps each bad field's path to its problems. A bad body is a 422,
-    a bad query string a 400."""
+    """A request that fails validation (its body, query string, path or key): a 422 whose `fields` map each bad
+    field's path to its problems."""
 
-    def __init__(self, message: str, fields: dict[str, list[str]], status: int = 422) -> None:
+    def __init__(self, message: str, fields: dict[str, list[str]]) -> None:
         super().__init__(message)
         self.fields = fields
-        self.status = status
 
 
 def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -64,16 +63,17 @@ def load(schema: Schema, many: bool = False, optional: bool = False) -> Any:
         raise RequestInvalid("invalid " + ", ".join(sorted(fields)), fields) from None
 
 
-def query(schema: Schema, status: int = 400) -> Any:
-    """The query string, parsed and validated (each parameter given at most once); refused with `status`."""
+def query(schema: Schema) -> Any:
+    """The query string, parsed and validated (each parameter given at most once); refused as a body would be: 422
+    `validation_error`, naming the parameter."""
     repeated = sorted(name for name, values in request.args.lists() if len(values) > 1)
     if repeated:
-        raise RequestInvalid("invalid " + ", ".join(repeated), {n: ["give it once"] for n in repeated}, status)
+        raise RequestInvalid("invalid " + ", ".join(repeated), {n: ["give it once"] for n in repeated})
     try:
         return schema.load(request.args.to_dict())
     except ValidationError as err:
         fields = _flatten(err.messages)
-        raise RequestInvalid("invalid " + ", ".join(sorted(fields)), fields, status) from None
+        raise RequestInvalid("invalid " + ", ".join(sorted(fields)), fields) from None
 
 
 def required_key() -> str:

@@ -101,7 +101,6 @@ class Operation:
     body_optional: bool = False  # the body may be empty (then it counts as `{}`)
     example: Any = None  # a body the shop accepts (the docs page fills it in)
     query: type[Schema] | None = None
-    bad_query: int = 400  # the status of a bad query string
     key: KeySource = KeySource.NONE
     not_found: tuple[str, ...] = ()  # the error codes of its 404s
     conflicts: tuple[str, ...] = ()  # the error codes of its 409s
@@ -238,7 +237,6 @@ OPERATIONS: dict[str, Operation] = {
         description="Filters are case-insensitive *contains*; pages are walked by sending `next` or `previous` "
         "back as `search_page`. Other parameters are ignored.",
         query=SearchSchema,
-        bad_query=422,
     ),
     "inventory.audit": Operation(
         "audit",
@@ -317,7 +315,6 @@ OPERATIONS: dict[str, Operation] = {
             (200, "the metric's rows", replies.metric_reply(str(metric), row)),
             description=description,
             query=BalancesSchema if metric is Metric.BALANCES else MetricsSchema,
-            bad_query=422,
         )
         for metric, row, description in (
             (
@@ -371,7 +368,6 @@ OPERATIONS: dict[str, Operation] = {
         media_type="image/svg+xml",
         description="Takes the same query parameters as the metric's JSON route.",
         query=MetricsSchema,
-        bad_query=422,
     ),
     "openapi.document": Operation(
         "openapi",
@@ -556,7 +552,7 @@ def _operation(op: Operation, arguments: list[str], public: bool) -> dict[str, A
             invalid,
         )
     elif op.query is not None:
-        responses[op.bad_query] = _error("a query parameter is not valid (or given twice)", ["validation_error"])
+        responses[422] = _error("a query parameter is not valid (or given twice)", ["validation_error"])
     if public:
         operation["security"] = []
     else:

@@ -92,7 +92,7 @@ def test_a_moment_with_an_offset_is_converted_to_utc(shop):
     assert ok(get(shop, "/inventory/audit", at=naive)) == NEW_SHOP  # no offset: already UTC
 
 
-def test_a_bad_query_parameter_of_the_audit_is_a_400_naming_it(shop, subtests):
+def test_a_bad_query_parameter_of_the_audit_is_a_422_naming_it(shop, subtests):
     for query, field in [
         ("at=yesterday", "at"),
         ("at=2026-13-01T00:00:00Z", "at"),
@@ -101,17 +101,17 @@ def test_a_bad_query_parameter_of_the_audit_is_a_400_naming_it(shop, subtests):
         ("at=2026-01-01T00:00:00Z&at=2026-01-02T00:00:00Z", "at"),
     ]:
         with subtests.test(query):
-            assert_invalid(shop.get(f"/inventory/audit?{query}"), 400, field)
+            assert_invalid(shop.get(f"/inventory/audit?{query}"), 422, field)
 
 
 def test_the_audit_a_contract_route_ignores_parameters_it_does_not_know(shop):
     assert ok(shop.get("/inventory/audit?_=1732660000")) == NEW_SHOP
 
 
-def test_a_moment_that_leaves_the_calendar_in_utc_is_a_400_naming_at(shop, subtests):
+def test_a_moment_that_leaves_the_calendar_in_utc_is_a_422_naming_at(shop, subtests):
     for moment in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00"):
         with subtests.test(moment):
-            assert_invalid(get(shop, "/inventory/audit", at=moment), 400, "at")
+            assert_invalid(get(shop, "/inventory/audit", at=moment), 422, "at")
 
 
 # --- GET /ledger/accounts ------------------------------------------------------------------------------------------
@@ -144,9 +144,9 @@ def test_the_accounts_at_a_past_moment_give_the_balances_of_then(shop):
     }
 
 
-def test_a_bad_moment_for_the_accounts_is_a_400_naming_at(shop):
-    assert_invalid(get(shop, "/ledger/accounts", at="noon"), 400, "at")
-    assert_invalid(get(shop, "/ledger/accounts", owner="shop"), 400, "owner")
+def test_a_bad_moment_for_the_accounts_is_a_422_naming_at(shop):
+    assert_invalid(get(shop, "/ledger/accounts", at="noon"), 422, "at")
+    assert_invalid(get(shop, "/ledger/accounts", owner="shop"), 422, "owner")
 
 
 # --- GET /ledger/transactions --------------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ def test_the_history_filters_by_account_and_by_time(shop):
     assert [t["id"] for t in history(shop, account="shop/gold", since=made_at(shop, 2))] == [3, 2]
 
 
-def test_a_bad_query_parameter_of_the_history_is_a_400_naming_it(shop, subtests):
+def test_a_bad_query_parameter_of_the_history_is_a_422_naming_it(shop, subtests):
     for query, field in [
         ("cursor=abc", "cursor"),
         ("cursor=0", "cursor"),
@@ -246,7 +246,7 @@ def test_a_bad_query_parameter_of_the_history_is_a_400_naming_it(shop, subtests)
         ("limit=2&limit=3", "limit"),
     ]:
         with subtests.test(query):
-            assert_invalid(shop.get(f"/ledger/transactions?{query}"), 400, field)
+            assert_invalid(shop.get(f"/ledger/transactions?{query}"), 422, field)
 
 
 # --- POST /ledger/corrections --------------------------------------------------------------------------------------
