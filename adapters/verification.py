@@ -2,11 +2,13 @@
 
 Each check is one SQL query that returns the rows breaking an invariant (none, when the books are sound). The sums
 here are recomputed from `change` alone, independently of the running balances the shop reads, so a drift in
-either shows up.
+either shows up. The metrics' rollups (migrations 0008 and 0009) are derived data kept by triggers: each is
+recomputed from the facts it sums (sale lines, visits) and compared row by row.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, bindparam, text
@@ -20,7 +22,32 @@ EXAMPLES = 10
 class Check:
     name: str
     rule: str
-    sql: str
+    sql: str  # `{hour(column)}`, `{day(column)}`: a time's rollup bucket, written in the connection's dialect
+
+
+# How the rollup triggers bucket a time, per dialect (SQLite stores times as text, as SQLAlchemy writes them).
+BUCKETS = {
+    "postgresql": {"hour": "date_trunc('hour', {})", "day": "date_trunc('day', {})"},
+    "sqlite": {"hour": "strftime('%Y-%m-%d %H:00:00.000000', {})", "day": "strftime('%Y-%m-%d 00:00:00.000000', {})"},
+}
+
+
+BUCKET = re.compile(r"\{(hour|day)\(([\w.]+)\)\}")
+
+
+def _rollup(table: str, keys: str, sums: str, facts: str) -> str:
+    """The rows where `table` and the same sums recomputed from `facts` (a SELECT of `keys` and `sums`, grouped)
+    disagree, or where either has a row the other lacks: (key columns..., stored sums..., recomputed sums...)."""
+    key_list, sum_list = [k.strip() for k in keys.split(",")], [x.strip() for x in sums.split(",")]
+    on = " AND ".join(f"r.{k} = f.{k}" for k in key_list)
+    differs = " OR ".join(f"r.{x} <> f.{x}" for x in sum_list)
+    return f"""
+        WITH f AS ({facts})
+        SELECT {", ".join(f"COALESCE(r.{k}, f.{k})" for k in key_list)},
+               {", ".join(f"r.{x}" for x in sum_list)}, {", ".join(f"f.{x}" for x in sum_list)}
+          FROM {table} r FULL OUTER JOIN f ON {on}
+         WHERE r.{key_list[0]} IS NULL OR f.{key_list[0]} IS NULL OR {differs}
+         ORDER BY 1"""
 
 
 CHECKS = (
@@ -115,6 +142,56 @@ CHECKS = (
             OR COALESCE(s.game_hour, -1) <> COALESCE(t.game_hour, -1)
          ORDER BY 1, 2""",
     ),
+    Check(
+        "sales_hourly",
+        "the sales-by-hour rollup is the sum of the sale lines of each hour, game hour and potion",
+        _rollup(
+            "sales_hourly",
+            "bucket, game_day, game_hour, sku",
+            "lines, potions, gold",
+            """SELECT {hour(created_at)} AS bucket, game_day, game_hour, sku,
+                      COUNT(*) AS lines, SUM(quantity) AS potions, SUM(total) AS gold
+                 FROM sale_lines WHERE game_day IS NOT NULL GROUP BY 1, 2, 3, 4""",
+        ),
+    ),
+    Check(
+        "checkouts_hourly",
+        "the checkouts rollup counts each cart once, at its first line, and sums its lines' potions and gold",
+        _rollup(
+            "checkouts_hourly",
+            "bucket, game_day, game_hour",
+            "carts, potions, gold",
+            """SELECT {hour(s.created_at)} AS bucket, s.game_day, s.game_hour,
+                      SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM sale_lines p WHERE p.cart_id = s.cart_id AND p.id < s.id)
+                               THEN 1 ELSE 0 END) AS carts,
+                      SUM(s.quantity) AS potions, SUM(s.total) AS gold
+                 FROM sale_lines s WHERE s.game_day IS NOT NULL GROUP BY 1, 2, 3""",
+        ),
+    ),
+    Check(
+        "visits_hourly",
+        "the visitors rollup counts the customers of each hour's visits",
+        _rollup(
+            "visits_hourly",
+            "bucket, game_day, game_hour",
+            "visitors",
+            """SELECT {hour(v.created_at)} AS bucket, v.game_day, v.game_hour, COUNT(*) AS visitors
+                 FROM visits v JOIN visit_customers c ON c.visit_pk = v.id
+                WHERE v.game_day IS NOT NULL GROUP BY 1, 2, 3""",
+        ),
+    ),
+    Check(
+        "buyers_daily",
+        "the buyers rollup is the sum of the sale lines of each day, game day, buyer and potion",
+        _rollup(
+            "buyers_daily",
+            "bucket, game_day, character_class, character_species, level, sku",
+            "lines, potions, gold",
+            """SELECT {day(created_at)} AS bucket, COALESCE(game_day, '') AS game_day, character_class,
+                      character_species, level, sku, COUNT(*) AS lines, SUM(quantity) AS potions, SUM(total) AS gold
+                 FROM sale_lines GROUP BY 1, 2, 3, 4, 5, 6""",
+        ),
+    ),
 )
 
 COUNTS = {
@@ -161,9 +238,11 @@ class Report:
 def verify(connection: Connection) -> Report:
     counts = {what: connection.execute(text(sql)).scalar_one() for what, sql in COUNTS.items()}
     findings = []
+    buckets = BUCKETS[connection.dialect.name]
     for check in CHECKS:
-        query = text(check.sql)
-        if ":ledger_routes" in check.sql:
+        sql = BUCKET.sub(lambda m: buckets[m[1]].format(m[2]), check.sql)
+        query = text(sql)
+        if ":ledger_routes" in sql:
             query = query.bindparams(bindparam("ledger_routes", sorted(BOOKING), expanding=True))
         rows = [tuple(row) for row in connection.execute(query)]
         findings.append(Finding(check, len(rows), rows[:EXAMPLES]))

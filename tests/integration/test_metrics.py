@@ -1,5 +1,6 @@
 """The metrics' SQL (adapters/metrics.py) on SQLite and PostgreSQL: the small game computed by hand gives exactly
-the rows the fakes give, filters included; the barrel offers are recorded once per tick and are append-only."""
+the rows the fakes give, filters included; the barrel offers are recorded once per tick and are append-only; `ledger
+verify` holds each rollup to the facts it sums."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
+from adapters.verification import verify
 from domain.clock import utcnow
 from domain.metrics import Metric, MetricsQuery
 from service_layer import services, views
@@ -146,3 +148,25 @@ def test_profit_counts_what_the_suppliers_and_builders_received_per_tick_correct
     edgeday, bloomday = EXPECTED[Metric.PROFIT]
     assert rows(wiring, Metric.PROFIT) == [edgeday, {**bloomday, "barrels": 20, "profit": bloomday["profit"] - 20}]
     assert rows(wiring, Metric.PROFIT, MetricsQuery(until=between)) == [edgeday]
+
+
+@pytest.mark.parametrize(
+    ("rollup", "tamper"),
+    [
+        ("sales_hourly", "UPDATE sales_hourly SET gold = gold + 1 WHERE sku = 'RED_POTION'"),
+        ("checkouts_hourly", "UPDATE checkouts_hourly SET carts = carts + 1"),
+        ("visits_hourly", "DELETE FROM visits_hourly WHERE game_hour = 0"),
+        ("buyers_daily", "UPDATE buyers_daily SET lines = lines + 1 WHERE character_class = 'Bard'"),
+    ],
+)
+def test_verify_finds_a_rollup_that_drifted_from_the_facts_it_sums(wiring, rollup, tamper):
+    play(wiring.uow_factory)
+    with wiring.engine.connect() as conn:
+        report = verify(conn)
+        assert report.ok, report.lines()  # what the triggers kept is what the facts add up to, on both backends
+        assert conn.execute(text(f"SELECT COUNT(*) FROM {rollup}")).scalar_one() > 0
+        conn.execute(text(tamper))
+        drifted = [f for f in verify(conn).findings if not f.ok]
+        assert [f.check.name for f in drifted] == [rollup]
+        assert drifted[0].problems >= 1
+        conn.rollback()
