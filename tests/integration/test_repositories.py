@@ -70,14 +70,19 @@ def test_the_same_key_on_another_route_is_another_request(wiring):
         uow.commit()
 
 
-def test_a_cart_and_its_lines_round_trip(wiring):
+def _cart_of_two_lines(wiring) -> Cart:  # type: ignore[no-untyped-def]
+    """A cart added at Soulday 22:00 with 2 red and 1 blue potion, committed."""
     with wiring.uow_factory() as uow:
         cart = Cart(ALICE)
         uow.carts.add(cart, GameTime("Soulday", 22))
         cart.set_quantity("RED_POTION", 2)
         cart.set_quantity("BLUE_POTION", 1)
-        cart_id = cart.cart_id
         uow.commit()
+    return cart
+
+
+def test_a_cart_and_its_lines_round_trip(wiring):
+    cart_id = _cart_of_two_lines(wiring).cart_id
     assert isinstance(cart_id, int)
     with wiring.uow_factory() as uow:
         loaded = uow.carts.get(cart_id)
@@ -104,12 +109,7 @@ def _statements(engine):  # type: ignore[no-untyped-def]
 
 
 def test_a_cart_is_written_back_only_where_it_changed(wiring):
-    with wiring.uow_factory() as uow:
-        cart = Cart(ALICE)
-        uow.carts.add(cart, GameTime("Soulday", 22))
-        cart.set_quantity("RED_POTION", 2)
-        cart.set_quantity("BLUE_POTION", 1)
-        uow.commit()
+    cart = _cart_of_two_lines(wiring)
     seen, record = _statements(wiring.engine)
     event.listen(wiring.engine, "before_cursor_execute", record)
     try:
