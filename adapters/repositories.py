@@ -329,19 +329,24 @@ CART_UPDATE = (
 class SqlCartRepository(AbstractCartRepository):
     """Carts through Core, in the unit of work's transaction: a cart is read whole (on PostgreSQL in one call) and
     locked until the unit of work ends; what the domain changed on the carts it handed out is written back by
-    `flush`, which the unit of work calls at commit (status and payment, lines changed, added or removed)."""
+    `flush`, which the unit of work calls at commit (status and payment, lines changed, added or removed). One
+    object per cart in a unit of work: asked again, the repository hands out the one it has."""
 
     def __init__(self, connection: Connection) -> None:
         super().__init__()
         self.connection = connection
+        self._carts: dict[int, Cart] = {}  # the carts handed out, by id
         self._as_read: dict[int, tuple[str, str | None, dict[str, int]]] = {}  # cart_id -> (status, payment, lines)
 
     def _add(self, cart: Cart, game_time: GameTime | None) -> None:
         row = {**asdict(cart.customer), "status": cart.status, "payment": cart.payment, "created_at": utcnow()}
         cart.cart_id = int(self.connection.execute(CART_INSERT, {**row, **_stamp(game_time)}).scalar_one())
+        self._carts[cart.cart_id] = cart
         self._as_read[cart.cart_id] = (cart.status, cart.payment, {})
 
     def _get(self, cart_id: int) -> Cart | None:
+        if cart_id in self._carts:  # already read (and locked) in this unit of work, perhaps changed since
+            return self._carts[cart_id]
         if is_postgres(self.connection):
             row = self.connection.execute(CART, {"cart_id": cart_id}).first()
             if row is None:
@@ -359,27 +364,25 @@ class SqlCartRepository(AbstractCartRepository):
         cart = Cart(customer, row.cart_id)
         cart.status, cart.payment = CartStatus(row.status), row.payment
         cart.lines = [CartLine(sku, quantity) for sku, quantity in lines]
+        self._carts[cart_id] = cart
         self._as_read[cart_id] = (cart.status, cart.payment, dict(lines))
         return cart
 
     def flush(self) -> None:
         """Write what changed on the carts handed out since they were read (or added)."""
         i = orm.cart_items
-        for cart in self.seen:
-            assert cart.cart_id is not None
-            status, payment, lines = self._as_read[cart.cart_id]
+        for cart_id, cart in self._carts.items():
+            status, payment, lines = self._as_read[cart_id]
             if (cart.status, cart.payment) != (status, payment):
-                self.connection.execute(
-                    CART_UPDATE, {"id": cart.cart_id, "status": cart.status, "payment": cart.payment}
-                )
+                self.connection.execute(CART_UPDATE, {"id": cart_id, "status": cart.status, "payment": cart.payment})
             now = {line.sku: line.quantity for line in cart.lines}
-            changed = [{"cart_id": cart.cart_id, "sku": k, "quantity": q} for k, q in now.items() if lines.get(k) != q]
+            changed = [{"cart_id": cart_id, "sku": k, "quantity": q} for k, q in now.items() if lines.get(k) != q]
             if changed:
                 line_upsert = upsert(self.connection.dialect.name, i, ("cart_id", "sku"), ("quantity",))
                 self.connection.execute(line_upsert, changed)
             if gone := lines.keys() - now.keys():
-                self.connection.execute(i.delete().where(i.c.cart_id == cart.cart_id, i.c.sku.in_(gone)))
-            self._as_read[cart.cart_id] = (cart.status, cart.payment, now)
+                self.connection.execute(i.delete().where(i.c.cart_id == cart_id, i.c.sku.in_(gone)))
+            self._as_read[cart_id] = (cart.status, cart.payment, now)
 
     def close_open_carts(self) -> int:
         c = orm.carts

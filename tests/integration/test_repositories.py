@@ -138,6 +138,18 @@ def test_a_cart_is_written_back_only_where_it_changed(wiring):
         )
 
 
+def test_a_cart_asked_for_twice_in_a_unit_of_work_is_one_object(wiring):
+    cart_id = _cart_of_two_lines(wiring).cart_id
+    with wiring.uow_factory() as uow:
+        first = uow.carts.get(cart_id)
+        first.set_quantity("RED_POTION", 7)
+        again = uow.carts.get(cart_id)
+        assert again is first and {line.sku: line.quantity for line in again.lines}["RED_POTION"] == 7
+        uow.commit()
+    with wiring.uow_factory() as uow:
+        assert {line.sku: line.quantity for line in uow.carts.get(cart_id).lines}["RED_POTION"] == 7
+
+
 def test_a_cart_changed_but_not_committed_is_not_written(wiring):
     with wiring.uow_factory() as uow:
         cart = Cart(ALICE)
