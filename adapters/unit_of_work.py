@@ -16,16 +16,17 @@ from service_layer.unit_of_work import AbstractUnitOfWork, DatabaseUnavailable
 UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
 
 
-def unavailable(error: object) -> str | None:
+def unavailable(error: object, connecting: bool = False) -> str | None:
     """Why the database could not serve, if that is what `error` says; None for any other error (a bug, a refused
-    statement), which must not be dressed up as a reason to retry."""
+    statement), which must not be dressed up as a reason to retry. Any driver error while `connecting` says it: the
+    database is down, unreachable, or refuses this shop's connections."""
     if isinstance(error, PoolTimeout):
         return "every database connection of this worker is busy"
     if not isinstance(error, DBAPIError):
         return None
     state = getattr(error.orig, "pgcode", None) or ""
     text = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
-    if error.connection_invalidated or state.startswith(UNAVAILABLE_STATES):
+    if connecting or error.connection_invalidated or state.startswith(UNAVAILABLE_STATES):
         return text
     if isinstance(error, OperationalError) and "database is locked" in text:  # SQLite, past its busy timeout
         return text
@@ -46,7 +47,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         try:
             self.connection = self.engine.connect()
         except Exception as error:
-            if (reason := unavailable(error)) is not None:
+            if (reason := unavailable(error, connecting=True)) is not None:
                 raise DatabaseUnavailable(reason) from error
             raise
         self.carts = repositories.SqlCartRepository(self.connection)

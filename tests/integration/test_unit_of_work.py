@@ -7,10 +7,12 @@ from sqlalchemy import create_engine, exc, func, select, text
 from sqlalchemy.pool import NullPool
 
 from adapters import db, orm
+from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from domain import ledger
 from domain.errors import InsufficientGold
 from service_layer import services
 from service_layer.idempotency import Reply, RequestKey
+from service_layer.unit_of_work import DatabaseUnavailable
 from tests.helpers import SMALL_RED, barrel
 
 
@@ -106,3 +108,17 @@ def test_a_pooled_connection_is_pinged_only_after_sitting_idle(pg_url, monkeypat
                 assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
     finally:
         engine.dispose()
+
+
+def test_a_database_that_cannot_be_reached_or_has_no_connection_free_is_unavailable(wiring):
+    if wiring.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite is a file: there is no server to be down")
+    down = db.make_engine("postgresql+psycopg2://postgres@127.0.0.1:1/shop")  # nothing listens on port 1
+    with pytest.raises(DatabaseUnavailable, match="Connection refused"), SqlAlchemyUnitOfWork(down):
+        pass
+    down.dispose()
+    url = wiring.engine.url.render_as_string(hide_password=False)
+    busy = db.make_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.1)
+    with busy.connect(), pytest.raises(DatabaseUnavailable, match="busy"), SqlAlchemyUnitOfWork(busy):
+        pass
+    busy.dispose()
