@@ -7,8 +7,9 @@
   a short read timeout (headers: gunicorn's keep-alive timeout; every read: the socket's timeout).
 - Bodies are read whole, within the limit, before the app sees them (`cauldrons.wsgi.WholeBody`).
 - Errors the servers themselves send (a request line over 8 kB, a header over 8 kB, bad framing, control
-  characters, Transfer-Encoding with Content-Length) are JSON `{error, message}` like the app's, never HTML, and
-  both servers refuse the same requests.
+  characters, Transfer-Encoding with Content-Length, a line ending in a bare LF, a request target that is not
+  ASCII) are JSON `{error, message}` like the app's, never HTML, and both servers refuse the same requests; both
+  read past chunk extensions (`5;name=value`), which HTTP/1.1 allows and gives no meaning here.
 - The contract's `access_token` header: WSGI servers drop header names with underscores (they would collide with
   dashed ones in the environ, and `SCRIPT_NAME` would move the app's root). gunicorn drops them all but this one
   (`forwarder_headers`), which it maps with `Access-Token` to one variable, joining repeated values with a comma;
@@ -17,18 +18,19 @@
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import IO, Any, cast
 
 import gunicorn.util
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker
-from werkzeug.serving import WSGIRequestHandler, make_server, run_simple
+from werkzeug.serving import DechunkedInput, WSGIRequestHandler, make_server, run_simple
 
 from cauldrons.config import Config
 from cauldrons.wsgi import error_document
@@ -37,6 +39,35 @@ CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # in a header value (a tab is
 TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110: a method or header name
 AUTH_HEADER = "ACCESS_TOKEN"  # the environ's spelling of `access_token`
 LIMIT_LINE = 8190  # the longest request line and header line either server reads (gunicorn's maximum)
+TARGET = re.compile(r"[\x21-\x7e]+")  # RFC 9112: a request target is visible ASCII
+CHUNK_SIZE = re.compile(r"[0-9A-Fa-f]{1,16}")
+
+
+class ChunkedBody(DechunkedInput):
+    """werkzeug's reader of a chunked body, reading past chunk extensions and refusing what gunicorn refuses: a
+    size that is not hex digits (werkzeug's `int(..., 16)` would take `0x5` or `+5`)."""
+
+    def read_chunk_len(self) -> int:
+        line = self._rfile.readline(LIMIT_LINE).decode("latin-1")
+        size = line.split(";", 1)[0].strip(" \t\r\n")
+        if not CHUNK_SIZE.fullmatch(size):
+            raise OSError(f"the chunk size {size[:20]!r} is not hex digits")
+        return int(size, 16)
+
+
+class CrlfLines:
+    """The connection's reader as http.server reads a request's header lines from it, noting a line that ends in a
+    bare LF (gunicorn refuses one; http.server would take it)."""
+
+    def __init__(self, rfile: Any) -> None:
+        self.rfile, self.bare_lf = rfile, False
+
+    def readline(self, limit: int = -1) -> bytes:
+        line: bytes = self.rfile.readline(limit)
+        self.bare_lf |= line.endswith(b"\n") and not line.endswith(b"\r\n")
+        return line
+
+
 READ_TIMEOUT = 10.0  # seconds a connection may go without sending while a request is being read
 WORKER_CONNECTIONS = 1000  # connections a gevent worker holds at once (gunicorn's default, said here)
 HEADERS_TIMEOUT = 5  # seconds gunicorn allows for a request's headers (and between requests on a connection)
@@ -58,7 +89,19 @@ class ShopRequestHandler(WSGIRequestHandler):
         words = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n").split(" ")
         if len(words) != 3 or not TOKEN.fullmatch(words[0]) or words[2] not in ("HTTP/1.0", "HTTP/1.1"):
             return self._refuse(400, "the request line is not METHOD TARGET HTTP/1.x")
-        if not super().parse_request():
+        if not self.raw_requestline.endswith(b"\r\n"):
+            return self._refuse(400, "the request line does not end in CRLF")
+        if not TARGET.fullmatch(words[1]):
+            return self._refuse(400, "the request target is not visible ASCII")
+        lines = CrlfLines(self.rfile)
+        self.rfile = cast(io.BufferedIOBase, lines)  # http.server only calls its readline while parsing headers
+        try:
+            if not super().parse_request():
+                return False
+        finally:
+            self.rfile = lines.rfile
+        if lines.bare_lf:
+            self.send_error(400, "a header line does not end in CRLF")
             return False
         if self.headers.defects or any(not TOKEN.fullmatch(name) for name in self.headers.keys()):
             self.send_error(400, "a header name is not a token")
@@ -82,6 +125,8 @@ class ShopRequestHandler(WSGIRequestHandler):
         values = [v.strip(" \t") for name, v in self.headers.items() if name.upper().replace("-", "_") == AUTH_HEADER]
         if values:
             environ[f"HTTP_{AUTH_HEADER}"] = ",".join(values)
+        if isinstance(environ["wsgi.input"], DechunkedInput):  # werkzeug found the body chunked
+            environ["wsgi.input"] = ChunkedBody(cast(IO[bytes], self.rfile))
         return environ
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:

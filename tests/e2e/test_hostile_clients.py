@@ -1,7 +1,7 @@
 """The shop's real servers, as a hostile client meets them: `cauldrons serve` on SQLite (the threaded dev server) and
 on PostgreSQL (gunicorn's gevent workers), spoken to over raw sockets. Slow clients do not stall honest ones, bodies
-are read whole within the limit, every error the servers send is JSON, both refuse the same requests, and both read
-the auth header the same way."""
+are read whole within the limit, every error the servers send is JSON, both refuse the same requests (and both read
+past chunk extensions), and both read the auth header the same way."""
 
 from __future__ import annotations
 
@@ -126,9 +126,20 @@ REFUSED_BY_BOTH = {
         400,
     ),
     "a malformed chunk size": (
-        request("POST", "/barrels/plan", KEY, "Transfer-Encoding: chunked", body=b"zz\r\n[]\r\n0\r\n\r\n"),
+        request(
+            "POST", "/barrels/plan", KEY, "Transfer-Encoding: chunked", body=b"zz\r\n[]\r\n0\r\n\r\n", length=False
+        ),
         400,
     ),
+    "a chunk size written as a Python literal": (
+        request(
+            "POST", "/barrels/plan", KEY, "Transfer-Encoding: chunked", body=b"0x2\r\n[]\r\n0\r\n\r\n", length=False
+        ),
+        400,
+    ),
+    "a request line ending in a bare LF": (b"GET /catalog/ HTTP/1.1\nHost: shop\r\n\r\n", 400),
+    "a header line ending in a bare LF": (b"GET /catalog/ HTTP/1.1\r\nHost: shop\nX-Odd: yes\r\n\r\n", 400),
+    "a request target that is not ASCII": (b"GET /catalog/\xff HTTP/1.1\r\nHost: shop\r\n\r\n", 400),
 }
 
 
@@ -136,6 +147,12 @@ REFUSED_BY_BOTH = {
 def test_both_servers_refuse_the_same_requests_in_json(shop, case):
     data, status = REFUSED_BY_BOTH[case]
     assert_json_error(send(shop, data), status)
+
+
+def test_both_servers_read_past_chunk_extensions(shop):
+    body = b"%x;name=value\r\n%s\r\n0;last\r\n\r\n" % (len(FREE_RED), FREE_RED)
+    answer = send(shop, request("POST", "/barrels/plan", KEY, "Transfer-Encoding: chunked", body=body, length=False))
+    assert answer.status == 200 and isinstance(answer.json(), list), answer
 
 
 def test_a_chunked_body_over_the_limit_is_refused_not_cut_and_booked(shop):
