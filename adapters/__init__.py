@@ -1,1 +1,1 @@
-"""SQLAlchemy: tables and mappings, repositories, the engine, and the migrations that build the schema."""
+"""SQLAlchemy: the tables, the repositories and unit of work on Core, the engine, and the migrations."""

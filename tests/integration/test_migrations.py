@@ -8,7 +8,7 @@ from adapters.db import make_engine
 
 
 @pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
-def test_the_migrated_schema_is_exactly_the_mapped_one(database_url):
+def test_the_migrated_schema_is_exactly_the_tables_in_orm_py(database_url):
     """(SQLite cannot reflect expression indexes; the trigram indexes are PostgreSQL's only, and compared there.)"""
     engine = make_engine(database_url)
     with engine.connect() as conn:
