@@ -40,7 +40,10 @@ TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110: a method or head
 AUTH_HEADER = "ACCESS_TOKEN"  # the environ's spelling of `access_token`
 LIMIT_LINE = 8190  # the longest request line and header line either server reads (gunicorn's maximum)
 TARGET = re.compile(r"[\x21-\x7e]+")  # RFC 9112: a request target is visible ASCII
-CHUNK_SIZE = re.compile(r"[0-9A-Fa-f]{1,16}")
+CHUNK_SIZE = re.compile(r"[0-9A-Fa-f]{1,16}")  # as gunicorn reads one
+READ_TIMEOUT = 10.0  # seconds a connection may go without sending while a request is being read
+WORKER_CONNECTIONS = 1000  # connections a gevent worker holds at once (gunicorn's default, said here)
+HEADERS_TIMEOUT = 5  # seconds gunicorn allows for a request's headers (and between requests on a connection)
 
 
 class ChunkedBody(DechunkedInput):
@@ -66,11 +69,6 @@ class CrlfLines:
         line: bytes = self.rfile.readline(limit)
         self.bare_lf |= line.endswith(b"\n") and not line.endswith(b"\r\n")
         return line
-
-
-READ_TIMEOUT = 10.0  # seconds a connection may go without sending while a request is being read
-WORKER_CONNECTIONS = 1000  # connections a gevent worker holds at once (gunicorn's default, said here)
-HEADERS_TIMEOUT = 5  # seconds gunicorn allows for a request's headers (and between requests on a connection)
 
 
 class ShopRequestHandler(WSGIRequestHandler):
