@@ -47,7 +47,7 @@ def _window(at: str, day: str | None = None, hour: str | None = None) -> list[st
 # Sums over the whole hours inside [since, until] come from the rollups (`sales_hourly`, `checkouts_hourly`,
 # `visits_hourly`, kept by triggers: migration 0008); the rows in the part hours at either edge, [since, :full_from)
 # and [:full_to, until], are read as they are. The repository computes :full_from and :full_to from since and until
-# (`whole_hours`); without since (until) the edge is empty.
+# (`whole`); without since (until) the edge is empty.
 def _rolled(at: str) -> list[str]:
     return [f"{at} >= :full_from", f"{at} < :full_to"]
 
@@ -209,29 +209,17 @@ HAVING SUM(revenue) <> 0 OR SUM(barrels) <> 0 OR SUM(capacity) <> 0
  ORDER BY {_day_order("day")}, day"""
 
 
-def whole_days(query: MetricsQuery) -> tuple[datetime, datetime]:
-    """(:days_from, :days_to): the whole wall-clock days inside [since, until], as `whole_hours` for hours."""
-    days_from = BEGINNING_OF_TIME
-    if query.since is not None:
-        day = query.since.replace(hour=0, minute=0, second=0, microsecond=0)
-        days_from = day if day == query.since else day + timedelta(days=1)
-    days_to = END_OF_TIME
-    if query.until is not None:
-        days_to = (query.until + timedelta(microseconds=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return days_from, max(days_from, days_to)
+def whole(query: MetricsQuery, unit: timedelta) -> tuple[datetime, datetime]:
+    """The whole wall-clock hours (or days: `unit`) inside [since, until] are [start, end); the part units at the
+    edges are [since, start) and [end, until]. Without since (until) that edge is empty. (:full_from, :full_to) for
+    the hourly rollups, (:days_from, :days_to) for the daily one."""
 
+    def floor(moment: datetime) -> datetime:
+        return datetime.min + (moment - datetime.min) // unit * unit
 
-def whole_hours(query: MetricsQuery) -> tuple[datetime, datetime]:
-    """(:full_from, :full_to): the whole wall-clock hours inside [since, until] are [full_from, full_to); the part
-    hours at the edges are [since, full_from) and [full_to, until]. Without since (until) that edge is empty."""
-    full_from = BEGINNING_OF_TIME
-    if query.since is not None:
-        hour = query.since.replace(minute=0, second=0, microsecond=0)
-        full_from = hour if hour == query.since else hour + timedelta(hours=1)
-    full_to = END_OF_TIME
-    if query.until is not None:
-        full_to = (query.until + timedelta(microseconds=1)).replace(minute=0, second=0, microsecond=0)
-    return full_from, max(full_from, full_to)
+    start = BEGINNING_OF_TIME if query.since is None else floor(query.since - timedelta(microseconds=1)) + unit
+    end = END_OF_TIME if query.until is None else floor(query.until + timedelta(microseconds=1))
+    return start, max(start, end)
 
 
 @dataclass(frozen=True)
@@ -270,8 +258,8 @@ class MetricSql:
         return statement
 
     def values(self, query: MetricsQuery) -> dict[str, Any]:
-        full_from, full_to = whole_hours(query)
-        days_from, days_to = whole_days(query)
+        full_from, full_to = whole(query, timedelta(hours=1))
+        days_from, days_to = whole(query, timedelta(days=1))
         given = {
             "full_from": full_from,
             "full_to": full_to,

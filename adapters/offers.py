@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, desc, select
+from sqlalchemy import Connection
 
 from adapters import orm
-from adapters.repositories import insert_ignoring_duplicates
+from adapters.repositories import LATEST_TICK, insert_ignoring_duplicates
 from domain.clock import utcnow
 from domain.metrics import liquid
 from domain.potions import Barrel
@@ -19,10 +19,7 @@ class SqlOfferRepository(AbstractOfferRepository):
         self.connection = connection
 
     def record(self, offers: Sequence[Barrel]) -> None:
-        clock = orm.game_clock.c
-        tick = self.connection.execute(
-            select(clock.id, clock.day, clock.hour).order_by(desc(clock.id)).limit(1)
-        ).first()
+        tick = self.connection.execute(LATEST_TICK).first()
         if tick is None or not offers:
             return
         now = utcnow()

@@ -20,6 +20,8 @@ from service_layer.idempotency import (
     RequestKey,
 )
 
+CLAIM = text("SELECT * FROM cauldrons_claim(:route, :key)")  # the key's lock, then its stored reply (migration 0006)
+
 
 class SqlProcessedRequests(AbstractProcessedRequests):
     def __init__(self, connection: Connection) -> None:
@@ -27,9 +29,7 @@ class SqlProcessedRequests(AbstractProcessedRequests):
 
     def claim(self, key: RequestKey) -> ProcessedRequest | None:
         if is_postgres(self.connection):  # one round trip: the key's lock, then its reply (migration 0006)
-            row = self.connection.execute(
-                text("SELECT * FROM cauldrons_claim(:route, :key)"), {"route": key.route, "key": key.value}
-            ).first()
+            row = self.connection.execute(CLAIM, {"route": key.route, "key": key.value}).first()
         else:
             t = orm.processed_requests
             row = self.connection.execute(

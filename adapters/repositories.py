@@ -59,9 +59,13 @@ def _insert_ignoring_duplicates(dialect: str, table: Table, keys: tuple[str, ...
     return statement.returning(table.c[returning]) if returning else statement
 
 
+def upsert(connection: Connection, table: Table, keys: tuple[str, ...], values: tuple[str, ...]) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET values, in the connection's dialect."""
+    return _upsert(connection.dialect.name, table, keys, values)
+
+
 @functools.cache
-def upsert(dialect: str, table: Table, keys: tuple[str, ...], values: tuple[str, ...]) -> Any:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET values, in `dialect`."""
+def _upsert(dialect: str, table: Table, keys: tuple[str, ...], values: tuple[str, ...]) -> Any:
     statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
     return statement.on_conflict_do_update(index_elements=keys, set_={v: statement.excluded[v] for v in values})
 
@@ -378,8 +382,7 @@ class SqlCartRepository(AbstractCartRepository):
             now = {line.sku: line.quantity for line in cart.lines}
             changed = [{"cart_id": cart_id, "sku": k, "quantity": q} for k, q in now.items() if lines.get(k) != q]
             if changed:
-                line_upsert = upsert(self.connection.dialect.name, i, ("cart_id", "sku"), ("quantity",))
-                self.connection.execute(line_upsert, changed)
+                self.connection.execute(upsert(self.connection, i, ("cart_id", "sku"), ("quantity",)), changed)
             if gone := lines.keys() - now.keys():
                 self.connection.execute(i.delete().where(i.c.cart_id == cart_id, i.c.sku.in_(gone)))
             self._as_read[cart_id] = (cart.status, cart.payment, now)
@@ -523,7 +526,8 @@ class SqlVisitRepository(AbstractVisitRepository):
             )
 
 
-CLOCK_NOW = select(orm.game_clock.c.day, orm.game_clock.c.hour).order_by(desc(orm.game_clock.c.id)).limit(1)
+_clock = orm.game_clock.c
+LATEST_TICK = select(_clock.id, _clock.day, _clock.hour).order_by(desc(_clock.id)).limit(1)  # the game's time now
 
 
 class SqlClock(AbstractClock):
@@ -531,7 +535,7 @@ class SqlClock(AbstractClock):
         self.connection = connection
 
     def now(self) -> GameTime | None:
-        row = self.connection.execute(CLOCK_NOW).first()
+        row = self.connection.execute(LATEST_TICK).first()
         return GameTime(row.day, row.hour) if row else None
 
     def set(self, game_time: GameTime) -> None:
