@@ -46,7 +46,28 @@ def make_engine(url: str, read_only: bool = False, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_timeout", POOL_TIMEOUT)
     engine = create_engine(url, **kwargs)
     _ping_when_idle(engine)
+    _begin_with_first_statement(engine)
     return engine
+
+
+# On a connection the unit of work holds in autocommit mode: True until its transaction begins, False while it is open.
+BEGIN_PENDING = "cauldrons.begin_pending"
+
+
+def _begin_with_first_statement(engine: Engine) -> None:
+    """On a connection the unit of work runs in autocommit mode (`BEGIN_PENDING` set), send BEGIN in the same round
+    trip as the first statement ("BEGIN;SELECT ..."), where psycopg2 would send it on its own: the unit of work
+    sends its COMMIT with its last writes likewise (`adapters.unit_of_work.PgTransaction`)."""
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _begin(connection: Any, cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> Any:
+        if connection.info.get(BEGIN_PENDING):
+            connection.info[BEGIN_PENDING] = False
+            if many:  # one statement per row: BEGIN cannot ride on it
+                cursor.execute("BEGIN")
+            else:
+                statement = "BEGIN;" + statement
+        return statement, parameters
 
 
 def _ping_when_idle(engine: Engine) -> None:

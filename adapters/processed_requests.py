@@ -4,6 +4,8 @@ Racing twins: on PostgreSQL `claim` takes a transaction-scoped advisory lock on 
 the same key waits until the first commits or rolls back, and then sees its stored reply. The unique (route, key)
 constraint is the last word: if two replies were ever recorded at once, the second INSERT waits for the first
 and finds the key taken. On SQLite every unit of work holds the database's write lock from BEGIN IMMEDIATE.
+
+The reply is written with the unit of work's commit (`adapters.writes`): nothing reads it back before then.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 from sqlalchemy import Connection, select, text
 
 from adapters import orm
-from adapters.repositories import insert_ignoring_duplicates, is_postgres
+from adapters.repositories import is_postgres
+from adapters.writes import Writes
+from domain.clock import utcnow
 from service_layer.idempotency import (
     AbstractProcessedRequests,
     ProcessedRequest,
@@ -21,11 +25,14 @@ from service_layer.idempotency import (
 )
 
 CLAIM = text("SELECT * FROM cauldrons_claim(:route, :key)")  # the key's lock, then its stored reply (migration 0006)
+RECORD = orm.processed_requests.insert()
+KEY_TAKEN = "uq_processed_requests_route_key"
 
 
 class SqlProcessedRequests(AbstractProcessedRequests):
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, writes: Writes) -> None:
         self.connection = connection
+        self.writes = writes
 
     def claim(self, key: RequestKey) -> ProcessedRequest | None:
         if is_postgres(self.connection):  # one round trip: the key's lock, then its reply (migration 0006)
@@ -42,18 +49,14 @@ class SqlProcessedRequests(AbstractProcessedRequests):
         return ProcessedRequest(key, row.fingerprint, Reply(row.status, bytes(row.body), row.content_type))
 
     def record(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:
-        t = orm.processed_requests
-        inserted = self.connection.execute(
-            insert_ignoring_duplicates(self.connection, t, "route", "key", returning="id"),
-            {
-                "route": key.route,
-                "key": key.value,
-                "fingerprint": fingerprint,
-                "status": reply.status,
-                "content_type": reply.content_type,
-                "body": reply.body,
-                "moved": moved,
-            },
-        ).first()
-        if inserted is None:
-            raise RequestAlreadyProcessed(key)
+        row = {
+            "route": key.route,
+            "key": key.value,
+            "fingerprint": fingerprint,
+            "status": reply.status,
+            "content_type": reply.content_type,
+            "body": reply.body,
+            "moved": moved,
+            "created_at": utcnow(),
+        }
+        self.writes.add(RECORD, [row], conflict=(KEY_TAKEN, RequestAlreadyProcessed(key)))

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from adapters import orm
+from adapters.writes import Writes
 from domain.carts import Cart, CartLine, CartStatus, Customer
 from domain.clock import GameTime, utcnow
 from domain.ledger import (
@@ -328,17 +329,22 @@ CART_UPDATE = (
     .where(orm.carts.c.cart_id == bindparam("id"))
     .values(status=bindparam("status"), payment=bindparam("payment"))
 )
+CART_LINE_DELETE = orm.cart_items.delete().where(
+    orm.cart_items.c.cart_id == bindparam("id"), orm.cart_items.c.sku == bindparam("line")
+)
 
 
 class SqlCartRepository(AbstractCartRepository):
     """Carts through Core, in the unit of work's transaction: a cart is read whole (on PostgreSQL in one call) and
     locked until the unit of work ends; what the domain changed on the carts it handed out is written back by
-    `flush`, which the unit of work calls at commit (status and payment, lines changed, added or removed). One
-    object per cart in a unit of work: asked again, the repository hands out the one it has."""
+    `flush`, which the unit of work calls at commit (status and payment, lines changed, added or removed), with the
+    commit's other writes. One object per cart in a unit of work: asked again, the repository hands out the one it
+    has."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, writes: Writes) -> None:
         super().__init__()
         self.connection = connection
+        self.writes = writes
         self._carts: dict[int, Cart] = {}  # the carts handed out, by id
         self._as_read: dict[int, tuple[str, str | None, dict[str, int]]] = {}  # cart_id -> (status, payment, lines)
 
@@ -374,17 +380,16 @@ class SqlCartRepository(AbstractCartRepository):
 
     def flush(self) -> None:
         """Write what changed on the carts handed out since they were read (or added)."""
-        i = orm.cart_items
         for cart_id, cart in self._carts.items():
             status, payment, lines = self._as_read[cart_id]
             if (cart.status, cart.payment) != (status, payment):
-                self.connection.execute(CART_UPDATE, {"id": cart_id, "status": cart.status, "payment": cart.payment})
+                self.writes.add(CART_UPDATE, [{"id": cart_id, "status": cart.status, "payment": cart.payment}])
             now = {line.sku: line.quantity for line in cart.lines}
-            changed = [{"cart_id": cart_id, "sku": k, "quantity": q} for k, q in now.items() if lines.get(k) != q]
-            if changed:
-                self.connection.execute(upsert(self.connection, i, ("cart_id", "sku"), ("quantity",)), changed)
-            if gone := lines.keys() - now.keys():
-                self.connection.execute(i.delete().where(i.c.cart_id == cart_id, i.c.sku.in_(gone)))
+            self.writes.add(
+                upsert(self.connection, orm.cart_items, ("cart_id", "sku"), ("quantity",)),
+                [{"cart_id": cart_id, "sku": k, "quantity": q} for k, q in now.items() if lines.get(k) != q],
+            )
+            self.writes.add(CART_LINE_DELETE, [{"id": cart_id, "line": sku} for sku in sorted(lines.keys() - now)])
             self._as_read[cart_id] = (cart.status, cart.payment, now)
 
     def close_open_carts(self) -> int:
@@ -413,34 +418,34 @@ class SqlSalesRepository(AbstractSalesRepository):
         SortColumn.TIMESTAMP: orm.sale_lines.c.created_at,
     }
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, writes: Writes) -> None:
         self.connection = connection
+        self.writes = writes
 
     def add(self, lines: Sequence[SaleLine], sale: PostedTransaction) -> None:
-        if lines:
-            self.connection.execute(
-                SALE_LINES_INSERT,
-                [
-                    {
-                        "account_transaction_id": sale.id,
-                        "cart_id": line.cart_id,
-                        "sku": line.sku,
-                        "potion_name": line.potion_name,
-                        "item_sku": line.item_sku,
-                        "quantity": line.quantity,
-                        "unit_price": line.unit_price,
-                        "total": line.total,
-                        "customer_id": line.customer.customer_id,
-                        "customer_name": line.customer.customer_name,
-                        "character_class": line.customer.character_class,
-                        "character_species": line.customer.character_species,
-                        "level": line.customer.level,
-                        "created_at": sale.created_at,
-                        **_stamp(sale.game_time),
-                    }
-                    for line in lines
-                ],
-            )
+        self.writes.add(  # nothing reads them back in the unit of work: they go with the commit
+            SALE_LINES_INSERT,
+            [
+                {
+                    "account_transaction_id": sale.id,
+                    "cart_id": line.cart_id,
+                    "sku": line.sku,
+                    "potion_name": line.potion_name,
+                    "item_sku": line.item_sku,
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price,
+                    "total": line.total,
+                    "customer_id": line.customer.customer_id,
+                    "customer_name": line.customer.customer_name,
+                    "character_class": line.customer.character_class,
+                    "character_species": line.customer.character_species,
+                    "level": line.customer.level,
+                    "created_at": sale.created_at,
+                    **_stamp(sale.game_time),
+                }
+                for line in lines
+            ],
+        )
 
     def search(self, query: SearchQuery, cursor: Cursor | None, limit: int) -> list[SoldLine]:
         """One indexed walk per potion: the potion filter is first matched against the potions (every line's sku is

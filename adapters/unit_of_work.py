@@ -9,6 +9,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from adapters import metrics, offers, processed_requests, repositories
+from adapters.db import BEGIN_PENDING
+from adapters.writes import Writes
 from service_layer.unit_of_work import AbstractUnitOfWork, DatabaseUnavailable
 
 # SQLSTATE classes of a database that is not there for us: connection exceptions, an operator's intervention
@@ -35,7 +37,12 @@ def unavailable(error: object, connecting: bool = False) -> str | None:
 
 class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     """Repositories on one pooled connection, in one transaction (begun by the first statement). They are written
-    with Core alone: the ORM's session, identity map and flush cost more CPU than the work of a request here."""
+    with Core alone: the ORM's session, identity map and flush cost more CPU than the work of a request here.
+
+    On PostgreSQL the driver is in autocommit mode while the unit of work holds the connection, and the unit of work
+    says where its transaction begins and ends, each in a round trip it shares: BEGIN goes with the first statement
+    (`adapters.db.BEGIN_PENDING`), COMMIT with the writes nothing reads back (`adapters.writes.Writes`). A
+    checkout's locks are then held from the posting to a single round trip later."""
 
     carts: repositories.SqlCartRepository
     ledger: repositories.SqlLedgerRepository
@@ -50,21 +57,29 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             if (reason := unavailable(error, connecting=True)) is not None:
                 raise DatabaseUnavailable(reason) from error
             raise
-        self.carts = repositories.SqlCartRepository(self.connection)
+        self.postgres = repositories.is_postgres(self.connection)
+        if self.postgres:
+            self.connection.connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+            self.connection.info[BEGIN_PENDING] = True
+        self.writes = Writes(self.connection)
+        self.carts = repositories.SqlCartRepository(self.connection, self.writes)
         self.potions = repositories.SqlPotionRepository(self.connection)
         self.ledger = repositories.SqlLedgerRepository(self.connection)
-        self.sales = repositories.SqlSalesRepository(self.connection)
+        self.sales = repositories.SqlSalesRepository(self.connection, self.writes)
         self.visits = repositories.SqlVisitRepository(self.connection)
         self.clock = repositories.SqlClock(self.connection)
         self.offers = offers.SqlOfferRepository(self.connection)
         self.metrics = metrics.SqlMetricsRepository(self.connection)
-        self.processed_requests = processed_requests.SqlProcessedRequests(self.connection)
+        self.processed_requests = processed_requests.SqlProcessedRequests(self.connection, self.writes)
         return super().__enter__()
 
     def __exit__(self, *exc: object) -> None:
         try:
             super().__exit__(*exc)
         finally:
+            if self.postgres and not self.connection.invalidated:  # as the pool's other users expect it
+                self.connection.info.pop(BEGIN_PENDING, None)
+                self.connection.connection.dbapi_connection.autocommit = False  # type: ignore[union-attr]
             self.connection.close()
         error = exc[1]
         if isinstance(error, BaseException) and (reason := unavailable(error)) is not None:
@@ -72,9 +87,21 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     def commit(self) -> None:
         self.carts.flush()  # what the domain changed on the carts it was handed
-        self.connection.commit()
+        if self.postgres:
+            if self.writes.pending or not self.connection.info.get(BEGIN_PENDING):
+                self.writes.commit()  # the queued writes and COMMIT, in one round trip (and BEGIN, if it is first)
+            self.connection.info[BEGIN_PENDING] = True
+        self.connection.commit()  # on PostgreSQL this ends SQLAlchemy's transaction; the driver sends nothing
         self.ledger.transaction_ended()
 
     def rollback(self) -> None:
+        if self.postgres:
+            self.writes.discard()
+            if not self.connection.invalidated and self.connection.info.get(BEGIN_PENDING) is False:
+                try:
+                    self.connection.exec_driver_sql("ROLLBACK")
+                    self.connection.info[BEGIN_PENDING] = True
+                except DBAPIError:
+                    self.connection.invalidate()  # whatever broke, this connection is not handed out again
         self.connection.rollback()
         self.ledger.transaction_ended()

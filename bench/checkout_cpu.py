@@ -1,6 +1,7 @@
 """CPU per checkout (or barrel delivery), in-process on PostgreSQL: the app's CPU (Flask, the services, SQLAlchemy,
 psycopg2) and the database backends' CPU, per request, one client, no HTTP server; and the round trips to the
-database per request (statements, plus the BEGIN psycopg2 sends before the first and the COMMIT). With
+database per request (each execute is one: the unit of work sends BEGIN with its first statement and COMMIT with its
+last writes, and the driver sends nothing of its own). With
 `--profile`, the app's hottest functions (cProfile, cumulative).
 
     python bench/checkout_cpu.py [--requests 300] [--rounds 3] [--route checkout|barrels] [--profile]
@@ -66,8 +67,7 @@ def main() -> None:
         client = create_app(config, wiring.uow_factory).test_client()
         engine = wiring.engine
         trips: Counter[str] = Counter()
-        event.listen(engine, "before_cursor_execute", lambda *_: trips.update(["statements"]))
-        event.listen(engine, "commit", lambda *_: trips.update(["commits"]))
+        event.listen(engine, "before_cursor_execute", lambda *_: trips.update(["executes"]))
         n = args.requests * args.rounds
         reply = client.post(
             "/ledger/corrections",
@@ -99,8 +99,7 @@ def main() -> None:
             per = {k: v / args.requests for k, v in trips.items()}
             print(
                 f"  round {r + 1}: app {app_ms[-1]:.2f} ms, database {db_ms[-1]:.2f} ms per {args.route}; "
-                f"round trips {per['statements'] + 2 * per['commits']:.1f} ({per['statements']:.1f} statements, "
-                f"BEGIN and COMMIT {per['commits']:.1f} times)"
+                f"round trips {per['executes']:.1f}"
             )
     print(
         f"{args.route}: CPU per request, median of {args.rounds} rounds of {args.requests}: "

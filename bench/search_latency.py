@@ -40,6 +40,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from sqlalchemy import Engine, event, text  # noqa: E402
 
 from adapters.repositories import SqlSalesRepository  # noqa: E402
+from adapters.writes import Writes  # noqa: E402
 from bench.harness import API_KEY, Client, fresh_pg_database, gunicorn_shop  # noqa: E402
 from cauldrons.bootstrap import bootstrap  # noqa: E402
 from cauldrons.config import Config  # noqa: E402
@@ -359,7 +360,7 @@ def plan_of(engine: Engine, query: SearchQuery, cursor: Cursor | None) -> Plan:
     event.listen(engine, "before_cursor_execute", catch)
     try:
         with engine.connect() as connection:
-            SqlSalesRepository(connection).search(query, cursor, PAGE_SIZE + 1)
+            SqlSalesRepository(connection, Writes(connection)).search(query, cursor, PAGE_SIZE + 1)
     finally:
         event.remove(engine, "before_cursor_execute", catch)
     ((statement, parameters),) = [(s, p) for s, p in sent if "sale_lines" in s]

@@ -114,4 +114,5 @@ class AbstractProcessedRequests(abc.ABC):
     @abc.abstractmethod
     def record(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:
         """Store the reply in this transaction, and whether the request appended a ledger transaction (`ledger
-        verify` holds the books to it); raises RequestAlreadyProcessed if the key is taken."""
+        verify` holds the books to it). If the key is taken, RequestAlreadyProcessed is raised here or, where the
+        reply is written with the commit, by the unit of work's commit."""

@@ -1,9 +1,10 @@
 """The unit of work on real databases: commit keeps, everything else discards."""
 
+import json
 import time
 
 import pytest
-from sqlalchemy import create_engine, exc, func, select, text
+from sqlalchemy import create_engine, event, exc, func, select, text
 from sqlalchemy.pool import NullPool
 
 from adapters import db, orm
@@ -13,7 +14,7 @@ from domain.errors import InsufficientGold
 from service_layer import services
 from service_layer.idempotency import Reply, RequestKey
 from service_layer.unit_of_work import DatabaseUnavailable
-from tests.helpers import SMALL_RED, barrel
+from tests.helpers import ALICE, SMALL_RED, barrel
 
 
 def count(wiring, table) -> int:  # type: ignore[no-untyped-def]
@@ -122,3 +123,62 @@ def test_a_database_that_cannot_be_reached_or_has_no_connection_free_is_unavaila
     with busy.connect(), pytest.raises(DatabaseUnavailable, match="busy"), SqlAlchemyUnitOfWork(busy):
         pass
     busy.dispose()
+
+
+def _postgres_only(wiring) -> None:  # type: ignore[no-untyped-def]
+    if wiring.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs in-process: a statement is no round trip, and its writes run as they are made")
+
+
+def test_on_postgres_a_checkout_begins_with_its_first_statement_and_commits_with_its_last_writes(wiring):
+    _postgres_only(wiring)
+    services.correct("shop/potion:RED_POTION", 3, "stock", "stock", wiring.uow_factory())
+    cart_id = json.loads(services.create_cart(ALICE, None, wiring.uow_factory()).body)["cart_id"]
+    services.set_item_quantity(cart_id, "RED_POTION", 2, None, wiring.uow_factory())
+    sent: list[str] = []
+    listener = lambda _conn, _cursor, statement, *_: sent.append(statement)  # noqa: E731
+    event.listen(wiring.engine, "before_cursor_execute", listener)
+    try:
+        assert services.checkout(cart_id, "gold", wiring.uow_factory()).status == 200
+    finally:
+        event.remove(wiring.engine, "before_cursor_execute", listener)
+    assert sent[0].startswith("BEGIN;") and "cauldrons_claim" in sent[0]
+    assert not any(s.startswith("BEGIN;") or "COMMIT" in s for s in sent[1:-1])
+    posting = next(i for i, s in enumerate(sent) if "cauldrons_post" in s)
+    # the accounts the posting locked are held for one round trip more: the sale, the cart, the reply and COMMIT
+    assert posting == len(sent) - 2
+    last = sent[-1]
+    assert [w in last for w in ("INSERT INTO sale_lines", "UPDATE carts", "INSERT INTO processed_requests")] == [
+        True
+    ] * 3
+    assert last.endswith(";COMMIT")
+    with wiring.uow_factory() as uow:
+        assert uow.ledger.balances(ledger.SHOP)[ledger.AccountRef(ledger.SHOP, ledger.potion("RED_POTION"))] == 1
+
+
+def test_on_postgres_the_pool_gets_every_connection_back_idle_and_out_of_autocommit(wiring):
+    _postgres_only(wiring)
+
+    class Crash(Exception):
+        pass
+
+    with pytest.raises(Crash), wiring.uow_factory() as uow:  # a transaction begun, then abandoned
+        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, None)
+        raw = uow.connection.connection.dbapi_connection
+        assert raw.autocommit
+        raise Crash
+    with wiring.uow_factory() as uow:  # one that only read
+        uow.ledger.balances(ledger.SHOP)
+    with wiring.uow_factory() as uow:  # and one committed
+        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, None)
+        uow.commit()
+    assert not raw.autocommit  # migrations and reports take the pool's connections as the driver made them
+    with wiring.engine.connect() as conn:
+        stuck = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state LIKE 'idle in transaction%'"
+            )
+        ).scalar_one()
+    assert stuck == 0
+    assert gold(wiring) == 0  # the committed purchase, once
