@@ -48,16 +48,15 @@ def is_postgres(connection: Connection) -> bool:
 # and its cache key costs more CPU than SQLAlchemy's execution of an already built one.
 
 
-def insert_ignoring_duplicates(connection: Connection, table: Table, *keys: str, returning: str | None = None) -> Any:
-    """INSERT ... ON CONFLICT (keys) DO NOTHING [RETURNING column], in the connection's dialect."""
-    return _insert_ignoring_duplicates(connection.dialect.name, table, keys, returning)
+def insert_ignoring_duplicates(connection: Connection, table: Table, *keys: str) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING, in the connection's dialect."""
+    return _insert_ignoring_duplicates(connection.dialect.name, table, keys)
 
 
 @functools.cache
-def _insert_ignoring_duplicates(dialect: str, table: Table, keys: tuple[str, ...], returning: str | None) -> Any:
+def _insert_ignoring_duplicates(dialect: str, table: Table, keys: tuple[str, ...]) -> Any:
     statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
-    statement = statement.on_conflict_do_nothing(index_elements=keys or None)
-    return statement.returning(table.c[returning]) if returning else statement
+    return statement.on_conflict_do_nothing(index_elements=keys or None)
 
 
 def upsert(connection: Connection, table: Table, keys: tuple[str, ...], values: tuple[str, ...]) -> Any:

@@ -18,9 +18,11 @@ NO_PARAMETERS = {"no_parameters": True}  # the batch is rendered already: psycop
 
 
 class Writes:
+    """The unit of work's writes that wait for its commit (on PostgreSQL; on SQLite they are run as they come)."""
+
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.queued = connection.dialect.name == "postgresql"
+        self.deferred = connection.dialect.name == "postgresql"
         self._sql: list[str] = []
         self._conflicts: dict[str, Exception] = {}  # unique constraint -> what a duplicate there means
 
@@ -31,7 +33,7 @@ class Writes:
         constraint named in `conflict` raises its exception instead of the driver's, whenever it is written."""
         if not rows:
             return
-        if not self.queued:
+        if not self.deferred:
             try:
                 self.connection.execute(statement, list(rows))
             except IntegrityError as error:

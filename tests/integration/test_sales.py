@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from adapters import migrations, orm
 from adapters.db import make_engine
 from adapters.verification import verify
 from domain import ledger
+from domain.carts import Customer
 from domain.sales import SearchQuery, SoldLine, SortColumn, SortOrder
 from service_layer import services
 from tests.helpers import ALICE
@@ -225,3 +227,19 @@ def test_an_old_database_gets_its_checkouts_backfilled_as_sale_lines(empty_datab
         (1, "RED_POTION", "Red Potion", "2 red potion", 2, 50, 100, "Scaramouche", "Bard", "Elf", 9, at, "Soulday", 6)
     ]
     assert report.ok, report.lines()
+
+
+def test_what_a_customer_sends_is_written_as_sent_with_the_commit(wiring):
+    """On PostgreSQL the sale lines and the cart go with the COMMIT as rendered SQL: quotes, percent signs,
+    semicolons, backslashes and non-ASCII text in them stay data."""
+    uow = wiring.uow_factory
+    nasty = Customer("c-%s'; --", "O'Brien 100%; DROP TABLE carts; %(x)s \\ é", "Rogue\\", "Gnome;", 3)
+    services.correct("shop/potion:RED_POTION", 1, "stock", "stock", uow())
+    cart_id = json.loads(services.create_cart(nasty, None, uow()).body)["cart_id"]
+    services.set_item_quantity(cart_id, "RED_POTION", 1, None, uow())
+    first = services.checkout(cart_id, "gold", uow())
+    assert services.checkout(cart_id, "gold", uow()) == replace(first, replayed=True)
+    (line,) = walk(SearchQuery(sort_col=SortColumn.ITEM_SKU, sort_order=SortOrder.ASC), uow)[0]
+    assert line.line.customer == nasty
+    with uow() as u:
+        assert u.carts.get(cart_id).status == "checked_out"
