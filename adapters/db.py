@@ -57,7 +57,7 @@ BEGIN_PENDING = "cauldrons.begin_pending"
 def _begin_with_first_statement(engine: Engine) -> None:
     """On a connection the unit of work runs in autocommit mode (`BEGIN_PENDING` set), send BEGIN in the same round
     trip as the first statement ("BEGIN;SELECT ..."), where psycopg2 would send it on its own: the unit of work
-    sends its COMMIT with its last writes likewise (`adapters.unit_of_work.PgTransaction`)."""
+    sends its COMMIT with its last writes likewise (`adapters.unit_of_work.SqlAlchemyUnitOfWork`)."""
 
     @event.listens_for(engine, "before_cursor_execute", retval=True)
     def _begin(connection: Any, cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> Any:
