@@ -10,12 +10,14 @@ The reply is written with the unit of work's commit (`adapters.writes`): nothing
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection, select, text
 
 from adapters import orm
-from adapters.repositories import is_postgres
+from adapters.repositories import SqlClock, is_postgres
 from adapters.writes import Writes
-from domain.clock import utcnow
+from domain.clock import GameTime, utcnow
 from service_layer.idempotency import (
     AbstractProcessedRequests,
     ProcessedRequest,
@@ -24,19 +26,24 @@ from service_layer.idempotency import (
     RequestKey,
 )
 
-CLAIM = text("SELECT * FROM cauldrons_claim(:route, :key)")  # the key's lock, then its stored reply (migration 0006)
+# The key's lock, then the game's time and the key's stored reply, in one row (migration 0012).
+CLAIM = text("SELECT * FROM cauldrons_claim_at(:route, :key)")
 RECORD = orm.processed_requests.insert()
 KEY_TAKEN = "uq_processed_requests_route_key"
 
 
 class SqlProcessedRequests(AbstractProcessedRequests):
-    def __init__(self, connection: Connection, writes: Writes) -> None:
+    def __init__(self, connection: Connection, writes: Writes, clock: SqlClock) -> None:
         self.connection = connection
         self.writes = writes
+        self.clock = clock  # told the game's time the claim read with the key (PostgreSQL)
 
     def claim(self, key: RequestKey) -> ProcessedRequest | None:
-        if is_postgres(self.connection):  # one round trip: the key's lock, then its reply (migration 0006)
-            row = self.connection.execute(CLAIM, {"route": key.route, "key": key.value}).first()
+        if is_postgres(self.connection):  # one round trip: the key's lock, then the game's time and its reply
+            row: Any = self.connection.execute(CLAIM, {"route": key.route, "key": key.value}).one()
+            self.clock.heard(GameTime(row.game_day, row.game_hour) if row.game_day is not None else None)
+            if row.fingerprint is None:
+                return None
         else:
             t = orm.processed_requests
             row = self.connection.execute(
@@ -44,8 +51,8 @@ class SqlProcessedRequests(AbstractProcessedRequests):
                     t.c.route == key.route, t.c.key == key.value
                 )
             ).first()
-        if row is None:
-            return None
+            if row is None:
+                return None
         return ProcessedRequest(key, row.fingerprint, Reply(row.status, bytes(row.body), row.content_type))
 
     def record(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:

@@ -535,12 +535,26 @@ LATEST_TICK = select(_clock.id, _clock.day, _clock.hour).order_by(desc(_clock.id
 
 
 class SqlClock(AbstractClock):
+    """The game's time now. On PostgreSQL the claim of a request key reads it in the same call (`cauldrons_claim_at`,
+    migration 0012) and tells it here (`heard`), so a keyed request does not ask for it again: one round trip fewer.
+    What was heard holds until the unit of work's transaction ends (`transaction_ended`) or the clock is set."""
+
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        self._heard: tuple[GameTime | None] | None = None  # (the time) once heard in this transaction
+
+    def heard(self, game_time: GameTime | None) -> None:
+        self._heard = (game_time,)
+
+    def transaction_ended(self) -> None:
+        self._heard = None
 
     def now(self) -> GameTime | None:
+        if self._heard is not None:
+            return self._heard[0]
         row = self.connection.execute(LATEST_TICK).first()
         return GameTime(row.day, row.hour) if row else None
 
     def set(self, game_time: GameTime) -> None:
         self.connection.execute(orm.game_clock.insert(), {"day": game_time.day, "hour": game_time.hour})
+        self._heard = (game_time,)

@@ -46,6 +46,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     carts: repositories.SqlCartRepository
     ledger: repositories.SqlLedgerRepository
+    clock: repositories.SqlClock
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -70,7 +71,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.clock = repositories.SqlClock(self.connection)
         self.offers = offers.SqlOfferRepository(self.connection)
         self.metrics = metrics.SqlMetricsRepository(self.connection)
-        self.processed_requests = processed_requests.SqlProcessedRequests(self.connection, self.writes)
+        self.processed_requests = processed_requests.SqlProcessedRequests(self.connection, self.writes, self.clock)
         return super().__enter__()
 
     def __exit__(self, *exc: object) -> None:
@@ -92,7 +93,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
                 self.writes.commit()  # the queued writes and COMMIT, in one round trip (and BEGIN, if it is first)
             self.connection.info[BEGIN_PENDING] = True
         self.connection.commit()  # on PostgreSQL this ends SQLAlchemy's transaction; the driver sends nothing
-        self.ledger.transaction_ended()
+        self._transaction_ended()
 
     def rollback(self) -> None:
         if self.postgres:
@@ -104,4 +105,9 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
                 except DBAPIError:
                     self.connection.invalidate()  # whatever broke, this connection is not handed out again
         self.connection.rollback()
+        self._transaction_ended()
+
+    def _transaction_ended(self) -> None:
+        """What repositories kept for this transaction (locks held, accounts opened, the time heard) ends with it."""
         self.ledger.transaction_ended()
+        self.clock.transaction_ended()

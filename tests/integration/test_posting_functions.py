@@ -38,21 +38,28 @@ def engine(pg_url):  # type: ignore[no-untyped-def]
     engine.dispose()
 
 
-def test_claim_returns_nothing_for_a_new_key_and_the_stored_reply_for_a_used_one(engine):
+def test_claim_returns_the_game_time_with_nothing_for_a_new_key_and_the_stored_reply_for_a_used_one(engine):
+    claim = "SELECT * FROM cauldrons_claim_at('barrels/deliver', :key)"
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT * FROM cauldrons_claim('barrels/deliver', 'new')")).all() == []
-        (row,) = conn.execute(text("SELECT * FROM cauldrons_claim('barrels/deliver', '1')")).all()
-    assert row.status == 204 and bytes(row.body) == b"" and len(row.fingerprint) == 64
+        assert conn.execute(text(claim), {"key": "new"}).all() == [(None, None, None, None, None, None)]  # no tick yet
+        conn.execute(
+            text("INSERT INTO game_clock (day, hour, created_at) VALUES ('Soulday', 4, now()), ('Edgeday', 6, now())")
+        )
+        (fresh,) = conn.execute(text(claim), {"key": "new"}).all()
+        (row,) = conn.execute(text(claim), {"key": "1"}).all()
+    assert fresh == ("Edgeday", 6, None, None, None, None)  # the latest tick
+    assert (row.game_day, row.game_hour, row.status, bytes(row.body)) == ("Edgeday", 6, 204, b"")
+    assert len(row.fingerprint) == 64
 
 
 def test_a_twin_claim_waits_for_the_holder_and_then_sees_its_reply(engine):
     seen: list[object] = []
     with engine.connect() as holder:
-        holder.execute(text("SELECT * FROM cauldrons_claim('barrels/deliver', 'twin')"))
+        holder.execute(text("SELECT * FROM cauldrons_claim_at('barrels/deliver', 'twin')"))
 
         def twin() -> None:
             with engine.connect() as conn:
-                seen.append(conn.execute(text("SELECT * FROM cauldrons_claim('barrels/deliver', 'twin')")).all())
+                seen.append(conn.execute(text("SELECT * FROM cauldrons_claim_at('barrels/deliver', 'twin')")).all())
 
         waiting = threading.Thread(target=twin)
         waiting.start()

@@ -10,6 +10,7 @@ from sqlalchemy.pool import NullPool
 from adapters import db, orm
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from domain import ledger
+from domain.clock import GameTime
 from domain.errors import InsufficientGold
 from service_layer import services
 from service_layer.idempotency import Reply, RequestKey
@@ -133,6 +134,7 @@ def _postgres_only(wiring) -> None:  # type: ignore[no-untyped-def]
 def test_on_postgres_a_checkout_begins_with_its_first_statement_and_commits_with_its_last_writes(wiring):
     _postgres_only(wiring)
     services.correct("shop/potion:RED_POTION", 3, "stock", "stock", wiring.uow_factory())
+    services.set_time("Bloomday", 9, None, wiring.uow_factory())
     cart_id = json.loads(services.create_cart(ALICE, None, wiring.uow_factory()).body)["cart_id"]
     services.set_item_quantity(cart_id, "RED_POTION", 2, None, wiring.uow_factory())
     sent: list[str] = []
@@ -142,7 +144,8 @@ def test_on_postgres_a_checkout_begins_with_its_first_statement_and_commits_with
         assert services.checkout(cart_id, "gold", wiring.uow_factory()).status == 200
     finally:
         event.remove(wiring.engine, "before_cursor_execute", listener)
-    assert sent[0].startswith("BEGIN;") and "cauldrons_claim" in sent[0]
+    assert sent[0].startswith("BEGIN;") and "cauldrons_claim_at" in sent[0]
+    assert not any("game_clock" in s for s in sent)  # the claim told the game's time
     assert not any(s.startswith("BEGIN;") or "COMMIT" in s for s in sent[1:-1])
     posting = next(i for i, s in enumerate(sent) if "cauldrons_post" in s)
     # the accounts the posting locked are held for one round trip more: the sale, the cart, the reply and COMMIT
@@ -154,6 +157,22 @@ def test_on_postgres_a_checkout_begins_with_its_first_statement_and_commits_with
     assert last.endswith(";COMMIT")
     with wiring.uow_factory() as uow:
         assert uow.ledger.balances(ledger.SHOP)[ledger.AccountRef(ledger.SHOP, ledger.potion("RED_POTION"))] == 1
+        (sale,) = [t for t in uow.ledger.history(limit=5) if t.kind == "sale"]
+    assert sale.game_time == GameTime("Bloomday", 9)
+
+
+def test_on_postgres_the_game_time_a_claim_heard_holds_for_its_transaction_until_the_clock_is_set(wiring):
+    _postgres_only(wiring)
+    services.set_time("Bloomday", 9, None, wiring.uow_factory())
+    with wiring.uow_factory() as uow:
+        assert uow.processed_requests.claim(RequestKey("barrels/deliver", "k")) is None
+        assert uow.clock.now() == GameTime("Bloomday", 9)
+        services.set_time("Bloomday", 10, None, wiring.uow_factory())  # another request moves the clock on
+        assert uow.clock.now() == GameTime("Bloomday", 9)  # what the claim heard: the time the request began
+        uow.clock.set(GameTime("Bloomday", 11))
+        assert uow.clock.now() == GameTime("Bloomday", 11)
+        uow.commit()
+        assert uow.clock.now() == GameTime("Bloomday", 11)  # a new transaction reads it
 
 
 def test_on_postgres_the_pool_gets_every_connection_back_idle_and_out_of_autocommit(wiring):
