@@ -12,6 +12,7 @@ from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from domain import ledger
 from domain.clock import GameTime
 from domain.errors import InsufficientGold
+from domain.sales import SaleLine
 from service_layer import services
 from service_layer.idempotency import Reply, RequestKey
 from service_layer.unit_of_work import DatabaseUnavailable
@@ -201,3 +202,18 @@ def test_on_postgres_the_pool_gets_every_connection_back_idle_and_out_of_autocom
         ).scalar_one()
     assert stuck == 0
     assert gold(wiring) == 0  # the committed purchase, once
+
+
+def test_a_write_refused_at_the_commit_takes_the_posting_and_the_reply_with_it(wiring):
+    """Both or neither: the sale lines and the reply go with the COMMIT on PostgreSQL (at once on SQLite); one the
+    database refuses there (a line of a cart that does not exist) leaves nothing of the unit of work."""
+    key = RequestKey("barrels/deliver", "refused-at-commit")
+    before = count(wiring, orm.processed_requests)
+    with pytest.raises(exc.IntegrityError), wiring.uow_factory() as uow:
+        posted = uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, key)
+        uow.processed_requests.record(key, "fp", Reply.empty(), moved=True)
+        uow.sales.add([SaleLine(10**9, "RED_POTION", "red potion", 1, 50, ALICE)], posted)
+        uow.commit()
+    assert gold(wiring) == 100 and count(wiring, orm.processed_requests) == before
+    services.deliver_barrels("refused-at-commit", [SMALL_RED], wiring.uow_factory())  # the key is free, the pool sound
+    assert gold(wiring) == 0
