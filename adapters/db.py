@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import psycopg2.extensions
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 
@@ -46,27 +47,32 @@ def make_engine(url: str, read_only: bool = False, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_timeout", POOL_TIMEOUT)
     engine = create_engine(url, **kwargs)
     _ping_when_idle(engine)
-    _begin_with_first_statement(engine)
+    _begin_with_first_statement(engine, "BEGIN ISOLATION LEVEL REPEATABLE READ" if read_only else "BEGIN")
     return engine
 
 
-# On a connection the unit of work holds in autocommit mode: True until its transaction begins, False while it is open.
-BEGIN_PENDING = "cauldrons.begin_pending"
+# Set on a connection while a unit of work holds it with the driver in autocommit mode: the unit of work says where
+# its transactions begin and end (`adapters.unit_of_work.SqlAlchemyUnitOfWork`).
+UNIT_OF_WORK = "cauldrons.unit_of_work"
 
 
-def _begin_with_first_statement(engine: Engine) -> None:
-    """On a connection the unit of work runs in autocommit mode (`BEGIN_PENDING` set), send BEGIN in the same round
-    trip as the first statement ("BEGIN;SELECT ..."), where psycopg2 would send it on its own: the unit of work
-    sends its COMMIT with its last writes likewise (`adapters.unit_of_work.SqlAlchemyUnitOfWork`)."""
+def in_transaction(dbapi_connection: Any) -> bool:
+    """Whether the server has a transaction open on this psycopg2 connection (libpq's own account of it)."""
+    return bool(dbapi_connection.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE)
+
+
+def _begin_with_first_statement(engine: Engine, begin: str) -> None:
+    """On a connection a unit of work holds (`UNIT_OF_WORK` set), send `begin` in the same round trip as the first
+    statement of each transaction ("BEGIN;SELECT ..."), where psycopg2 would send it on its own: the unit of work
+    sends its COMMIT with its last writes likewise."""
 
     @event.listens_for(engine, "before_cursor_execute", retval=True)
     def _begin(connection: Any, cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> Any:
-        if connection.info.get(BEGIN_PENDING):
-            connection.info[BEGIN_PENDING] = False
+        if connection.info.get(UNIT_OF_WORK) and not in_transaction(cursor.connection):
             if many:  # one statement per row: BEGIN cannot ride on it
-                cursor.execute("BEGIN")
+                cursor.execute(begin)
             else:
-                statement = "BEGIN;" + statement
+                statement = f"{begin};{statement}"
         return statement, parameters
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from adapters import metrics, offers, processed_requests, repositories
-from adapters.db import BEGIN_PENDING
+from adapters.db import UNIT_OF_WORK, in_transaction
 from adapters.writes import Writes
 from service_layer.unit_of_work import AbstractUnitOfWork, DatabaseUnavailable
 
@@ -41,8 +41,10 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     On PostgreSQL the driver is in autocommit mode while the unit of work holds the connection, and the unit of work
     says where its transaction begins and ends, each in a round trip it shares: BEGIN goes with the first statement
-    (`adapters.db.BEGIN_PENDING`), COMMIT with the writes nothing reads back (`adapters.writes.Writes`). A
-    checkout's locks are then held from the posting to a single round trip later."""
+    (`adapters.db.UNIT_OF_WORK`), COMMIT with the writes nothing reads back (`adapters.writes.Writes`). A
+    checkout's locks are then held from the posting to a single round trip later. Whether a transaction is open is
+    libpq's account (`adapters.db.in_transaction`), not ours: the connection goes back to the pool with none open
+    and out of autocommit, or is invalidated."""
 
     carts: repositories.SqlCartRepository
     ledger: repositories.SqlLedgerRepository
@@ -60,8 +62,9 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             raise
         self.postgres = repositories.is_postgres(self.connection)
         if self.postgres:
-            self.connection.connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
-            self.connection.info[BEGIN_PENDING] = True
+            self.dbapi_connection = self.connection.connection.dbapi_connection
+            self.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+            self.connection.info[UNIT_OF_WORK] = True
         self.writes = Writes(self.connection)
         self.carts = repositories.SqlCartRepository(self.connection, self.writes)
         self.potions = repositories.SqlPotionRepository(self.connection)
@@ -78,9 +81,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         try:
             super().__exit__(*exc)
         finally:
-            if self.postgres and not self.connection.invalidated:  # as the pool's other users expect it
-                self.connection.info.pop(BEGIN_PENDING, None)
-                self.connection.connection.dbapi_connection.autocommit = False  # type: ignore[union-attr]
+            if self.postgres:
+                self._give_back()
             self.connection.close()
         error = exc[1]
         if isinstance(error, BaseException) and (reason := unavailable(error)) is not None:
@@ -88,24 +90,31 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     def commit(self) -> None:
         self.carts.flush()  # what the domain changed on the carts it was handed
-        if self.postgres:
-            if self.writes.pending or not self.connection.info.get(BEGIN_PENDING):
-                self.writes.commit()  # the queued writes and COMMIT, in one round trip (and BEGIN, if it is first)
-            self.connection.info[BEGIN_PENDING] = True
+        if self.postgres and (self.writes.pending or in_transaction(self.dbapi_connection)):
+            self.writes.commit()  # the queued writes and COMMIT, in one round trip (and BEGIN, if it is first)
         self.connection.commit()  # on PostgreSQL this ends SQLAlchemy's transaction; the driver sends nothing
         self._transaction_ended()
 
     def rollback(self) -> None:
         if self.postgres:
             self.writes.discard()
-            if not self.connection.invalidated and self.connection.info.get(BEGIN_PENDING) is False:
-                try:
-                    self.connection.exec_driver_sql("ROLLBACK")
-                    self.connection.info[BEGIN_PENDING] = True
-                except DBAPIError:
-                    self.connection.invalidate()  # whatever broke, this connection is not handed out again
+            self._end_open_transaction()
         self.connection.rollback()
         self._transaction_ended()
+
+    def _end_open_transaction(self) -> None:
+        if not self.connection.invalidated and in_transaction(self.dbapi_connection):
+            try:
+                self.connection.exec_driver_sql("ROLLBACK")
+            except DBAPIError:
+                self.connection.invalidate()  # whatever broke, this connection is not handed out again
+
+    def _give_back(self) -> None:
+        """Leave the connection as the pool's other users expect it: no transaction open, out of autocommit."""
+        self._end_open_transaction()  # none should be: a guard for a path that skipped the rollback
+        if not self.connection.invalidated:
+            self.connection.info.pop(UNIT_OF_WORK, None)
+            self.dbapi_connection.autocommit = False  # type: ignore[union-attr]
 
     def _transaction_ended(self) -> None:
         """What repositories kept for this transaction (locks held, accounts opened, the time heard) ends with it."""

@@ -3,18 +3,25 @@
 On PostgreSQL each statement is a round trip, and the last ones of a checkout run while the posting holds the shop's
 accounts locked: queued here, they go with the COMMIT, in one round trip, so those locks are held for one round trip
 after the posting instead of four. On SQLite (in-process, no round trips) they run at once.
+
+The queued rows are rendered by psycopg2's own quoting (`mogrify`), not by SQLAlchemy: no type processing and no
+Python-side column defaults apply, so a row gives every column its statement writes, as plain Python values.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import psycopg2.extensions
 from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 NO_PARAMETERS = {"no_parameters": True}  # the batch is rendered already: psycopg2 must not look for %s in it
+PSYCOPG2 = postgresql.psycopg2.dialect()  # compiles what psycopg2 is sent: %(name)s placeholders
 
 
 class Writes:
@@ -29,8 +36,9 @@ class Writes:
     def add(
         self, statement: Any, rows: Sequence[Mapping[str, Any]], conflict: tuple[str, Exception] | None = None
     ) -> None:
-        """Write `rows` with `statement` in this transaction, now or with the commit. A row that breaks the unique
-        constraint named in `conflict` raises its exception instead of the driver's, whenever it is written."""
+        """Write `rows` with `statement` in this transaction, now or with the commit (an INSERT as one statement of
+        many rows). A row that breaks the unique constraint named in `conflict` raises its exception instead of the
+        driver's, whenever it is written."""
         if not rows:
             return
         if not self.deferred:
@@ -41,9 +49,15 @@ class Writes:
                     raise conflict[1] from error  # SQLite names the columns, not the constraint: one table here
                 raise
             return
-        cursor = self.connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        sql = _pyformat(self.connection.dialect, statement, tuple(rows[0]))
-        self._sql.extend(cursor.mogrify(sql, row).decode() for row in rows)
+        dbapi_connection: Any = self.connection.connection.dbapi_connection
+        cursor, encoding = dbapi_connection.cursor(), psycopg2.extensions.encodings[dbapi_connection.encoding]
+        head, each, tail = _pyformat(statement, tuple(rows[0]))
+        rendered = [cursor.mogrify(each, row).decode(encoding) for row in rows]
+        if head:  # INSERT ... VALUES (...), (...) ...
+            self._sql.append(head + ", ".join(rendered) + tail)
+        else:
+            self._sql.extend(rendered)
+        cursor.close()
         if conflict is not None:
             self._conflicts[conflict[0]] = conflict[1]
 
@@ -72,6 +86,14 @@ def _constraint(error: IntegrityError) -> str | None:
 
 
 @functools.cache
-def _pyformat(dialect: Any, statement: Any, keys: tuple[str, ...]) -> str:
-    """`statement` for psycopg2, with %(name)s placeholders for `keys`: compiled once per statement and key set."""
-    return str(statement.compile(dialect=dialect, column_keys=list(keys), for_executemany=True))  # no RETURNING
+def _pyformat(statement: Any, keys: tuple[str, ...]) -> tuple[str, str, str]:
+    """`statement` for psycopg2 with %(name)s placeholders for `keys`, compiled once per statement and key set, as
+    (head, one row, tail): an INSERT splits at its row of values, so many rows make one statement; any other is
+    ("", the statement, "")."""
+    sql = str(statement.compile(dialect=PSYCOPG2, column_keys=list(keys), for_executemany=True))  # no RETURNING
+    if sql.startswith("INSERT") and (row := ROW.search(sql)):
+        return sql[: row.start()], row.group(), sql[row.end() :]
+    return "", sql, ""
+
+
+ROW = re.compile(r"\((?:%\(\w+\)s, )*%\(\w+\)s\)")  # an INSERT's row of values: (%(a)s, %(b)s, ...)

@@ -129,7 +129,7 @@ def test_a_database_that_cannot_be_reached_or_has_no_connection_free_is_unavaila
 
 def _postgres_only(wiring) -> None:  # type: ignore[no-untyped-def]
     if wiring.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite runs in-process: a statement is no round trip, and its writes run as they are made")
+        pytest.skip("PostgreSQL's own path: SQLite runs in-process, with no round trips, each write as it is made")
 
 
 def test_on_postgres_a_checkout_begins_with_its_first_statement_and_commits_with_its_last_writes(wiring):
@@ -138,6 +138,8 @@ def test_on_postgres_a_checkout_begins_with_its_first_statement_and_commits_with
     services.set_time("Bloomday", 9, None, wiring.uow_factory())
     cart_id = json.loads(services.create_cart(ALICE, None, wiring.uow_factory()).body)["cart_id"]
     services.set_item_quantity(cart_id, "RED_POTION", 2, None, wiring.uow_factory())
+    services.correct("shop/potion:BLUE_POTION", 1, "stock", "blue", wiring.uow_factory())
+    services.set_item_quantity(cart_id, "BLUE_POTION", 1, None, wiring.uow_factory())
     sent: list[str] = []
     listener = lambda _conn, _cursor, statement, *_: sent.append(statement)  # noqa: E731
     event.listen(wiring.engine, "before_cursor_execute", listener)
@@ -156,6 +158,7 @@ def test_on_postgres_a_checkout_begins_with_its_first_statement_and_commits_with
         True
     ] * 3
     assert last.endswith(";COMMIT")
+    assert last.count("INSERT INTO sale_lines") == 1  # its two lines in one statement: the rollups run once
     with wiring.uow_factory() as uow:
         assert uow.ledger.balances(ledger.SHOP)[ledger.AccountRef(ledger.SHOP, ledger.potion("RED_POTION"))] == 1
         (sale,) = [t for t in uow.ledger.history(limit=5) if t.kind == "sale"]
@@ -217,3 +220,29 @@ def test_a_write_refused_at_the_commit_takes_the_posting_and_the_reply_with_it(w
     assert gold(wiring) == 100 and count(wiring, orm.processed_requests) == before
     services.deliver_barrels("refused-at-commit", [SMALL_RED], wiring.uow_factory())  # the key is free, the pool sound
     assert gold(wiring) == 0
+
+
+def test_on_postgres_the_writes_sent_with_the_commit_keep_their_text_in_any_client_encoding(wiring):
+    _postgres_only(wiring)
+    latin = db.make_engine(
+        wiring.engine.url.render_as_string(hide_password=False), connect_args={"client_encoding": "LATIN1"}
+    )
+    try:
+        first = services.create_cart(ALICE, "Ã©-key", SqlAlchemyUnitOfWork(latin))
+        other = services.create_cart(ALICE, "é-key", SqlAlchemyUnitOfWork(latin))
+    finally:
+        latin.dispose()
+    assert other.body != first.body  # two keys, two carts
+    again = services.create_cart(ALICE, "Ã©-key", wiring.uow_factory())  # read back over UTF-8
+    assert (again.replayed, again.body) == (True, first.body)
+
+
+def test_on_postgres_a_unit_of_work_on_a_read_only_engine_reads_one_snapshot(wiring):
+    _postgres_only(wiring)
+    reports = db.make_engine(wiring.engine.url.render_as_string(hide_password=False), read_only=True)
+    try:
+        with SqlAlchemyUnitOfWork(reports) as uow:
+            uow.ledger.balances(ledger.SHOP)
+            assert uow.connection.exec_driver_sql("SHOW transaction_isolation").scalar() == "repeatable read"
+    finally:
+        reports.dispose()

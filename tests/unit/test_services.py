@@ -1,6 +1,7 @@
 """The services on fakes, in the services' own terms."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -19,9 +20,9 @@ from domain.errors import (
 )
 from domain.potions import PotionType
 from service_layer import services, views
-from service_layer.idempotency import RequestKey
+from service_layer.idempotency import ProcessedRequest, Reply, RequestAlreadyProcessed, RequestKey
 from tests.fakes import FakeUnitOfWork
-from tests.helpers import ALICE, SMALL_GREEN, SMALL_RED, WHOLESALE, barrel
+from tests.helpers import ALICE, NEW_SHOP, SMALL_GREEN, SMALL_RED, WHOLESALE, barrel
 
 RED_POTION = PotionType(100, 0, 0, 0)
 
@@ -333,3 +334,22 @@ def test_balances_now_and_at_a_moment_count_every_entry_of_an_account_in_one_tra
     (bottling,) = uow.transactions("bottling")
     assert audit(uow)["number_of_potions"] == 3
     assert views.audit(bottling.created_at, uow)["number_of_potions"] == 3
+
+
+class TwinCommitsFirst(FakeUnitOfWork):
+    """PostgreSQL's case where the reply is written with the COMMIT: a twin with the same key commits between this
+    request's claim and its commit, and the unique key refuses ours there."""
+
+    twin_reply = Reply(204)
+
+    def commit(self) -> None:
+        key = next(iter(self.work.processed.keys() - self.store.processed.keys()))
+        self.store.processed[key] = ProcessedRequest(key, self.work.processed[key].fingerprint, self.twin_reply)
+        raise RequestAlreadyProcessed(key)
+
+
+def test_a_key_a_twin_took_before_the_commit_answers_with_the_twins_reply_and_nothing_of_ours(uow):
+    racing = TwinCommitsFirst(uow.store)
+    reply = services.deliver_barrels("7", [SMALL_RED], racing)
+    assert reply == replace(TwinCommitsFirst.twin_reply, replayed=True)
+    assert audit(uow) == NEW_SHOP  # our purchase was rolled back with our reply

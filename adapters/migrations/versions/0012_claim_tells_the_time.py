@@ -3,7 +3,8 @@
 Every keyed request that books something claims its key first and reads the game clock later, to stamp what it
 writes: two round trips. The new function takes the key's transaction-scoped advisory lock as `cauldrons_claim`
 did, then returns one row: the latest tick (NULLs before the first) and the key's stored reply (NULLs if none),
-each read after the lock was granted. It replaces `cauldrons_claim`.
+each read after the lock was granted. It takes the same lock as `cauldrons_claim`, which stays for processes still
+running the code from before this revision (a later revision may drop it).
 
 SQLite needs neither: a unit of work there holds the database's write lock from its first statement.
 
@@ -33,25 +34,12 @@ BEGIN
 END $$;
 """
 
-CLAIM = """
-CREATE FUNCTION cauldrons_claim(p_route text, p_key text)
-RETURNS TABLE (fingerprint varchar, status smallint, body bytea, content_type varchar)
-LANGUAGE plpgsql VOLATILE AS $$
-BEGIN
-    PERFORM pg_advisory_xact_lock(hashtextextended(p_route || E'\\n' || p_key, 0));
-    RETURN QUERY SELECT p.fingerprint, p.status, p.body, p.content_type
-                   FROM processed_requests p WHERE p.route = p_route AND p.key = p_key;
-END $$;
-"""
-
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(CLAIM_AT)
-        op.execute("DROP FUNCTION cauldrons_claim(text, text)")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(CLAIM)
         op.execute("DROP FUNCTION cauldrons_claim_at(text, text)")
