@@ -11,11 +11,15 @@ import time
 from typing import Any
 
 import psycopg2.extensions
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 
 POOL_SIZE, POOL_OVERFLOW, POOL_TIMEOUT = 5, 5, 10.0  # per worker process: at most 10 connections, 10 s to wait
 IDLE_PING_AFTER = 1.0  # seconds a pooled PostgreSQL connection may sit unused before it is pinged on reuse
+
+
+def is_postgres(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
 
 
 def make_engine(url: str, read_only: bool = False, **kwargs: Any) -> Engine:

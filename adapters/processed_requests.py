@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, select, text
 
 from adapters import orm
-from adapters.repositories import SqlClock, is_postgres
+from adapters.db import is_postgres
+from adapters.repositories import SqlClock
 from adapters.writes import Writes
 from domain.clock import GameTime, utcnow
 from service_layer.idempotency import (

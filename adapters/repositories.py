@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from adapters import orm
+from adapters.db import is_postgres
 from adapters.writes import Writes
 from domain.carts import Cart, CartLine, CartStatus, Customer
 from domain.clock import GameTime, utcnow
@@ -38,11 +39,6 @@ from service_layer.repositories import (
     AbstractVisitRepository,
 )
 from service_layer.unit_of_work import BooksMoved
-
-
-def is_postgres(connection: Connection) -> bool:
-    return connection.dialect.name == "postgresql"
-
 
 # Statements are built once (here, or cached per dialect below) and executed many times: building a Core statement
 # and its cache key costs more CPU than SQLAlchemy's execution of an already built one.

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from adapters import metrics, offers, processed_requests, repositories
-from adapters.db import UNIT_OF_WORK, in_transaction
+from adapters.db import UNIT_OF_WORK, in_transaction, is_postgres
 from adapters.writes import Writes
 from service_layer.unit_of_work import AbstractUnitOfWork, DatabaseUnavailable
 
@@ -60,7 +60,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             if (reason := unavailable(error, connecting=True)) is not None:
                 raise DatabaseUnavailable(reason) from error
             raise
-        self.postgres = repositories.is_postgres(self.connection)
+        self.postgres = is_postgres(self.connection)
         if self.postgres:
             self.dbapi_connection = self.connection.connection.dbapi_connection
             self.dbapi_connection.autocommit = True  # type: ignore[union-attr]

@@ -20,6 +20,8 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
+from adapters.db import is_postgres
+
 NO_PARAMETERS = {"no_parameters": True}  # the batch is rendered already: psycopg2 must not look for %s in it
 PSYCOPG2 = postgresql.psycopg2.dialect()  # compiles what psycopg2 is sent: %(name)s placeholders
 
@@ -29,7 +31,7 @@ class Writes:
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.deferred = connection.dialect.name == "postgresql"
+        self.deferred = is_postgres(connection)
         self._sql: list[str] = []
         self._conflicts: dict[str, Exception] = {}  # unique constraint -> what a duplicate there means
 

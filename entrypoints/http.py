@@ -56,11 +56,7 @@ def load(schema: Schema, many: bool = False, optional: bool = False) -> Any:
             raise RequestInvalid("the body must be a JSON list", {"body": ["must be a list"]})
         if len(data) > MAX_LIST:
             raise RequestInvalid("the list is too long", {"body": [f"at most {MAX_LIST} items"]})
-    try:
-        return schema.load(data, many=many)
-    except ValidationError as err:
-        fields = _flatten(err.messages)
-        raise RequestInvalid("invalid " + ", ".join(sorted(fields)), fields) from None
+    return _validated(schema, data, many)
 
 
 def query(schema: Schema) -> Any:
@@ -69,8 +65,13 @@ def query(schema: Schema) -> Any:
     repeated = sorted(name for name, values in request.args.lists() if len(values) > 1)
     if repeated:
         raise RequestInvalid("invalid " + ", ".join(repeated), {n: ["give it once"] for n in repeated})
+    return _validated(schema, request.args.to_dict())
+
+
+def _validated(schema: Schema, data: Any, many: bool = False) -> Any:
+    """`data` loaded by `schema`; its problems as a 422 naming each bad field."""
     try:
-        return schema.load(request.args.to_dict())
+        return schema.load(data, many=many)
     except ValidationError as err:
         fields = _flatten(err.messages)
         raise RequestInvalid("invalid " + ", ".join(sorted(fields)), fields) from None
