@@ -67,4 +67,4 @@ class SqlProcessedRequests(AbstractProcessedRequests):
             "moved": moved,
             "created_at": utcnow(),
         }
-        self.writes.add(RECORD, [row], conflict=(KEY_TAKEN, RequestAlreadyProcessed(key)))
+        self.writes.add(RECORD, [row], refusal=(KEY_TAKEN, RequestAlreadyProcessed(key)))

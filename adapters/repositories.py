@@ -70,7 +70,8 @@ def _upsert(dialect: str, table: Table, keys: tuple[str, ...], values: tuple[str
 POST = text("""SELECT * FROM cauldrons_post(
     :created_at, :kind, :description, :game_day, :game_hour, :request_route, :request_key,
     CAST(:account_ids AS bigint[]), CAST(:changes AS bigint[]), :capacity, :potions_per_unit, :ml_per_unit)""")
-SERIALIZATION_FAILURE = "40001"  # what `cauldrons_post` raises when the books moved under the checked snapshot
+REFUSED = "40001"  # serialization_failure: what `cauldrons_post` raises when the rules do not hold under its locks
+MOVED = "the domain's rules did not hold for a posting under its locks"
 
 LOCK = text("SELECT * FROM cauldrons_lock(CAST(:ids AS bigint[]), :whole_shop)")
 # What `cauldrons_lock` reads, without the locks: one index probe per account, planned once (migration 0011).
@@ -81,10 +82,28 @@ def _stamp(game_time: GameTime | None) -> dict[str, Any]:
     return {"game_day": game_time.day if game_time else None, "game_hour": game_time.hour if game_time else None}
 
 
+def _header(txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> dict[str, Any]:
+    """A transaction's row, but for its id."""
+    return {
+        "created_at": utcnow(),
+        "kind": txn.kind,
+        "description": txn.description,
+        **_stamp(game_time),
+        "request_route": request.route if request else None,
+        "request_key": request.value if request else None,
+    }
+
+
 class SqlLedgerRepository(AbstractLedgerRepository):
-    def __init__(self, connection: Connection) -> None:
+    """On PostgreSQL a posting is written by one call (`cauldrons_post`) that takes its locks and checks the
+    domain's rules under them, so the domain looks at the balances first only once the books moved under one of the
+    unit of work's postings (`balances_to_check`); and a posting nothing reads back (`append`) goes with the
+    commit's writes, its locks held for that one round trip."""
+
+    def __init__(self, connection: Connection, writes: Writes) -> None:
         super().__init__()
         self.connection = connection
+        self.writes = writes
         # Both only for the current database transaction: its locks and what it opened end with it.
         self._opened: dict[AccountRef, int] = {}  # accounts this transaction opened
         self._held: dict[int, tuple[int, datetime | None]] = {}  # locked account id -> (balance, latest time)
@@ -147,72 +166,70 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         self._held.update({id_: (balance, at) for id_, _, _, balance, at in rows})
         return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance, _ in rows}
 
-    def balances_to_check(self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True) -> dict[AccountRef, int]:
+    def balances_to_check(
+        self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True, look: bool = True
+    ) -> dict[AccountRef, int] | None:
         if not is_postgres(self.connection):
             return self.lock(accounts, whole_shop)
-        # A snapshot: `cauldrons_post` locks at the write and re-checks the rules there (migration 0007).
-        ids = list(self._account_ids(accounts).values())
+        if not look:  # `cauldrons_post` checks the rules under its locks (migration 0007): BooksMoved if they fail
+            return None
+        ids = list(self._account_ids(accounts).values())  # a snapshot, without the locks
         rows = self.connection.execute(SNAPSHOT, {"ids": ids, "whole_shop": whole_shop})
         return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance in rows}
+
+    def append(
+        self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool = False
+    ) -> None:
+        if not is_postgres(self.connection):
+            return super().append(txn, game_time, request, capacity)
+        self.writes.add(POST, [self._post_arguments(txn, game_time, request, capacity)], (REFUSED, BooksMoved(MOVED)))
+        self.posted += 1
 
     def _add(
         self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool
     ) -> PostedTransaction:
-        ids = self._account_ids(e.account for e in txn.entries)
-        header = {
-            "created_at": utcnow(),
-            "kind": txn.kind,
-            "description": txn.description,
-            **_stamp(game_time),
-            "request_route": request.route if request else None,
-            "request_key": request.value if request else None,
-        }
         if is_postgres(self.connection):
-            txn_id, created_at, balances = self._post(
-                header, [(ids[e.account], e.change) for e in txn.entries], capacity
-            )
+            txn_id, created_at, balances = self._post(self._post_arguments(txn, game_time, request, capacity))
         else:
-            txn_id, created_at, balances = self._insert(
-                header, [(e.account, ids[e.account], e.change) for e in txn.entries]
-            )
+            txn_id, created_at, balances = self._insert(_header(txn, game_time, request), txn)
         return PostedTransaction(
             txn_id,
             created_at,
             txn.kind,
             txn.description,
             game_time,
-            header["request_route"],
-            header["request_key"],
+            request.route if request else None,
+            request.value if request else None,
             tuple(PostedEntry(e.account, e.change, b) for e, b in zip(txn.entries, balances, strict=True)),
         )
 
-    def _post(
-        self, header: dict[str, Any], moves: list[tuple[int, int]], capacity: bool
-    ) -> tuple[int, datetime, list[int]]:
-        """PostgreSQL: lock, re-check, append, in one call (migration 0007)."""
-        account_ids, changes = ([a for a, _ in moves], [c for _, c in moves])
+    def _post_arguments(
+        self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool
+    ) -> dict[str, Any]:
+        ids = self._account_ids(e.account for e in txn.entries)
+        return {
+            **_header(txn, game_time, request),
+            "account_ids": [ids[e.account] for e in txn.entries],
+            "changes": [e.change for e in txn.entries],
+            "capacity": capacity,
+            "potions_per_unit": POTIONS_PER_CAPACITY_UNIT,
+            "ml_per_unit": ML_PER_CAPACITY_UNIT,
+        }
+
+    def _post(self, arguments: dict[str, Any]) -> tuple[int, datetime, list[int]]:
+        """PostgreSQL: lock, check, append, in one call (migration 0007)."""
         try:
-            row = self.connection.execute(
-                POST,
-                {
-                    **header,
-                    "account_ids": account_ids,
-                    "changes": changes,
-                    "capacity": capacity,
-                    "potions_per_unit": POTIONS_PER_CAPACITY_UNIT,
-                    "ml_per_unit": ML_PER_CAPACITY_UNIT,
-                },
-            ).one()
+            row = self.connection.execute(POST, arguments).one()
         except DBAPIError as error:
-            if getattr(error.orig, "pgcode", None) == SERIALIZATION_FAILURE:
+            if getattr(error.orig, "pgcode", None) == REFUSED:
                 raise BooksMoved(str(error.orig).strip().splitlines()[0]) from error
             raise
         return int(row.id), row.created_at, [int(b) for b in row.balances]
 
-    def _insert(
-        self, header: dict[str, Any], moves: list[tuple[AccountRef, int, int]]
-    ) -> tuple[int, datetime, list[int]]:
+    def _insert(self, header: dict[str, Any], txn: Transaction) -> tuple[int, datetime, list[int]]:
         """SQLite: the whole database is this unit of work's, so the running balances follow from the held ones."""
+        ids = self._account_ids(e.account for e in txn.entries)
+        moves = [(e.account, ids[e.account], e.change) for e in txn.entries]
         if not {id_ for _, id_, _ in moves} <= self._held.keys():
             self.lock((ref for ref, _, _ in moves), whole_shop=False)
         running = {id_: self._held[id_][0] for _, id_, _ in moves}

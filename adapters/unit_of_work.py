@@ -68,7 +68,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.writes = Writes(self.connection)
         self.carts = repositories.SqlCartRepository(self.connection, self.writes)
         self.potions = repositories.SqlPotionRepository(self.connection)
-        self.ledger = repositories.SqlLedgerRepository(self.connection)
+        self.ledger = repositories.SqlLedgerRepository(self.connection, self.writes)
         self.sales = repositories.SqlSalesRepository(self.connection, self.writes)
         self.visits = repositories.SqlVisitRepository(self.connection)
         self.clock = repositories.SqlClock(self.connection)

@@ -1,8 +1,10 @@
-"""Writes that nothing in a unit of work reads back (sale lines, cart changes, the stored reply), sent with its commit.
+"""Writes that nothing in a unit of work reads back (a delivery's posting, sale lines, cart changes, the stored reply),
+sent with its commit.
 
 On PostgreSQL each statement is a round trip, and the last ones of a checkout run while the posting holds the shop's
 accounts locked: queued here, they go with the COMMIT, in one round trip, so those locks are held for one round trip
-after the posting instead of four. On SQLite (in-process, no round trips) they run at once.
+after the posting instead of four (and a delivery's posting holds them for its own round trip alone). On SQLite
+(in-process, no round trips) they run at once.
 
 The queued rows are rendered by psycopg2's own quoting (`mogrify`), not by SQLAlchemy: no type processing and no
 Python-side column defaults apply, so a row gives every column its statement writes, as plain Python values.
@@ -18,7 +20,7 @@ from typing import Any
 import psycopg2.extensions
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters.db import is_postgres
 
@@ -33,22 +35,23 @@ class Writes:
         self.connection = connection
         self.deferred = is_postgres(connection)
         self._sql: list[str] = []
-        self._conflicts: dict[str, Exception] = {}  # unique constraint -> what a duplicate there means
+        self._refusals: dict[str, Exception] = {}  # constraint name or SQLSTATE -> what a refusal there means
 
     def add(
-        self, statement: Any, rows: Sequence[Mapping[str, Any]], conflict: tuple[str, Exception] | None = None
+        self, statement: Any, rows: Sequence[Mapping[str, Any]], refusal: tuple[str, Exception] | None = None
     ) -> None:
         """Write `rows` with `statement` in this transaction, now or with the commit (an INSERT as one statement of
-        many rows). A row that breaks the unique constraint named in `conflict` raises its exception instead of the
-        driver's, whenever it is written."""
+        many rows). If the database refuses them as `refusal` says (by the name of the constraint broken, or by
+        SQLSTATE; on SQLite, which names no constraints, by any unique constraint), its exception is raised
+        instead of the driver's, whenever they are written."""
         if not rows:
             return
         if not self.deferred:
             try:
                 self.connection.execute(statement, list(rows))
             except IntegrityError as error:
-                if conflict is not None and str(error.orig).startswith("UNIQUE constraint failed"):
-                    raise conflict[1] from error  # SQLite names the columns, not the constraint: one table here
+                if refusal is not None and str(error.orig).startswith("UNIQUE constraint failed"):
+                    raise refusal[1] from error
                 raise
             return
         dbapi_connection: Any = self.connection.connection.dbapi_connection
@@ -60,8 +63,8 @@ class Writes:
         else:
             self._sql.extend(rendered)
         cursor.close()
-        if conflict is not None:
-            self._conflicts[conflict[0]] = conflict[1]
+        if refusal is not None:
+            self._refusals[refusal[0]] = refusal[1]
 
     @property
     def pending(self) -> bool:
@@ -71,19 +74,20 @@ class Writes:
         """PostgreSQL: the queued writes, then COMMIT, in one round trip."""
         try:
             self.connection.exec_driver_sql(";".join([*self._sql, "COMMIT"]), execution_options=NO_PARAMETERS)
-        except IntegrityError as error:
-            if (name := _constraint(error)) in self._conflicts:
-                raise self._conflicts[name] from error
+        except DBAPIError as error:
+            diagnosed = [_constraint(error), getattr(error.orig, "pgcode", None)]
+            if refused := next((self._refusals[d] for d in diagnosed if d in self._refusals), None):
+                raise refused from error
             raise
         finally:
             self.discard()
 
     def discard(self) -> None:
         self._sql.clear()
-        self._conflicts.clear()
+        self._refusals.clear()
 
 
-def _constraint(error: IntegrityError) -> str | None:
+def _constraint(error: DBAPIError) -> str | None:
     return getattr(getattr(error.orig, "diag", None), "constraint_name", None)
 
 

@@ -56,19 +56,26 @@ class AbstractPotionRepository(abc.ABC):
 
 class AbstractLedgerRepository(abc.ABC):
     def __init__(self) -> None:
-        self.posted: list[int] = []  # the transactions this unit of work appended
+        self.posted = 0  # how many transactions this unit of work appended
 
     def add(
         self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool = False
     ) -> PostedTransaction:
-        """Append a transaction and its entries; return it as posted (id, time, running balances). `capacity`: it
-        was checked against the capacity rule too (its balances covered the whole shop).
+        """Append a transaction and its entries; return it as posted (id, time, running balances). `capacity`: the
+        capacity rule applies to it too (the balances it was checked against covered the whole shop).
 
-        Where the balances it was checked against were a snapshot (`balances_to_check`), the write re-checks the
-        same rules under its own locks and raises `BooksMoved` if they no longer hold."""
+        Where it was not checked against locked balances (`balances_to_check`), the write checks the same rules
+        under its own locks and raises `BooksMoved` if they do not hold."""
         posted = self._add(txn, game_time, request, capacity)
-        self.posted.append(posted.id)
+        self.posted += 1
         return posted
+
+    def append(
+        self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool = False
+    ) -> None:
+        """`add`, for a transaction nothing in this unit of work reads back: a repository may write it with the
+        commit, which then raises the write's `BooksMoved`."""
+        self.add(txn, game_time, request, capacity)
 
     @abc.abstractmethod
     def _add(
@@ -81,10 +88,14 @@ class AbstractLedgerRepository(abc.ABC):
         of work ends, in one fixed order, and return their balances: a check against them cannot be raced, and
         `add` may write the next running balances."""
 
-    def balances_to_check(self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True) -> dict[AccountRef, int]:
+    def balances_to_check(
+        self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True, look: bool = True
+    ) -> dict[AccountRef, int] | None:
         """The balances a posting that moves `accounts` is checked against (with `whole_shop`, every shop account's
-        too), opening missing accounts. Here they are locked (`lock`); a repository whose `add` re-checks the rules
-        under its own locks may return a snapshot instead, so that the locks are held for the write alone."""
+        too), opening missing accounts. Here they are locked (`lock`). A repository whose writes check the rules
+        under their own locks may return a snapshot instead, so that the locks are held for the write alone; and,
+        unless asked to `look`, None: the posting goes unchecked, the write finds whether the rules hold, and if
+        they do not, `BooksMoved` runs the use case again, looking first, so the refusal is the domain's."""
         return self.lock(accounts, whole_shop)
 
     @abc.abstractmethod

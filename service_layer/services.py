@@ -38,7 +38,8 @@ RERUNS = 10  # how often a use case is run again when the books moved under its 
 def _once(key: RequestKey | None, payload: object, uow: AbstractUnitOfWork, work: Callable[[], Reply]) -> Reply:
     """Do `work` inside `uow` at most once per key; store and commit its reply with its effects. A retry is the same
     request when its `payload` (the service's own arguments, as the route received them) has the same
-    fingerprint. If the books moved under the balances `work` checked, it runs again from the start."""
+    fingerprint. If the books moved under a posting of `work`'s (written unchecked, or checked on a snapshot), it
+    runs again from the start, and the domain checks its postings on the balances as they are."""
     digest = fingerprint(payload) if payload is not None else ""  # the opening has no payload
     for attempt in range(1, RERUNS + 1):
         with uow:
@@ -47,12 +48,13 @@ def _once(key: RequestKey | None, payload: object, uow: AbstractUnitOfWork, work
             try:
                 reply = work()
                 if key is not None:
-                    uow.processed_requests.record(key, digest, reply, moved=bool(uow.ledger.posted))
+                    uow.processed_requests.record(key, digest, reply, moved=uow.ledger.posted > 0)
                 uow.commit()
                 return reply
             except BooksMoved:
                 if attempt == RERUNS:
                     raise
+                uow.look_first = True  # the domain checks the next attempt's postings on the balances as they are
                 continue  # leaving `uow` rolls back: nothing of this attempt is kept
             except RequestAlreadyProcessed:
                 uow.rollback()  # a twin committed first: our effects go, its reply stands
@@ -66,17 +68,35 @@ def _once(key: RequestKey | None, payload: object, uow: AbstractUnitOfWork, work
 def _post(
     uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None, capacity: bool = True
 ) -> ledger.PostedTransaction | None:
-    """Lock `txn`'s accounts (and every shop account if the capacity rule applies), check `txn` against their
-    balances and append it, stamped with the
-    game time; return it as posted. A transaction that moves nothing (an empty delivery, an empty cart's checkout,
-    a reset of a shop as it started) is not booked: the request's reply alone records that it was answered."""
+    """Check `txn` against the balances of the accounts it moves (every shop account's too, if the capacity rule
+    applies) and append it, stamped with the game time; return it as posted. A transaction that moves nothing (an
+    empty delivery, an empty cart's checkout, a reset of a shop as it started) is not booked: the request's reply
+    alone records that it was answered."""
+    if (whole_shop := _check(uow, txn, capacity)) is None:
+        return None
+    return uow.ledger.add(txn, uow.clock.now(), key, capacity=whole_shop)
+
+
+def _append(uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None) -> None:
+    """`_post`, for a transaction nothing reads back (a delivery's, a reset's): the repository may write it with the
+    commit."""
+    if (whole_shop := _check(uow, txn, capacity=True)) is not None:
+        uow.ledger.append(txn, uow.clock.now(), key, capacity=whole_shop)
+
+
+def _check(uow: AbstractUnitOfWork, txn: ledger.Transaction, capacity: bool) -> bool | None:
+    """Refuse `txn` if the domain's rules do not hold for it; return whether its write must cover the whole shop
+    (None: it moves nothing, and is not booked). Only a transaction the capacity rule can refuse needs (and locks)
+    every shop account; any other locks just the accounts it moves, so checkouts and corrections do not wait on the
+    whole shop. Where the write checks the rules itself, the balances are looked at only once the books moved
+    under one of this unit of work's postings (`look_first`): a refusal is still the domain's."""
     if not txn.entries:
         return None
-    # Only a transaction the capacity rule can refuse needs (and locks) every shop account; any other locks just
-    # the accounts it moves, so checkouts and corrections do not wait on the whole shop.
     whole_shop = capacity and inventory.touches_capacity(txn)
-    inventory.check_covers(txn, uow.ledger.balances_to_check((e.account for e in txn.entries), whole_shop), capacity)
-    return uow.ledger.add(txn, uow.clock.now(), key, capacity=whole_shop)
+    accounts = (e.account for e in txn.entries)
+    if (balances := uow.ledger.balances_to_check(accounts, whole_shop, look=uow.look_first)) is not None:
+        inventory.check_covers(txn, balances, capacity)
+    return whole_shop
 
 
 def _reset(uow: AbstractUnitOfWork, key: RequestKey | None, kind: str) -> None:
@@ -86,7 +106,7 @@ def _reset(uow: AbstractUnitOfWork, key: RequestKey | None, kind: str) -> None:
     held = {a.commodity for a in uow.ledger.balances(ledger.SHOP)}
     everything = held | set(ledger.commodities(p.sku for p in uow.potions.list()))
     balances = uow.ledger.lock(ledger.AccountRef(ledger.WORLD, c) for c in sorted(everything))
-    _post(uow, ledger.reset(balances, kind), key)
+    _append(uow, ledger.reset(balances, kind), key)
 
 
 def open_shop(uow: AbstractUnitOfWork) -> Reply:
@@ -134,7 +154,7 @@ def deliver_barrels(order_id: str, barrels: Sequence[Barrel], uow: AbstractUnitO
     key = RequestKey(Scope.BARRELS, order_id)
 
     def work() -> Reply:
-        _post(uow, ledger.barrel_purchase(barrels), key)
+        _append(uow, ledger.barrel_purchase(barrels), key)
         return Reply.empty()
 
     return _once(key, list(barrels), uow, work)
@@ -150,7 +170,7 @@ def deliver_bottles(order_id: str, mixes: Sequence[tuple[PotionType, int]], uow:
             if potion is None:
                 raise UnknownPotionType(potion_type.as_list())
             batches.append((potion.sku, potion_type, quantity))
-        _post(uow, ledger.bottling(batches), key)
+        _append(uow, ledger.bottling(batches), key)
         return Reply.empty()
 
     return _once(key, list(mixes), uow, work)
@@ -160,7 +180,7 @@ def deliver_capacity(order_id: str, potion_units: int, ml_units: int, uow: Abstr
     key = RequestKey(Scope.CAPACITY, order_id)
 
     def work() -> Reply:
-        _post(uow, ledger.capacity_purchase(potion_units, ml_units), key)
+        _append(uow, ledger.capacity_purchase(potion_units, ml_units), key)
         return Reply.empty()
 
     return _once(key, {"potion_capacity": potion_units, "ml_capacity": ml_units}, uow, work)

@@ -27,9 +27,10 @@ class DatabaseUnavailable(Exception):
 
 
 class BooksMoved(DatabaseUnavailable):
-    """The balances a posting was checked against were a snapshot, and under the write's locks the database found
-    that the domain's rules no longer hold for it: the use case must be run again on the balances as they are now
-    (and if that keeps happening, the request is answered like an unavailable database: retry it)."""
+    """A posting was written unchecked, or checked against a snapshot, and under the write's locks the database
+    found that the domain's rules do not hold for it: the use case must be run again, checked by the domain on the
+    balances as they are now (and if that keeps happening, the request is answered like an unavailable database:
+    retry it)."""
 
 
 class AbstractUnitOfWork(abc.ABC):
@@ -42,6 +43,9 @@ class AbstractUnitOfWork(abc.ABC):
     clock: AbstractClock
     offers: AbstractOfferRepository
     metrics: AbstractMetricsRepository
+    # Set by the service layer once the books moved under one of this unit of work's postings: from then on its
+    # postings are checked by the domain before they are written (see `AbstractLedgerRepository.balances_to_check`).
+    look_first: bool = False
 
     def __enter__(self) -> Self:
         return self

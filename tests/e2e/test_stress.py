@@ -66,11 +66,12 @@ def _wait_for(condition: Callable[[], object], seconds: float = 30) -> object:
 
 
 def _waiting_on_the_reply(conn: Connection) -> int | None:
-    """The client port of the backend waiting to insert a reply, if one is (pg_stat_activity is read afresh)."""
+    """The client port of the backend waiting to insert a reply, if one is (pg_stat_activity is read afresh). The
+    reply goes with the commit's other writes, after the delivery's posting, in one round trip."""
     port = conn.execute(
         text(
             "SELECT client_port FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND query LIKE 'INSERT INTO processed_requests%'"
+            "AND query LIKE '%INSERT INTO processed_requests%'"
         )
     ).scalar()
     conn.rollback()  # statistics are a snapshot per transaction

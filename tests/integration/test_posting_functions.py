@@ -207,10 +207,10 @@ def _shop(url: str):  # type: ignore[no-untyped-def]
     return _wirings[url]
 
 
-def test_a_posting_whose_checked_snapshot_no_longer_holds_is_run_again_and_refused_by_the_domain(pg_url):
-    """A sale checked on a snapshot with the potion in stock; before it writes, another posting sells that potion.
-    Under its lock the database finds the stock short (40001); the service runs the use case again and the client
-    gets the domain's 409, with nothing kept."""
+def test_a_posting_the_database_refuses_under_its_locks_is_run_again_and_refused_by_the_domain(pg_url):
+    """A sale goes unchecked to its write with the potion in stock; before it writes, another posting sells that
+    potion. Under its lock the database finds the stock short (40001); the service runs the use case again, the
+    domain looking at the balances first, and the client gets the domain's 409, with nothing kept."""
     from cauldrons.bootstrap import bootstrap
     from cauldrons.config import Config
 
@@ -229,7 +229,7 @@ def test_a_posting_whose_checked_snapshot_no_longer_holds_is_run_again_and_refus
     def check_then_lose_the_race(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         snapshot = real_check(self, *args, **kwargs)
         attempts.append(snapshot)
-        if len(attempts) == 1:  # the first attempt's snapshot is taken; now a twin sells the one potion
+        if len(attempts) == 1:  # the first attempt is on its way to its write; now a twin sells the one potion
             raced.append(services.checkout(carts[1], "gold", wiring.uow_factory()))
         return snapshot
 
@@ -237,8 +237,9 @@ def test_a_posting_whose_checked_snapshot_no_longer_holds_is_run_again_and_refus
         with pytest.raises(InsufficientStock):
             services.checkout(carts[0], "gold", wiring.uow_factory())
     assert raced[0].status == 200
-    # first attempt, the twin, then the first again: its write found the books moved and it ran on the new balances
-    assert len(attempts) == 3
+    # first attempt, the twin (both unchecked), then the first again: its write found the books moved, and it ran
+    # again on the balances as they were, checked by the domain
+    assert [a is None for a in attempts] == [True, True, False]
     audit = views.audit(None, wiring.uow_factory())
     assert audit["number_of_potions"] == 0 and audit["gold"] == 100 + 2 * 50
     wiring.engine.dispose()

@@ -11,7 +11,7 @@ from adapters import db, orm
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from domain import ledger
 from domain.clock import GameTime
-from domain.errors import InsufficientGold
+from domain.errors import InsufficientCapacity, InsufficientGold
 from domain.sales import SaleLine
 from service_layer import services
 from service_layer.idempotency import Reply, RequestKey
@@ -132,6 +132,23 @@ def _postgres_only(wiring) -> None:  # type: ignore[no-untyped-def]
         pytest.skip("PostgreSQL's own path: SQLite runs in-process, with no round trips, each write as it is made")
 
 
+def _sent(wiring, action):  # type: ignore[no-untyped-def]
+    """What `action` sent to the database, a round trip each; but for the lookup of account ids, made once per
+    pooled connection (and accounts opened on first use)."""
+    sent: list[str] = []
+
+    def listener(_conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
+        if not statement.startswith(("SELECT accounts.id", "INSERT INTO accounts")):
+            sent.append(statement)
+
+    event.listen(wiring.engine, "before_cursor_execute", listener)
+    try:
+        action()
+    finally:
+        event.remove(wiring.engine, "before_cursor_execute", listener)
+    return sent
+
+
 def test_on_postgres_a_checkout_begins_with_its_first_statement_and_commits_with_its_last_writes(wiring):
     _postgres_only(wiring)
     services.correct("shop/potion:RED_POTION", 3, "stock", "stock", wiring.uow_factory())
@@ -140,19 +157,12 @@ def test_on_postgres_a_checkout_begins_with_its_first_statement_and_commits_with
     services.set_item_quantity(cart_id, "RED_POTION", 2, None, wiring.uow_factory())
     services.correct("shop/potion:BLUE_POTION", 1, "stock", "blue", wiring.uow_factory())
     services.set_item_quantity(cart_id, "BLUE_POTION", 1, None, wiring.uow_factory())
-    sent: list[str] = []
-    listener = lambda _conn, _cursor, statement, *_: sent.append(statement)  # noqa: E731
-    event.listen(wiring.engine, "before_cursor_execute", listener)
-    try:
-        assert services.checkout(cart_id, "gold", wiring.uow_factory()).status == 200
-    finally:
-        event.remove(wiring.engine, "before_cursor_execute", listener)
+    sent = _sent(wiring, lambda: services.checkout(cart_id, "gold", wiring.uow_factory()))
+    # the claim (with BEGIN and the game's time), the cart, the posting (the database checks the rules under its
+    # locks: no snapshot is read first), then the sale, the cart, the reply and COMMIT
+    assert len(sent) == 4, sent
     assert sent[0].startswith("BEGIN;") and "cauldrons_claim_at" in sent[0]
-    assert not any("game_clock" in s for s in sent)  # the claim told the game's time
-    assert not any(s.startswith("BEGIN;") or "COMMIT" in s for s in sent[1:-1])
-    posting = next(i for i, s in enumerate(sent) if "cauldrons_post" in s)
-    # the accounts the posting locked are held for one round trip more: the sale, the cart, the reply and COMMIT
-    assert posting == len(sent) - 2
+    assert "cauldrons_cart" in sent[1] and "cauldrons_post" in sent[2]
     last = sent[-1]
     assert [w in last for w in ("INSERT INTO sale_lines", "UPDATE carts", "INSERT INTO processed_requests")] == [
         True
@@ -163,6 +173,43 @@ def test_on_postgres_a_checkout_begins_with_its_first_statement_and_commits_with
         assert uow.ledger.balances(ledger.SHOP)[ledger.AccountRef(ledger.SHOP, ledger.potion("RED_POTION"))] == 1
         (sale,) = [t for t in uow.ledger.history(limit=5) if t.kind == "sale"]
     assert sale.game_time == GameTime("Bloomday", 9)
+
+
+def test_on_postgres_a_delivery_is_two_round_trips_its_posting_sent_with_the_commit(wiring):
+    _postgres_only(wiring)
+    sent = _sent(wiring, lambda: services.deliver_barrels("2", [SMALL_RED], wiring.uow_factory()))
+    assert len(sent) == 2, sent
+    assert sent[0].startswith("BEGIN;") and "cauldrons_claim_at" in sent[0]
+    assert "cauldrons_post" in sent[1] and "INSERT INTO processed_requests" in sent[1] and sent[1].endswith(";COMMIT")
+    assert gold(wiring) == 0
+    with wiring.uow_factory() as uow:
+        (delivery, *_) = uow.ledger.history(limit=1)
+    assert (delivery.kind, delivery.request_key) == ("barrel_purchase", "2")
+
+
+def test_a_delivery_the_database_refuses_at_the_commit_gets_the_domains_refusal_and_leaves_nothing(wiring):
+    """Past the ml capacity: on PostgreSQL the posting goes unchecked with the commit, `cauldrons_post` refuses it
+    under its locks, and the use case runs again with the domain looking first; SQLite checks at once."""
+    transactions = count(wiring, orm.account_transactions)
+
+    def deliver_too_much() -> None:
+        with pytest.raises(InsufficientCapacity, match="ml"):
+            services.deliver_barrels("big", [barrel(ml=10_001, price=0)], wiring.uow_factory())
+
+    sent = _sent(wiring, deliver_too_much)
+    if wiring.engine.dialect.name == "postgresql":  # refused unchecked at the commit, then looked at and refused
+        assert [s.split("(")[0].split(";")[-1] for s in sent] == [
+            "SELECT * FROM cauldrons_claim_at",
+            "SELECT * FROM cauldrons_post",  # with the reply and COMMIT, which it never reached
+            "ROLLBACK",
+            "SELECT * FROM cauldrons_claim_at",
+            "SELECT * FROM cauldrons_snapshot",  # the domain looks, and refuses
+            "ROLLBACK",
+        ], sent
+    assert count(wiring, orm.account_transactions) == transactions
+    assert gold(wiring) == 100 and count(wiring, orm.processed_requests) == 1  # only the opening's key
+    services.deliver_barrels("big", [SMALL_RED], wiring.uow_factory())  # the key was never taken
+    assert gold(wiring) == 0
 
 
 def test_on_postgres_the_game_time_a_claim_heard_holds_for_its_transaction_until_the_clock_is_set(wiring):

@@ -1,6 +1,7 @@
 """The services on fakes, in the services' own terms."""
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -15,13 +16,15 @@ from domain.errors import (
     InsufficientGold,
     InsufficientMl,
     InsufficientStock,
+    ShopError,
     UnknownPotionType,
     UnknownSku,
 )
 from domain.potions import PotionType
 from service_layer import services, views
 from service_layer.idempotency import ProcessedRequest, Reply, RequestAlreadyProcessed, RequestKey
-from tests.fakes import FakeUnitOfWork
+from service_layer.unit_of_work import BooksMoved
+from tests.fakes import FakeLedgerRepository, FakeStore, FakeUnitOfWork
 from tests.helpers import ALICE, NEW_SHOP, SMALL_GREEN, SMALL_RED, WHOLESALE, barrel
 
 RED_POTION = PotionType(100, 0, 0, 0)
@@ -353,3 +356,67 @@ def test_a_key_a_twin_took_before_the_commit_answers_with_the_twins_reply_and_no
     reply = services.deliver_barrels("7", [SMALL_RED], racing)
     assert reply == replace(TwinCommitsFirst.twin_reply, replayed=True)
     assert audit(uow) == NEW_SHOP  # our purchase was rolled back with our reply
+
+
+class WritesCheckTheRules(FakeLedgerRepository):
+    """PostgreSQL's posting path on the fake: asked not to look, it hands out no balances; the write checks the
+    domain's rules under its locks (`cauldrons_post`) and raises `BooksMoved` if they fail; `append` waits for the
+    commit."""
+
+    def __init__(self, store: FakeStore, looks: list[bool], appended: list[Callable[[], object]]) -> None:
+        super().__init__(store)
+        self.looks, self.appended = looks, appended
+
+    def balances_to_check(self, accounts=(), whole_shop=True, look=True):  # type: ignore[no-untyped-def]
+        self.looks.append(look)
+        return super().balances_to_check(accounts, whole_shop) if look else None
+
+    def _add(self, txn, game_time, request, capacity):  # type: ignore[no-untyped-def]
+        try:
+            inventory.check_covers(txn, self.lock((e.account for e in txn.entries), capacity), capacity)
+        except ShopError as refused:
+            raise BooksMoved(str(refused)) from refused
+        return super()._add(txn, game_time, request, capacity)
+
+    def append(self, txn, game_time, request, capacity=False):  # type: ignore[no-untyped-def]
+        self.posted += 1
+        self.appended.append(lambda: self._add(txn, game_time, request, capacity))
+
+
+class PostsUnchecked(FakeUnitOfWork):
+    def _begin(self) -> None:
+        super()._begin()
+        self.looks: list[bool] = getattr(self, "looks", [])
+        self.appended: list[Callable[[], object]] = []
+        self.ledger = WritesCheckTheRules(self.work, self.looks, self.appended)
+
+    def commit(self) -> None:
+        for write in self.appended:
+            write()
+        super().commit()
+
+
+def test_a_posting_the_write_checks_goes_unchecked_and_the_domain_looks_only_after_a_refusal(uow):
+    sell_setup(uow, potions=1)
+    sold, short = new_cart(uow), new_cart(uow)
+    for cart_id in (sold, short):
+        services.set_item_quantity(cart_id, "RED_POTION", 1, None, uow)
+    unchecked = PostsUnchecked(uow.store)
+    assert services.checkout(sold, "gold", unchecked).status == 200
+    assert unchecked.looks == [False]  # accepted by the write: the balances were never read
+    refused = PostsUnchecked(uow.store)
+    with pytest.raises(InsufficientStock, match="RED_POTION"):  # the domain's refusal, not the write's
+        services.checkout(short, "gold", refused)
+    assert refused.looks == [False, True]  # refused unchecked, then run again, the domain looking first
+    assert audit(uow)["number_of_potions"] == 0 and RequestKey("checkout", str(short)) not in uow.requests()
+
+
+def test_a_delivery_refused_at_the_commit_is_run_again_and_refused_by_the_domain_leaving_nothing(uow):
+    refused = PostsUnchecked(uow.store)
+    with pytest.raises(InsufficientCapacity, match="ml"):
+        services.deliver_barrels("big", [barrel(ml=10_001, price=0)], refused)
+    assert refused.looks == [False, True]
+    assert audit(uow) == NEW_SHOP and RequestKey("barrels/deliver", "big") not in uow.requests()
+    delivered = PostsUnchecked(uow.store)
+    services.deliver_barrels("small", [SMALL_RED], delivered)  # appended, written with the commit
+    assert delivered.looks == [False] and audit(uow)["ml_in_barrels"] == SMALL_RED.ml_per_barrel
