@@ -58,6 +58,9 @@ def make_engine(url: str, read_only: bool = False, **kwargs: Any) -> Engine:
 # Set on a connection while a unit of work holds it with the driver in autocommit mode: the unit of work says where
 # its transactions begin and end (`adapters.unit_of_work.SqlAlchemyUnitOfWork`).
 UNIT_OF_WORK = "cauldrons.unit_of_work"
+# An execution option: the statement runs on its own, before the unit of work's transaction begins (the claim of a
+# request key, `adapters.processed_requests`).
+BEFORE_BEGIN = "cauldrons_before_begin"
 
 
 def in_transaction(dbapi_connection: Any) -> bool:
@@ -68,11 +71,15 @@ def in_transaction(dbapi_connection: Any) -> bool:
 def _begin_with_first_statement(engine: Engine, begin: str) -> None:
     """On a connection a unit of work holds (`UNIT_OF_WORK` set), send `begin` in the same round trip as the first
     statement of each transaction ("BEGIN;SELECT ..."), where psycopg2 would send it on its own: the unit of work
-    sends its COMMIT with its last writes likewise."""
+    sends its COMMIT with its last writes likewise. A statement marked `BEFORE_BEGIN` runs on its own."""
 
     @event.listens_for(engine, "before_cursor_execute", retval=True)
-    def _begin(connection: Any, cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> Any:
-        if connection.info.get(UNIT_OF_WORK) and not in_transaction(cursor.connection):
+    def _begin(connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> Any:
+        if (
+            connection.info.get(UNIT_OF_WORK)
+            and not in_transaction(cursor.connection)
+            and not context.execution_options.get(BEFORE_BEGIN)
+        ):
             if many:  # one statement per row: BEGIN cannot ride on it
                 cursor.execute(begin)
             else:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from adapters import metrics, offers, processed_requests, repositories
-from adapters.db import UNIT_OF_WORK, in_transaction, is_postgres
+from adapters.db import UNIT_OF_WORK, is_postgres
 from adapters.writes import Writes
 from service_layer.unit_of_work import AbstractUnitOfWork, DatabaseUnavailable
 
@@ -40,11 +40,12 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     with Core alone: the ORM's session, identity map and flush cost more CPU than the work of a request here.
 
     On PostgreSQL the driver is in autocommit mode while the unit of work holds the connection, and the unit of work
-    says where its transaction begins and ends, each in a round trip it shares: BEGIN goes with the first statement
-    (`adapters.db.UNIT_OF_WORK`), COMMIT with the writes nothing reads back (`adapters.writes.Writes`). A
-    checkout's locks are then held from the posting to a single round trip later. Whether a transaction is open is
-    libpq's account (`adapters.db.in_transaction`), not ours: the connection goes back to the pool with none open
-    and out of autocommit, or is invalidated."""
+    says where its transaction begins and ends, each in a round trip it shares: the request key is claimed before
+    it, on its own (`adapters.processed_requests`); BEGIN goes with the first statement after
+    (`adapters.db.UNIT_OF_WORK`), COMMIT (or ROLLBACK) with the writes nothing reads back and the release of the
+    key's lock (`adapters.writes.Writes`). A checkout's locks are then held from the posting to a single round trip
+    later. Whether a transaction is open is libpq's account (`adapters.db.in_transaction`), not ours: the
+    connection goes back to the pool with none open, no key locked and out of autocommit, or is invalidated."""
 
     carts: repositories.SqlCartRepository
     ledger: repositories.SqlLedgerRepository
@@ -90,24 +91,26 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     def commit(self) -> None:
         self.carts.flush()  # what the domain changed on the carts it was handed
-        if self.postgres and (self.writes.pending or in_transaction(self.dbapi_connection)):
-            self.writes.commit()  # the queued writes and COMMIT, in one round trip (and BEGIN, if it is first)
+        if self.postgres:
+            self.writes.commit()  # the queued writes, COMMIT and the key's release, in one round trip (and BEGIN)
         self.connection.commit()  # on PostgreSQL this ends SQLAlchemy's transaction; the driver sends nothing
         self._transaction_ended()
 
     def rollback(self) -> None:
         if self.postgres:
-            self.writes.discard()
             self._end_open_transaction()
         self.connection.rollback()
         self._transaction_ended()
 
     def _end_open_transaction(self) -> None:
-        if not self.connection.invalidated and in_transaction(self.dbapi_connection):
-            try:
-                self.connection.exec_driver_sql("ROLLBACK")
-            except DBAPIError:
-                self.connection.invalidate()  # whatever broke, this connection is not handed out again
+        """ROLLBACK whatever is open and release the key's lock (in one round trip, if either is there to do)."""
+        if self.connection.invalidated:
+            self.writes.discard()
+            return
+        try:
+            self.writes.rollback()
+        except DBAPIError:
+            self.connection.invalidate()  # whatever broke, this connection is not handed out again (its locks go)
 
     def _give_back(self) -> None:
         """Leave the connection as the pool's other users expect it: no transaction open, out of autocommit."""

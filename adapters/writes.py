@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from adapters.db import is_postgres
+from adapters.db import BEFORE_BEGIN, in_transaction, is_postgres
 
 NO_PARAMETERS = {"no_parameters": True}  # the batch is rendered already: psycopg2 must not look for %s in it
 PSYCOPG2 = postgresql.psycopg2.dialect()  # compiles what psycopg2 is sent: %(name)s placeholders
@@ -36,6 +36,7 @@ class Writes:
         self.deferred = is_postgres(connection)
         self._sql: list[str] = []
         self._refusals: dict[str, Exception] = {}  # constraint name or SQLSTATE -> what a refusal there means
+        self._releases: list[str] = []  # what frees the locks held past the transaction, sent once it has ended
 
     def add(
         self, statement: Any, rows: Sequence[Mapping[str, Any]], refusal: tuple[str, Exception] | None = None
@@ -54,7 +55,7 @@ class Writes:
                     raise refusal[1] from error
                 raise
             return
-        dbapi_connection: Any = self.connection.connection.dbapi_connection
+        dbapi_connection = self._dbapi_connection()
         cursor, encoding = dbapi_connection.cursor(), psycopg2.extensions.encodings[dbapi_connection.encoding]
         head, each, tail = _pyformat(statement, tuple(rows[0]))
         rendered = [cursor.mogrify(each, row).decode(encoding) for row in rows]
@@ -66,25 +67,47 @@ class Writes:
         if refusal is not None:
             self._refusals[refusal[0]] = refusal[1]
 
-    @property
-    def pending(self) -> bool:
-        return bool(self._sql)
+    def release(self, sql: str) -> None:
+        """Send `sql` (freeing a lock held beyond the transaction) in the round trip that ends the transaction."""
+        self._releases.append(sql)
 
     def commit(self) -> None:
-        """PostgreSQL: the queued writes, then COMMIT, in one round trip."""
+        """PostgreSQL: the queued writes, COMMIT (if a transaction is open or begins with them) and the releases, in
+        one round trip, if there is anything to send. The releases stay for `rollback` if it fails."""
+        committing = bool(self._sql) or in_transaction(self._dbapi_connection())
+        batch = [*self._sql, *(["COMMIT"] if committing else []), *self._releases]
+        self._sql.clear()
         try:
-            self.connection.exec_driver_sql(";".join([*self._sql, "COMMIT"]), execution_options=NO_PARAMETERS)
+            self._send(batch, may_begin=committing)  # writes sent on an idle connection begin their transaction
         except DBAPIError as error:
             diagnosed = [_constraint(error), getattr(error.orig, "pgcode", None)]
             if refused := next((self._refusals[d] for d in diagnosed if d in self._refusals), None):
                 raise refused from error
             raise
         finally:
-            self.discard()
+            self._refusals.clear()
+        self._releases.clear()
+
+    def rollback(self) -> None:
+        """PostgreSQL: drop the queued writes; ROLLBACK (if a transaction is open) and the releases, in one round
+        trip, if there is anything to send."""
+        self.discard()
+        batch = [*(["ROLLBACK"] if in_transaction(self._dbapi_connection()) else []), *self._releases]
+        self._releases.clear()
+        self._send(batch, may_begin=False)
 
     def discard(self) -> None:
+        """Forget the queued writes (the releases are kept: they go with whatever ends the transaction)."""
         self._sql.clear()
         self._refusals.clear()
+
+    def _send(self, batch: list[str], may_begin: bool) -> None:
+        if batch:
+            options = NO_PARAMETERS if may_begin else {**NO_PARAMETERS, BEFORE_BEGIN: True}
+            self.connection.exec_driver_sql(";".join(batch), execution_options=options)
+
+    def _dbapi_connection(self) -> Any:
+        return self.connection.connection.dbapi_connection
 
 
 def _constraint(error: DBAPIError) -> str | None:

@@ -11,11 +11,11 @@ bp = Blueprint("admin", __name__)
 
 @bp.post("/admin/reset")
 def reset() -> Response:
-    load(EmptySchema(), optional=True)
+    load(EmptySchema, optional=True)
     return as_response(services.reset(optional_key(), new_uow()))
 
 
 @bp.post("/info/current_time")
 def current_time() -> Response:
-    body = load(GameTimeSchema())
+    body = load(GameTimeSchema)
     return as_response(services.set_time(body["day"], body["hour"], optional_key(), new_uow()))

@@ -9,12 +9,12 @@ bp = Blueprint("bottler", __name__, url_prefix="/bottler")
 
 @bp.post("/plan")
 def plan() -> Response:
-    load(EmptySchema(), optional=True)
+    load(EmptySchema, optional=True)
     return json_response(views.bottler_plan(new_uow()))
 
 
 @bp.post("/deliver/<order_id>")
 def deliver(order_id: str) -> Response:
     order_id = path_id("order_id", order_id)
-    mixes = load(PotionMixSchema(), many=True)
+    mixes = load(PotionMixSchema, many=True)
     return as_response(services.deliver_bottles(order_id, mixes, new_uow()))

@@ -25,27 +25,27 @@ def cart_id_from(value: str) -> int:
 @bp.post("/visits/<visit_id>")
 def visits(visit_id: str) -> Response:
     visit_id = path_id("visit_id", visit_id)
-    customers = load(CustomerSchema(), many=True)
+    customers = load(CustomerSchema, many=True)
     return as_response(services.record_visit(visit_id, customers, new_uow()))
 
 
 @bp.post("/")
 def create() -> Response:
-    customer = load(CustomerSchema())
+    customer = load(CustomerSchema)
     return as_response(services.create_cart(customer, optional_key(), new_uow()))
 
 
 @bp.post("/<cart_id>/items/<item_sku>")
 def set_item(cart_id: str, item_sku: str) -> Response:
     cart = cart_id_from(cart_id)
-    quantity = load(CartItemSchema())["quantity"]
+    quantity = load(CartItemSchema)["quantity"]
     return as_response(services.set_item_quantity(cart, item_sku, quantity, optional_key(), new_uow()))
 
 
 @bp.post("/<cart_id>/checkout")
 def checkout(cart_id: str) -> Response:
     cart = cart_id_from(cart_id)
-    body = load(CheckoutSchema())
+    body = load(CheckoutSchema)
     return as_response(services.checkout(cart, body["payment"], new_uow()))
 
 
@@ -53,7 +53,7 @@ def checkout(cart_id: str) -> Response:
 @preflight_open
 def search() -> Response:
     """The course's order search: lines sold, filtered, sorted and paged by keyset (5 a page)."""
-    search_query, token = query(SearchSchema())
+    search_query, token = query(SearchSchema)
     tokens: PageTokens = current_app.extensions["cauldrons.page_tokens"]
     page = views.search_orders(search_query, tokens.load(token, search_query) if token else None, new_uow())
     return json_response(

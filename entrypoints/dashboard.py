@@ -64,5 +64,5 @@ def chart(name: str) -> Response:
     if name not in set(Metric):
         abort(404)
     metric = Metric(name)
-    rows = views.metric(metric, query(schema_of(metric)()), new_uow())["rows"]
+    rows = views.metric(metric, query(schema_of(metric)), new_uow())["rows"]
     return _secured(Response(render(metric, TITLES[metric], rows), content_type="image/svg+xml"))

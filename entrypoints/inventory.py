@@ -9,17 +9,17 @@ bp = Blueprint("inventory", __name__, url_prefix="/inventory")
 
 @bp.get("/audit")
 def audit() -> Response:
-    return json_response(views.audit(query(AuditQuerySchema())["at"], new_uow()))
+    return json_response(views.audit(query(AuditQuerySchema)["at"], new_uow()))
 
 
 @bp.post("/plan")
 def plan() -> Response:
-    load(EmptySchema(), optional=True)
+    load(EmptySchema, optional=True)
     return json_response(views.capacity_plan(new_uow()))
 
 
 @bp.post("/deliver/<order_id>")
 def deliver(order_id: str) -> Response:
     order_id = path_id("order_id", order_id)
-    body = load(CapacitySchema())
+    body = load(CapacitySchema)
     return as_response(services.deliver_capacity(order_id, body["potion_capacity"], body["ml_capacity"], new_uow()))

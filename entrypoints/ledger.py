@@ -12,16 +12,16 @@ bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
 @bp.get("/accounts")
 def accounts() -> Response:
-    return json_response(views.accounts(query(AsOfSchema())["at"], new_uow()))
+    return json_response(views.accounts(query(AsOfSchema)["at"], new_uow()))
 
 
 @bp.get("/transactions")
 def transactions() -> Response:
-    return json_response(views.transactions(HistoryQuery(**query(HistorySchema())), new_uow()))
+    return json_response(views.transactions(HistoryQuery(**query(HistorySchema)), new_uow()))
 
 
 @bp.post("/corrections")
 def corrections() -> Response:
     key = required_key()
-    body = load(CorrectionSchema())
+    body = load(CorrectionSchema)
     return as_response(services.correct(body["account"], body["change"], body["reason"], key, new_uow()))

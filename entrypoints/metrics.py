@@ -18,7 +18,7 @@ def schema_of(metric: Metric) -> type[Schema]:
 
 def _route(metric: Metric) -> None:
     def view() -> Response:
-        return json_response(views.metric(metric, query(schema_of(metric)()), new_uow()))
+        return json_response(views.metric(metric, query(schema_of(metric)), new_uow()))
 
     view.__name__ = str(metric)
     bp.add_url_rule(f"/{metric}", endpoint=str(metric), view_func=view, methods=["GET"])

@@ -1,5 +1,5 @@
-"""The PostgreSQL posting functions of migrations 0006 and 0007, on their own: each waits for the lock it takes and
-then reads what the holder committed; `cauldrons_post` accepts and refuses what the domain does."""
+"""The PostgreSQL posting functions of migrations 0006, 0007, 0012 and 0013, on their own: each waits for the lock it
+takes and then reads what the holder committed; `cauldrons_post` accepts and refuses what the domain does."""
 
 from __future__ import annotations
 
@@ -74,6 +74,67 @@ def test_a_twin_claim_waits_for_the_holder_and_then_sees_its_reply(engine):
         holder.commit()
         waiting.join(10)
     assert [(r.fingerprint, r.status) for r in seen[0]] == [("fp", 204)]  # type: ignore[attr-defined]
+
+
+CLAIM_KEY = "SELECT * FROM cauldrons_claim_key('barrels/deliver', :key)"
+KEYS_HELD = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+REPLY = (
+    "INSERT INTO processed_requests (route, key, fingerprint, status, body, created_at, moved) "
+    "VALUES ('barrels/deliver', :key, 'fp', 204, '', now(), true)"
+)
+
+
+def test_claim_key_holds_a_new_key_past_its_statement_and_no_lock_for_a_key_with_a_reply(engine):
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:  # each statement on its own
+        (new,) = conn.execute(text(CLAIM_KEY), {"key": "new"}).all()
+        assert new.fingerprint is None and new.game_day is None  # no reply, no tick yet
+        assert conn.execute(text(KEYS_HELD)).scalar() == 1  # the key's lock outlived the statement
+        conn.execute(text("SELECT pg_advisory_unlock_all()"))
+        (used,) = conn.execute(text(CLAIM_KEY), {"key": "1"}).all()
+        assert (used.status, bytes(used.body), len(used.fingerprint)) == (204, b"", 64)
+        assert conn.execute(text(KEYS_HELD)).scalar() == 0  # a replay leaves nothing held
+
+
+def test_a_twin_claim_key_waits_for_the_holder_and_then_has_its_reply_and_no_lock(engine):
+    seen: list[object] = []
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as holder:
+        holder.execute(text(CLAIM_KEY), {"key": "twin"})
+
+        def twin() -> None:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                seen.append(
+                    (conn.execute(text(CLAIM_KEY), {"key": "twin"}).one(), conn.execute(text(KEYS_HELD)).scalar())
+                )
+
+        waiting = threading.Thread(target=twin)
+        waiting.start()
+        time.sleep(0.3)
+        assert seen == []  # still waiting for the key
+        holder.execute(text(REPLY), {"key": "twin"})  # committed (autocommit), then the key released
+        holder.execute(text("SELECT pg_advisory_unlock_all()"))
+        waiting.join(10)
+    ((row, held),) = seen  # type: ignore[misc]
+    assert (row.fingerprint, row.status, held) == ("fp", 204, 0)
+
+
+def test_a_claim_key_whose_holder_rolls_back_takes_the_key_for_itself(engine):
+    seen: list[object] = []
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as holder:
+        holder.execute(text(CLAIM_KEY), {"key": "gone"})
+
+        def twin() -> None:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                seen.append(
+                    (conn.execute(text(CLAIM_KEY), {"key": "gone"}).one(), conn.execute(text(KEYS_HELD)).scalar())
+                )
+
+        waiting = threading.Thread(target=twin)
+        waiting.start()
+        time.sleep(0.3)
+        holder.execute(text("SELECT pg_advisory_unlock_all()"))  # nothing recorded: the holder's work was refused
+        waiting.join(10)
+    ((row, held),) = seen  # type: ignore[misc]
+    assert (row.fingerprint, held) == (None, 1)  # no reply: the twin does the work, holding the key
 
 
 def test_lock_returns_the_accounts_balances_and_with_the_whole_shop_every_shop_account(engine):

@@ -133,13 +133,20 @@ def _postgres_only(wiring) -> None:  # type: ignore[no-untyped-def]
 
 
 def _sent(wiring, action):  # type: ignore[no-untyped-def]
-    """What `action` sent to the database, a round trip each; but for the lookup of account ids, made once per
-    pooled connection (and accounts opened on first use)."""
+    """What `action` sent to the database, a round trip each, as a connection that knows the accounts' ids sends
+    it: the lookup of account ids, made once per pooled connection (and accounts opened on first use), is left
+    out, and a BEGIN that went with it is put on the next statement."""
     sent: list[str] = []
+    begin = False
 
     def listener(_conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
-        if not statement.startswith(("SELECT accounts.id", "INSERT INTO accounts")):
-            sent.append(statement)
+        nonlocal begin
+        lookup = statement.removeprefix("BEGIN;").startswith(("SELECT accounts.id", "INSERT INTO accounts"))
+        if lookup:
+            begin = begin or statement.startswith("BEGIN;")
+        else:
+            sent.append(("BEGIN;" if begin else "") + statement)
+            begin = False
 
     event.listen(wiring.engine, "before_cursor_execute", listener)
     try:
@@ -158,16 +165,16 @@ def test_on_postgres_a_checkout_begins_with_its_first_statement_and_commits_with
     services.correct("shop/potion:BLUE_POTION", 1, "stock", "blue", wiring.uow_factory())
     services.set_item_quantity(cart_id, "BLUE_POTION", 1, None, wiring.uow_factory())
     sent = _sent(wiring, lambda: services.checkout(cart_id, "gold", wiring.uow_factory()))
-    # the claim (with BEGIN and the game's time), the cart, the posting (the database checks the rules under its
-    # locks: no snapshot is read first), then the sale, the cart, the reply and COMMIT
+    # the claim (on its own, with the game's time), the cart (with BEGIN), the posting (the database checks the
+    # rules under its locks: no snapshot is read first), then the sale, the cart, the reply, COMMIT and the key
     assert len(sent) == 4, sent
-    assert sent[0].startswith("BEGIN;") and "cauldrons_claim_at" in sent[0]
-    assert "cauldrons_cart" in sent[1] and "cauldrons_post" in sent[2]
+    assert sent[0].startswith("SELECT * FROM cauldrons_claim_key")
+    assert sent[1].startswith("BEGIN;SELECT * FROM cauldrons_cart") and "cauldrons_post" in sent[2]
     last = sent[-1]
     assert [w in last for w in ("INSERT INTO sale_lines", "UPDATE carts", "INSERT INTO processed_requests")] == [
         True
     ] * 3
-    assert last.endswith(";COMMIT")
+    assert last.endswith(";COMMIT;SELECT pg_advisory_unlock_all()")
     assert last.count("INSERT INTO sale_lines") == 1  # its two lines in one statement: the rollups run once
     with wiring.uow_factory() as uow:
         assert uow.ledger.balances(ledger.SHOP)[ledger.AccountRef(ledger.SHOP, ledger.potion("RED_POTION"))] == 1
@@ -179,12 +186,16 @@ def test_on_postgres_a_delivery_is_two_round_trips_its_posting_sent_with_the_com
     _postgres_only(wiring)
     sent = _sent(wiring, lambda: services.deliver_barrels("2", [SMALL_RED], wiring.uow_factory()))
     assert len(sent) == 2, sent
-    assert sent[0].startswith("BEGIN;") and "cauldrons_claim_at" in sent[0]
-    assert "cauldrons_post" in sent[1] and "INSERT INTO processed_requests" in sent[1] and sent[1].endswith(";COMMIT")
+    assert sent[0].startswith("SELECT * FROM cauldrons_claim_key")  # the key's lock, held past this statement
+    assert sent[1].startswith("BEGIN;SELECT * FROM cauldrons_post") and "INSERT INTO processed_requests" in sent[1]
+    assert sent[1].endswith(";COMMIT;SELECT pg_advisory_unlock_all()")  # released once the reply is committed
     assert gold(wiring) == 0
     with wiring.uow_factory() as uow:
         (delivery, *_) = uow.ledger.history(limit=1)
     assert (delivery.kind, delivery.request_key) == ("barrel_purchase", "2")
+    # its replay: the claim finds the stored reply and takes no lock, so there is no transaction to end
+    replay = _sent(wiring, lambda: services.deliver_barrels("2", [SMALL_RED], wiring.uow_factory()))
+    assert len(replay) == 1 and replay[0].startswith("SELECT * FROM cauldrons_claim_key"), replay
 
 
 def test_a_delivery_the_database_refuses_at_the_commit_gets_the_domains_refusal_and_leaves_nothing(wiring):
@@ -198,13 +209,13 @@ def test_a_delivery_the_database_refuses_at_the_commit_gets_the_domains_refusal_
 
     sent = _sent(wiring, deliver_too_much)
     if wiring.engine.dialect.name == "postgresql":  # refused unchecked at the commit, then looked at and refused
-        assert [s.split("(")[0].split(";")[-1] for s in sent] == [
-            "SELECT * FROM cauldrons_claim_at",
-            "SELECT * FROM cauldrons_post",  # with the reply and COMMIT, which it never reached
-            "ROLLBACK",
-            "SELECT * FROM cauldrons_claim_at",
-            "SELECT * FROM cauldrons_snapshot",  # the domain looks, and refuses
-            "ROLLBACK",
+        assert [s.split("(")[0] for s in sent] == [
+            "SELECT * FROM cauldrons_claim_key",
+            "BEGIN;SELECT * FROM cauldrons_post",  # with the reply and COMMIT, which it never reached
+            "ROLLBACK;SELECT pg_advisory_unlock_all",
+            "SELECT * FROM cauldrons_claim_key",
+            "BEGIN;SELECT * FROM cauldrons_snapshot",  # the domain looks, and refuses
+            "ROLLBACK;SELECT pg_advisory_unlock_all",
         ], sent
     assert count(wiring, orm.account_transactions) == transactions
     assert gold(wiring) == 100 and count(wiring, orm.processed_requests) == 1  # only the opening's key
@@ -237,6 +248,9 @@ def test_on_postgres_the_pool_gets_every_connection_back_idle_and_out_of_autocom
         raw = uow.connection.connection.dbapi_connection
         assert raw.autocommit
         raise Crash
+    with pytest.raises(Crash), wiring.uow_factory() as uow:  # a key claimed (and locked), then abandoned
+        assert uow.processed_requests.claim(RequestKey("barrels/deliver", "abandoned")) is None
+        raise Crash
     with wiring.uow_factory() as uow:  # one that only read
         uow.ledger.balances(ledger.SHOP)
     with wiring.uow_factory() as uow:  # and one committed
@@ -250,7 +264,8 @@ def test_on_postgres_the_pool_gets_every_connection_back_idle_and_out_of_autocom
                 "AND state LIKE 'idle in transaction%'"
             )
         ).scalar_one()
-    assert stuck == 0
+        keys = conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).scalar_one()
+    assert (stuck, keys) == (0, 0)
     assert gold(wiring) == 0  # the committed purchase, once
 
 
