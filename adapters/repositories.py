@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
@@ -419,7 +419,19 @@ def contains(column: Any, needle: str) -> Any:
     return func.lower(column).like(f"%{escaped}%", escape="/")
 
 
-SALE_LINES_INSERT = orm.sale_lines.insert()
+# The lines of a sale, stamped with the transaction the checkout's key posted in this transaction (its id, time and
+# game time): on PostgreSQL they are written in the same round trip as that posting, after it, so its id is never
+# read back. One statement for all the lines (the sale lines' rollup triggers run once per statement); the key is in
+# each row, for `Writes` renders rows, not the statement around them.
+_SOLD = ["cart_id", "sku", "potion_name", "item_sku", "quantity", "unit_price", "total"]
+_SOLD += [f.name for f in fields(Customer)]  # the customer's columns are named as its fields
+SALE_LINES_INSERT = text(
+    f"WITH v (route, key, {', '.join(_SOLD)}) AS (VALUES (:route, :key, {', '.join(':' + c for c in _SOLD)}))"
+    f" INSERT INTO sale_lines (account_transaction_id, created_at, game_day, game_hour, {', '.join(_SOLD)})"
+    f" SELECT t.id, t.created_at, t.game_day, t.game_hour, {', '.join('v.' + c for c in _SOLD)}"
+    " FROM v JOIN account_transactions t ON t.id = (SELECT max(p.id) FROM account_transactions p"
+    " WHERE p.request_route = v.route AND p.request_key = v.key)"
+)
 
 
 class SqlSalesRepository(AbstractSalesRepository):
@@ -434,12 +446,13 @@ class SqlSalesRepository(AbstractSalesRepository):
         self.connection = connection
         self.writes = writes
 
-    def add(self, lines: Sequence[SaleLine], sale: PostedTransaction) -> None:
+    def add(self, lines: Sequence[SaleLine], sale: RequestKey) -> None:
         self.writes.add(  # nothing reads them back in the unit of work: they go with the commit
             SALE_LINES_INSERT,
             [
                 {
-                    "account_transaction_id": sale.id,
+                    "route": sale.route,
+                    "key": sale.value,
                     "cart_id": line.cart_id,
                     "sku": line.sku,
                     "potion_name": line.potion_name,
@@ -447,13 +460,7 @@ class SqlSalesRepository(AbstractSalesRepository):
                     "quantity": line.quantity,
                     "unit_price": line.unit_price,
                     "total": line.total,
-                    "customer_id": line.customer.customer_id,
-                    "customer_name": line.customer.customer_name,
-                    "character_class": line.customer.character_class,
-                    "character_species": line.customer.character_species,
-                    "level": line.customer.level,
-                    "created_at": sale.created_at,
-                    **_stamp(sale.game_time),
+                    **asdict(line.customer),
                 }
                 for line in lines
             ],

@@ -41,10 +41,10 @@ class Writes:
     def add(
         self, statement: Any, rows: Sequence[Mapping[str, Any]], refusal: tuple[str, Exception] | None = None
     ) -> None:
-        """Write `rows` with `statement` in this transaction, now or with the commit (an INSERT as one statement of
-        many rows). If the database refuses them as `refusal` says (by the name of the constraint broken, or by
-        SQLSTATE; on SQLite, which names no constraints, by any unique constraint), its exception is raised
-        instead of the driver's, whenever they are written."""
+        """Write `rows` with `statement` in this transaction, now or with the commit (a statement with a row of
+        VALUES as one statement of many rows). If the database refuses them as `refusal` says (by the name of the
+        constraint broken, or by SQLSTATE; on SQLite, which names no constraints, by any unique constraint), its
+        exception is raised instead of the driver's, whenever they are written."""
         if not rows:
             return
         if not self.deferred:
@@ -59,7 +59,7 @@ class Writes:
         cursor, encoding = dbapi_connection.cursor(), psycopg2.extensions.encodings[dbapi_connection.encoding]
         head, each, tail = _pyformat(statement, tuple(rows[0]))
         rendered = [cursor.mogrify(each, row).decode(encoding) for row in rows]
-        if head:  # INSERT ... VALUES (...), (...) ...
+        if head:  # ... VALUES (...), (...) ...
             self._sql.append(head + ", ".join(rendered) + tail)
         else:
             self._sql.extend(rendered)
@@ -117,12 +117,12 @@ def _constraint(error: DBAPIError) -> str | None:
 @functools.cache
 def _pyformat(statement: Any, keys: tuple[str, ...]) -> tuple[str, str, str]:
     """`statement` for psycopg2 with %(name)s placeholders for `keys`, compiled once per statement and key set, as
-    (head, one row, tail): an INSERT splits at its row of values, so many rows make one statement; any other is
-    ("", the statement, "")."""
+    (head, one row, tail): a statement with a row of VALUES (an INSERT's, a WITH's) splits at it, so many rows make
+    one statement; any other is ("", the statement, "")."""
     sql = str(statement.compile(dialect=PSYCOPG2, column_keys=list(keys), for_executemany=True))  # no RETURNING
-    if sql.startswith("INSERT") and (row := ROW.search(sql)):
+    if (row := ROW.search(sql)) and sql[: row.start()].endswith("VALUES "):
         return sql[: row.start()], row.group(), sql[row.end() :]
     return "", sql, ""
 
 
-ROW = re.compile(r"\((?:%\(\w+\)s, )*%\(\w+\)s\)")  # an INSERT's row of values: (%(a)s, %(b)s, ...)
+ROW = re.compile(r"\((?:%\(\w+\)s, )*%\(\w+\)s\)")  # a row of values: (%(a)s, %(b)s, ...)

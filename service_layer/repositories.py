@@ -117,8 +117,9 @@ class AbstractLedgerRepository(abc.ABC):
 
 class AbstractSalesRepository(abc.ABC):
     @abc.abstractmethod
-    def add(self, lines: Sequence[SaleLine], sale: PostedTransaction) -> None:
-        """Record the lines a checkout sold, stamped with its sale transaction (id, time, game time)."""
+    def add(self, lines: Sequence[SaleLine], sale: RequestKey) -> None:
+        """Record the lines a checkout sold, stamped with the sale transaction its request key `sale` posted in this
+        unit of work (its id, time and game time): the sale need not have been read back."""
 
     @abc.abstractmethod
     def search(self, query: SearchQuery, cursor: Cursor | None, limit: int) -> list[SoldLine]:

@@ -78,8 +78,8 @@ def _post(
 
 
 def _append(uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None) -> None:
-    """`_post`, for a transaction nothing reads back (a delivery's, a reset's): the repository may write it with the
-    commit."""
+    """`_post`, for a transaction nothing reads back (a delivery's, a sale's, a reset's): the repository may write it
+    with the commit."""
     if (whole_shop := _check(uow, txn, capacity=True)) is not None:
         uow.ledger.append(txn, uow.clock.now(), key, capacity=whole_shop)
 
@@ -234,9 +234,8 @@ def checkout(cart_id: int, payment: str, uow: AbstractUnitOfWork) -> Reply:
             SaleLine(cart_id, line.sku, potions[line.sku].name, line.quantity, potions[line.sku].price, cart.customer)
             for line in cart.check_out(payment)
         ]
-        sale = _post(uow, ledger.sale(cart_id, [(s.sku, s.quantity, s.unit_price) for s in lines], payment), key)
-        if sale is not None:  # the sales record, in the same transaction as the entries and the reply
-            uow.sales.add(lines, sale)
+        _append(uow, ledger.sale(cart_id, [(s.sku, s.quantity, s.unit_price) for s in lines], payment), key)
+        uow.sales.add(lines, key)  # the sales record, stamped with the sale, in the same transaction as its entries
         return Reply.json(
             {"total_potions_bought": sum(s.quantity for s in lines), "total_gold_paid": sum(s.total for s in lines)}
         )

@@ -193,10 +193,15 @@ class FakeSalesRepository(AbstractSalesRepository):
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
-    def add(self, lines: Sequence[SaleLine], sale: PostedTransaction) -> None:
+    def add(self, lines: Sequence[SaleLine], sale: RequestKey) -> None:
+        if not lines:
+            return
+        posted = next(
+            t for t in reversed(self.store.transactions) if (t.request_route, t.request_key) == (sale.route, sale.value)
+        )
         for line in lines:
             self.store.sales.append(
-                SoldLine(len(self.store.sales) + 1, line, sale.created_at, sale.game_time, sale.id, line.item_sku)
+                SoldLine(len(self.store.sales) + 1, line, posted.created_at, posted.game_time, posted.id, line.item_sku)
             )
 
     def search(self, query: SearchQuery, cursor: Cursor | None, limit: int) -> list[SoldLine]:

@@ -16,10 +16,10 @@ from sqlalchemy import Connection, select, text
 from adapters import migrations, orm
 from adapters.db import make_engine
 from adapters.verification import verify
-from domain import ledger
 from domain.carts import Customer
 from domain.sales import SearchQuery, SoldLine, SortColumn, SortOrder
 from service_layer import services
+from service_layer.idempotency import RequestKey, Scope
 from tests.helpers import ALICE
 from tests.search import NEEDLES, QUERIES, T0, expected, made_up_lines, walk
 
@@ -48,15 +48,16 @@ def _record(wiring, count: int, seed: int = 7) -> list[SoldLine]:  # type: ignor
                 },
             )
     for line, at in made:
+        key = RequestKey(Scope.CHECKOUT, str(line.cart_id))
         with wiring.uow_factory() as uow:
-            txn = uow.connection.execute(
+            uow.connection.execute(
                 text(
-                    "INSERT INTO account_transactions (created_at, kind, description) "
-                    "VALUES (:at, 'sale', 'made up') RETURNING id"
+                    "INSERT INTO account_transactions (created_at, kind, description, request_route, request_key) "
+                    "VALUES (:at, 'sale', 'made up', :route, :key)"
                 ),
-                {"at": at},
-            ).scalar_one()
-            uow.sales.add([line], ledger.PostedTransaction(txn, at, "sale", "made up", None, None, None, ()))
+                {"at": at, "route": key.route, "key": key.value},
+            )
+            uow.sales.add([line], key)
             uow.commit()
     with wiring.uow_factory() as uow:
         recorded = uow.sales.search(

@@ -12,7 +12,7 @@ from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from domain import ledger
 from domain.clock import GameTime
 from domain.errors import InsufficientCapacity, InsufficientGold
-from domain.sales import SaleLine
+from domain.sales import SaleLine, SearchQuery
 from service_layer import services
 from service_layer.idempotency import Reply, RequestKey
 from service_layer.unit_of_work import DatabaseUnavailable
@@ -165,21 +165,29 @@ def test_on_postgres_a_checkout_begins_with_its_first_statement_and_commits_with
     services.correct("shop/potion:BLUE_POTION", 1, "stock", "blue", wiring.uow_factory())
     services.set_item_quantity(cart_id, "BLUE_POTION", 1, None, wiring.uow_factory())
     sent = _sent(wiring, lambda: services.checkout(cart_id, "gold", wiring.uow_factory()))
-    # the claim (on its own, with the game's time), the cart (with BEGIN), the posting (the database checks the
-    # rules under its locks: no snapshot is read first), then the sale, the cart, the reply, COMMIT and the key
-    assert len(sent) == 4, sent
+    # the claim (on its own, with the game's time), the cart (with BEGIN), then the posting (the database checks the
+    # rules under its locks: no snapshot is read first), the sale stamped with it, the cart, the reply, COMMIT and
+    # the key's release: the posting's locks are held for its own round trip alone
+    assert len(sent) == 3, sent
     assert sent[0].startswith("SELECT * FROM cauldrons_claim_key")
-    assert sent[1].startswith("BEGIN;SELECT * FROM cauldrons_cart") and "cauldrons_post" in sent[2]
+    assert sent[1].startswith("BEGIN;SELECT * FROM cauldrons_cart")
     last = sent[-1]
+    assert last.startswith("SELECT * FROM cauldrons_post")
     assert [w in last for w in ("INSERT INTO sale_lines", "UPDATE carts", "INSERT INTO processed_requests")] == [
         True
     ] * 3
+    assert last.index("cauldrons_post") < last.index("INSERT INTO sale_lines")
     assert last.endswith(";COMMIT;SELECT pg_advisory_unlock_all()")
     assert last.count("INSERT INTO sale_lines") == 1  # its two lines in one statement: the rollups run once
     with wiring.uow_factory() as uow:
         assert uow.ledger.balances(ledger.SHOP)[ledger.AccountRef(ledger.SHOP, ledger.potion("RED_POTION"))] == 1
         (sale,) = [t for t in uow.ledger.history(limit=5) if t.kind == "sale"]
+        lines = uow.sales.search(SearchQuery(), None, 10)
     assert sale.game_time == GameTime("Bloomday", 9)
+    assert sorted((s.line.sku, s.transaction_id, s.sold_at, s.game_time) for s in lines) == [
+        ("BLUE_POTION", sale.id, sale.created_at, sale.game_time),
+        ("RED_POTION", sale.id, sale.created_at, sale.game_time),
+    ]
 
 
 def test_on_postgres_a_delivery_is_two_round_trips_its_posting_sent_with_the_commit(wiring):
@@ -275,9 +283,9 @@ def test_a_write_refused_at_the_commit_takes_the_posting_and_the_reply_with_it(w
     key = RequestKey("barrels/deliver", "refused-at-commit")
     before = count(wiring, orm.processed_requests)
     with pytest.raises(exc.IntegrityError), wiring.uow_factory() as uow:
-        posted = uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, key)
+        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, key)
         uow.processed_requests.record(key, "fp", Reply.empty(), moved=True)
-        uow.sales.add([SaleLine(10**9, "RED_POTION", "red potion", 1, 50, ALICE)], posted)
+        uow.sales.add([SaleLine(10**9, "RED_POTION", "red potion", 1, 50, ALICE)], key)
         uow.commit()
     assert gold(wiring) == 100 and count(wiring, orm.processed_requests) == before
     services.deliver_barrels("refused-at-commit", [SMALL_RED], wiring.uow_factory())  # the key is free, the pool sound

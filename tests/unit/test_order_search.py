@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from domain import ledger
 from domain.clock import GameTime
 from domain.errors import InsufficientStock
-from domain.sales import PAGE_SIZE, Cursor, Position, SearchQuery, SortColumn, SortOrder, fold
+from domain.sales import PAGE_SIZE, Cursor, Position, SaleLine, SearchQuery, SortColumn, SortOrder, fold
 from service_layer import services, views
+from service_layer.idempotency import RequestKey, Scope
 from tests.fakes import FakeStore, FakeUnitOfWork
 from tests.helpers import ALICE
 from tests.search import NEEDLES, QUERIES, T0, expected, made_up_lines, walk
@@ -118,13 +119,19 @@ def test_only_ascii_letters_are_case_folded():
     assert fold("ÉMILE Zoë") == "Émile zoë"
 
 
+def sold(uow: FakeUnitOfWork, line: SaleLine, at: datetime, txn_id: int) -> None:
+    """Record `line` as sold at `at` by a made-up sale transaction `txn_id`, posted under the checkout's key."""
+    key = RequestKey(Scope.CHECKOUT, str(line.cart_id))
+    uow.work.transactions.append(ledger.PostedTransaction(txn_id, at, "sale", "", None, key.route, key.value, ()))
+    uow.sales.add([line], key)
+
+
 @pytest.mark.parametrize("query", QUERIES, ids=str)
 def test_paging_visits_every_matching_line_once_in_order(query):
     store = FakeStore()
     uow = FakeUnitOfWork(store)
     for line, at in made_up_lines(random.Random(7), 53):
-        posted = ledger.PostedTransaction(line.cart_id, at, "sale", "", None, None, None, ())
-        uow.sales.add([line], posted)
+        sold(uow, line, at, line.cart_id)
     uow.commit()
     assert walk(query, lambda: uow)[0] == expected(store.sales, query)
 
@@ -150,7 +157,7 @@ def test_any_search_pages_through_any_sales_as_a_sorted_list_would(sales, name, 
     uow = FakeUnitOfWork()
     for seed in sales:
         ((line, at),) = made_up_lines(random.Random(seed), 1)
-        uow.sales.add([line], ledger.PostedTransaction(seed, at, "sale", "", None, None, None, ()))
+        sold(uow, line, at, seed)
     uow.commit()
     query = SearchQuery(name, sku, col, order)
     assert walk(query, lambda: uow)[0] == expected(uow.store.sales, query)

@@ -24,7 +24,7 @@ from domain.potions import PotionType
 from service_layer import services, views
 from service_layer.idempotency import ProcessedRequest, Reply, RequestAlreadyProcessed, RequestKey
 from service_layer.unit_of_work import BooksMoved
-from tests.fakes import FakeLedgerRepository, FakeStore, FakeUnitOfWork
+from tests.fakes import FakeLedgerRepository, FakeSalesRepository, FakeStore, FakeUnitOfWork
 from tests.helpers import ALICE, NEW_SHOP, SMALL_GREEN, SMALL_RED, WHOLESALE, barrel
 
 RED_POTION = PotionType(100, 0, 0, 0)
@@ -383,12 +383,24 @@ class WritesCheckTheRules(FakeLedgerRepository):
         self.appended.append(lambda: self._add(txn, game_time, request, capacity))
 
 
+class SalesWithTheCommit(FakeSalesRepository):
+    def __init__(self, store: FakeStore, appended: list[Callable[[], object]]) -> None:
+        super().__init__(store)
+        self.appended = appended
+
+    def add(self, lines, sale):  # type: ignore[no-untyped-def]
+        self.appended.append(lambda: super(SalesWithTheCommit, self).add(lines, sale))
+
+
 class PostsUnchecked(FakeUnitOfWork):
+    """PostgreSQL's unit of work on the fakes: postings unchecked, appended ones and sale lines written at commit."""
+
     def _begin(self) -> None:
         super()._begin()
         self.looks: list[bool] = getattr(self, "looks", [])
         self.appended: list[Callable[[], object]] = []
         self.ledger = WritesCheckTheRules(self.work, self.looks, self.appended)
+        self.sales = SalesWithTheCommit(self.work, self.appended)
 
     def commit(self) -> None:
         for write in self.appended:
@@ -404,6 +416,8 @@ def test_a_posting_the_write_checks_goes_unchecked_and_the_domain_looks_only_aft
     unchecked = PostsUnchecked(uow.store)
     assert services.checkout(sold, "gold", unchecked).status == 200
     assert unchecked.looks == [False]  # accepted by the write: the balances were never read
+    (sale,) = uow.transactions("sale")
+    assert [(s.line.cart_id, s.transaction_id) for s in uow.store.sales] == [(sold, sale.id)]  # stamped with it
     refused = PostsUnchecked(uow.store)
     with pytest.raises(InsufficientStock, match="RED_POTION"):  # the domain's refusal, not the write's
         services.checkout(short, "gold", refused)
