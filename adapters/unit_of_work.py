@@ -43,9 +43,10 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     says where its transaction begins and ends, each in a round trip it shares: the request key is claimed before
     it, on its own (`adapters.processed_requests`); BEGIN goes with the first statement after
     (`adapters.db.UNIT_OF_WORK`), COMMIT (or ROLLBACK) with the writes nothing reads back and the release of the
-    key's lock (`adapters.writes.Writes`). A checkout's locks are then held from the posting to a single round trip
-    later. Whether a transaction is open is libpq's account (`adapters.db.in_transaction`), not ours: the
-    connection goes back to the pool with none open, no key locked and out of autocommit, or is invalidated."""
+    key's lock (`adapters.writes.Writes`). A checkout's or a delivery's posting goes with them too, so the accounts
+    it locks are held within that one round trip. Whether a transaction is open is libpq's account
+    (`adapters.db.in_transaction`), not ours: the connection goes back to the pool with none open, no key locked
+    and out of autocommit, or is invalidated."""
 
     carts: repositories.SqlCartRepository
     ledger: repositories.SqlLedgerRepository

@@ -1,10 +1,10 @@
-"""Writes that nothing in a unit of work reads back (a delivery's posting, sale lines, cart changes, the stored reply),
-sent with its commit.
+"""Writes that nothing in a unit of work reads back (a checkout's or a delivery's posting, sale lines, cart changes,
+the stored reply), sent with its commit.
 
-On PostgreSQL each statement is a round trip, and the last ones of a checkout run while the posting holds the shop's
-accounts locked: queued here, they go with the COMMIT, in one round trip, so those locks are held for one round trip
-after the posting instead of four (and a delivery's posting holds them for its own round trip alone). On SQLite
-(in-process, no round trips) they run at once.
+On PostgreSQL each statement is a round trip, and every posting locks accounts others wait for (each sale and
+purchase moves `shop/gold`): queued here, the posting and the writes after it go with the COMMIT (and the release of
+the request key's lock), in one round trip, so those locks are held within one server-side execution, never across
+a round trip. On SQLite (in-process, no round trips) they run at once.
 
 The queued rows are rendered by psycopg2's own quoting (`mogrify`), not by SQLAlchemy: no type processing and no
 Python-side column defaults apply, so a row gives every column its statement writes, as plain Python values.
