@@ -1,6 +1,7 @@
 """The unit of work on real databases: commit keeps, everything else discards."""
 
 import json
+import threading
 import time
 
 import pytest
@@ -275,6 +276,43 @@ def test_on_postgres_the_pool_gets_every_connection_back_idle_and_out_of_autocom
         keys = conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).scalar_one()
     assert (stuck, keys) == (0, 0)
     assert gold(wiring) == 0  # the committed purchase, once
+
+
+def test_on_postgres_a_claim_cancelled_once_it_holds_the_key_leaves_the_key_free(wiring):
+    """A session lock outlives the statement that took it: a claim cancelled (as a statement timeout would) just as
+    the key's lock is granted fails its request, and the rollback still releases the key for the retry."""
+    _postgres_only(wiring)
+    key = RequestKey("barrels/deliver", "cancelled")
+    lock = "hashtextextended(:route || E'\\n' || :key, 0)"
+    with wiring.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as holder:
+        holder.execute(text(f"SELECT pg_advisory_lock({lock})"), {"route": key.route, "key": key.value})
+        failed: list[BaseException] = []
+
+        def claim() -> None:
+            try:
+                services.deliver_barrels(key.value, [SMALL_RED], wiring.uow_factory())
+            except BaseException as error:  # noqa: BLE001 - the test looks at it
+                failed.append(error)
+
+        waiter = threading.Thread(target=claim)
+        waiter.start()
+        deadline = time.monotonic() + 10
+        while (pid := holder.execute(text(WAITING_CLAIM)).scalar()) is None:
+            assert time.monotonic() < deadline, "the claim never waited for the key"
+            time.sleep(0.02)
+        holder.execute(text("SELECT pg_advisory_unlock_all(), pg_cancel_backend(:pid)"), {"pid": pid})
+        waiter.join(10)
+        assert len(failed) == 1 and "cancel" in str(failed[0])
+        held = holder.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).scalar_one()
+    assert held == 0
+    assert services.deliver_barrels(key.value, [SMALL_RED], wiring.uow_factory()).status == 204
+    assert gold(wiring) == 0
+
+
+WAITING_CLAIM = (
+    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%cauldrons_claim_key%' "
+    "AND pid <> pg_backend_pid()"
+)
 
 
 def test_a_write_refused_at_the_commit_takes_the_posting_and_the_reply_with_it(wiring):
