@@ -9,10 +9,15 @@ recorded at once, the second INSERT waits for the first and finds the key taken.
 the database's write lock from BEGIN IMMEDIATE.
 
 The reply is written with the unit of work's commit (`adapters.writes`): nothing reads it back before then.
+
+A reply never changes or goes once committed (migration 0002's triggers refuse UPDATE, DELETE and TRUNCATE on
+`processed_requests`), so each worker keeps the replies it committed or read (`KnownReplies`): a retry that reaches
+the same worker, as a client's retry on its keep-alive connection does, is answered from memory, with no round trip.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy import Connection, select, text
@@ -37,13 +42,42 @@ RECORD = orm.processed_requests.insert()
 KEY_TAKEN = "uq_processed_requests_route_key"
 
 
+class KnownReplies:
+    """The stored replies one process has seen committed or read, the latest `size` of them, by key (one set per
+    database: the bootstrap's unit-of-work factory shares one among its units of work)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._replies: OrderedDict[RequestKey, ProcessedRequest] = OrderedDict()
+
+    def get(self, key: RequestKey) -> ProcessedRequest | None:
+        if (known := self._replies.get(key)) is not None:
+            self._replies.move_to_end(key)
+        return known
+
+    def add(self, request: ProcessedRequest) -> None:
+        self._replies[request.key] = request
+        self._replies.move_to_end(request.key)
+        if len(self._replies) > self.size:
+            self._replies.popitem(last=False)
+
+
 class SqlProcessedRequests(AbstractProcessedRequests):
-    def __init__(self, connection: Connection, writes: Writes, clock: SqlClock) -> None:
+    def __init__(self, connection: Connection, writes: Writes, clock: SqlClock, known: KnownReplies) -> None:
         self.connection = connection
         self.writes = writes
         self.clock = clock  # told the game's time the claim read with the key (PostgreSQL)
+        self.known = known
+        self._recorded: ProcessedRequest | None = None  # the reply this transaction is to commit
 
     def claim(self, key: RequestKey) -> ProcessedRequest | None:
+        if (known := self.known.get(key)) is not None:
+            return known  # committed for good: no round trip, and no lock to take
+        if (found := self._claim(key)) is not None:
+            self.known.add(found)
+        return found
+
+    def _claim(self, key: RequestKey) -> ProcessedRequest | None:
         if is_postgres(self.connection):  # one round trip: the reply, or the key's lock; and the game's time
             try:
                 row: Any = self.connection.execute(CLAIM, {"route": key.route, "key": key.value}).one()
@@ -80,3 +114,10 @@ class SqlProcessedRequests(AbstractProcessedRequests):
             "created_at": utcnow(),
         }
         self.writes.add(RECORD, [row], refusal=(KEY_TAKEN, RequestAlreadyProcessed(key)))
+        self._recorded = ProcessedRequest(key, fingerprint, reply)
+
+    def transaction_ended(self, committed: bool) -> None:
+        """The unit of work's transaction ended: a reply it committed is known from now on."""
+        if committed and self._recorded is not None:
+            self.known.add(self._recorded)
+        self._recorded = None

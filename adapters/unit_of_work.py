@@ -8,8 +8,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from adapters import metrics, offers, processed_requests, repositories
+from adapters import metrics, offers, repositories
 from adapters.db import UNIT_OF_WORK, is_postgres
+from adapters.processed_requests import KnownReplies, SqlProcessedRequests
 from adapters.writes import Writes
 from service_layer.unit_of_work import AbstractUnitOfWork, DatabaseUnavailable
 
@@ -51,9 +52,13 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     carts: repositories.SqlCartRepository
     ledger: repositories.SqlLedgerRepository
     clock: repositories.SqlClock
+    processed_requests: SqlProcessedRequests
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, known_replies: KnownReplies | None = None) -> None:
+        """`known_replies`: the replies already seen on `engine`'s database, shared by the units of work of one
+        process (a new, empty set if not given)."""
         self.engine = engine
+        self.known_replies = known_replies if known_replies is not None else KnownReplies()
 
     def __enter__(self) -> Self:
         try:
@@ -76,7 +81,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.clock = repositories.SqlClock(self.connection)
         self.offers = offers.SqlOfferRepository(self.connection)
         self.metrics = metrics.SqlMetricsRepository(self.connection)
-        self.processed_requests = processed_requests.SqlProcessedRequests(self.connection, self.writes, self.clock)
+        self.processed_requests = SqlProcessedRequests(self.connection, self.writes, self.clock, self.known_replies)
         return super().__enter__()
 
     def __exit__(self, *exc: object) -> None:
@@ -95,13 +100,13 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         if self.postgres:
             self.writes.commit()  # the queued writes, COMMIT and the key's release, in one round trip (and BEGIN)
         self.connection.commit()  # on PostgreSQL this ends SQLAlchemy's transaction; the driver sends nothing
-        self._transaction_ended()
+        self._transaction_ended(committed=True)
 
     def rollback(self) -> None:
         if self.postgres:
             self._end_open_transaction()
         self.connection.rollback()
-        self._transaction_ended()
+        self._transaction_ended(committed=False)
 
     def _end_open_transaction(self) -> None:
         """ROLLBACK whatever is open and release the key's lock (in one round trip, if either is there to do)."""
@@ -120,7 +125,9 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             self.connection.info.pop(UNIT_OF_WORK, None)
             self.dbapi_connection.autocommit = False  # type: ignore[union-attr]
 
-    def _transaction_ended(self) -> None:
-        """What repositories kept for this transaction (locks held, accounts opened, the time heard) ends with it."""
+    def _transaction_ended(self, committed: bool) -> None:
+        """What repositories kept for this transaction (locks held, accounts opened, the time heard, the reply to
+        commit) ends with it."""
         self.ledger.transaction_ended()
         self.clock.transaction_ended()
+        self.processed_requests.transaction_ended(committed)

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from adapters import migrations
 from adapters.db import make_engine
+from adapters.processed_requests import KnownReplies
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from cauldrons.config import Config
 from service_layer import services
@@ -30,8 +31,10 @@ def bootstrap(config: Config, prepare: bool = True) -> Wiring:
     if prepare:
         migrations.upgrade(engine)
 
+    known_replies = KnownReplies()  # one set per process and database: every unit of work adds what it commits
+
     def uow_factory() -> AbstractUnitOfWork:
-        return SqlAlchemyUnitOfWork(engine)
+        return SqlAlchemyUnitOfWork(engine, known_replies)
 
     if prepare:
         services.open_shop(uow_factory())

@@ -3,19 +3,21 @@
 import json
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import create_engine, event, exc, func, select, text
 from sqlalchemy.pool import NullPool
 
 from adapters import db, orm
+from adapters.processed_requests import KnownReplies
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from domain import ledger
 from domain.clock import GameTime
-from domain.errors import InsufficientCapacity, InsufficientGold
+from domain.errors import IdempotencyKeyReused, InsufficientCapacity, InsufficientGold
 from domain.sales import SaleLine, SearchQuery
 from service_layer import services
-from service_layer.idempotency import Reply, RequestKey
+from service_layer.idempotency import ProcessedRequest, Reply, RequestKey
 from service_layer.unit_of_work import DatabaseUnavailable
 from tests.helpers import ALICE, SMALL_RED, barrel
 
@@ -202,8 +204,12 @@ def test_on_postgres_a_delivery_is_two_round_trips_its_posting_sent_with_the_com
     with wiring.uow_factory() as uow:
         (delivery, *_) = uow.ledger.history(limit=1)
     assert (delivery.kind, delivery.request_key) == ("barrel_purchase", "2")
-    # its replay: the claim finds the stored reply and takes no lock, so there is no transaction to end
-    replay = _sent(wiring, lambda: services.deliver_barrels("2", [SMALL_RED], wiring.uow_factory()))
+    # its replay where the reply is known (this process committed it): nothing is sent at all
+    assert _sent(wiring, lambda: services.deliver_barrels("2", [SMALL_RED], wiring.uow_factory())) == []
+    # and where it is not (another worker): the claim finds the stored reply and takes no lock, so there is no
+    # transaction to end
+    other_worker = SqlAlchemyUnitOfWork(wiring.engine)  # a set of known replies of its own, empty
+    replay = _sent(wiring, lambda: services.deliver_barrels("2", [SMALL_RED], other_worker))
     assert len(replay) == 1 and replay[0].startswith("SELECT * FROM cauldrons_claim_key"), replay
 
 
@@ -313,6 +319,28 @@ WAITING_CLAIM = (
     "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%cauldrons_claim_key%' "
     "AND pid <> pg_backend_pid()"
 )
+
+
+def test_a_reply_this_process_committed_is_replayed_from_memory_and_a_changed_payload_still_refused(wiring):
+    """Stored replies never change (the table refuses UPDATE, DELETE and TRUNCATE): a retry is answered from the
+    replies the process knows, with nothing sent to the database, byte for byte and with its fingerprint checked."""
+    first = services.deliver_barrels("known", [SMALL_RED], wiring.uow_factory())
+    replays: list[Reply] = []
+    sent = _sent(wiring, lambda: replays.append(services.deliver_barrels("known", [SMALL_RED], wiring.uow_factory())))
+    assert sent == [] and replays == [replace(first, replayed=True)]
+    with pytest.raises(IdempotencyKeyReused):
+        services.deliver_barrels("known", [barrel(price=1)], wiring.uow_factory())
+    assert gold(wiring) == 0  # delivered once
+
+
+def test_known_replies_keep_the_latest_ones_used():
+    known = KnownReplies(size=2)
+    a, b, c = (ProcessedRequest(RequestKey("barrels/deliver", k), "fp", Reply(204)) for k in "abc")
+    known.add(a)
+    known.add(b)
+    assert known.get(a.key) == a  # used: now the latest
+    known.add(c)
+    assert (known.get(a.key), known.get(b.key), known.get(c.key)) == (a, None, c)
 
 
 def test_a_write_refused_at_the_commit_takes_the_posting_and_the_reply_with_it(wiring):
