@@ -81,6 +81,7 @@ class SqlProcessedRequests(AbstractProcessedRequests):
         if is_postgres(self.connection):  # one round trip: the reply, or the key's lock; and the game's time
             try:
                 row: Any = self.connection.execute(CLAIM, {"route": key.route, "key": key.value}).one()
+                self.clock.heard(GameTime(row.game_day, row.game_hour) if row.game_day is not None else None)
             except BaseException:
                 # A session lock outlives the statement that took it: one cancelled or timed out after the lock was
                 # granted still holds it, and the rollback must release it.
@@ -88,8 +89,6 @@ class SqlProcessedRequests(AbstractProcessedRequests):
                 raise
             if row.fingerprint is None:
                 self.writes.release(RELEASE)  # the key stays locked until the unit of work ends
-            self.clock.heard(GameTime(row.game_day, row.game_hour) if row.game_day is not None else None)
-            if row.fingerprint is None:
                 return None
         else:
             t = orm.processed_requests

@@ -555,8 +555,8 @@ LATEST_TICK = select(_clock.id, _clock.day, _clock.hour).order_by(desc(_clock.id
 
 
 class SqlClock(AbstractClock):
-    """The game's time now. On PostgreSQL the claim of a request key reads it in the same call (`cauldrons_claim_at`,
-    migration 0012) and tells it here (`heard`), so a keyed request does not ask for it again: one round trip fewer.
+    """The game's time now. On PostgreSQL the claim of a request key reads it in the same call (`cauldrons_claim_key`,
+    migration 0013) and tells it here (`heard`), so a keyed request does not ask for it again: one round trip fewer.
     What was heard holds until the unit of work's transaction ends (`transaction_ended`) or the clock is set."""
 
     def __init__(self, connection: Connection) -> None:
