@@ -1,12 +1,15 @@
 """`processed_requests`: the stored reply of every POST that carried a key.
 
-Racing twins: on PostgreSQL `claim` is sent before the unit of work's transaction begins, on its own
+Racing twins: the unique (route, key) constraint is the last word. On PostgreSQL a request's first attempt guesses
+its key new and claims nothing: its reply's INSERT, sent with the COMMIT, waits for a twin's and then finds the key
+taken (RequestAlreadyProcessed), and the service claims the key and replays the twin's reply. So does a guessed
+attempt the domain refused: the refusal may be the key's own earlier success (the cart it checked out).
+
+A real claim (every later attempt) is sent before the unit of work's transaction begins, on its own
 (`cauldrons_claim_key`, migration 0013). A key with a stored reply is answered from it, with no lock and nothing
-left open: a replay is one round trip. A key without one is locked (a session advisory lock) until the unit of work
-ends, released in the round trip of its COMMIT or ROLLBACK; a second request with the same key waits until then, and
-sees the first's stored reply. The unique (route, key) constraint is the last word: if two replies were ever
-recorded at once, the second INSERT waits for the first and finds the key taken. On SQLite every unit of work holds
-the database's write lock from BEGIN IMMEDIATE.
+left open. A key without one is locked (a session advisory lock) until the unit of work ends, released in the round
+trip of its COMMIT or ROLLBACK; a second claim of the same key waits until then, and sees the first's stored reply.
+On SQLite every unit of work holds the database's write lock from BEGIN IMMEDIATE, and claims.
 
 The reply is written with the unit of work's commit (`adapters.writes`): nothing reads it back before then.
 
@@ -69,10 +72,15 @@ class SqlProcessedRequests(AbstractProcessedRequests):
         self.clock = clock  # told the game's time the claim read with the key (PostgreSQL)
         self.known = known
         self._recorded: ProcessedRequest | None = None  # the reply this transaction is to commit
+        # PostgreSQL: the commit's INSERT of the reply waits for a twin's and then finds the key taken, so a first
+        # attempt may guess its key new. SQLite's units of work take turns from BEGIN: a claim there costs nothing.
+        self.guesses = is_postgres(connection)
 
-    def claim(self, key: RequestKey) -> ProcessedRequest | None:
+    def claim(self, key: RequestKey, guess: bool = False) -> ProcessedRequest | None:
         if (known := self.known.get(key)) is not None:
             return known  # committed for good: no round trip, and no lock to take
+        if guess and self.guesses:
+            return None  # the commit settles it; nothing was heard of the game's time (the posting reads it)
         if (found := self._claim(key)) is not None:
             self.known.add(found)
         return found

@@ -70,6 +70,12 @@ def _upsert(dialect: str, table: Table, keys: tuple[str, ...], values: tuple[str
 POST = text("""SELECT * FROM cauldrons_post(
     :created_at, :kind, :description, :game_day, :game_hour, :request_route, :request_key,
     CAST(:account_ids AS bigint[]), CAST(:changes AS bigint[]), :capacity, :potions_per_unit, :ml_per_unit)""")
+# The same, stamped with the game's time as the write finds it: the latest tick, read in the posting's statement.
+POST_AT_WRITE = text("""SELECT p.* FROM (SELECT 1) AS one
+    LEFT JOIN LATERAL (SELECT day, hour FROM game_clock ORDER BY id DESC LIMIT 1) AS tick ON true
+    CROSS JOIN LATERAL cauldrons_post(
+    :created_at, :kind, :description, tick.day, tick.hour, :request_route, :request_key,
+    CAST(:account_ids AS bigint[]), CAST(:changes AS bigint[]), :capacity, :potions_per_unit, :ml_per_unit) AS p""")
 REFUSED = "40001"  # serialization_failure: what `cauldrons_post` raises when the rules do not hold under its locks
 MOVED = "the domain's rules did not hold for a posting under its locks"
 
@@ -178,11 +184,13 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance in rows}
 
     def append(
-        self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool = False
+        self, txn: Transaction, clock: AbstractClock, request: RequestKey | None, capacity: bool = False
     ) -> None:
         if not is_postgres(self.connection):
-            return super().append(txn, game_time, request, capacity)
-        self.writes.add(POST, [self._post_arguments(txn, game_time, request, capacity)], (REFUSED, BooksMoved(MOVED)))
+            return super().append(txn, clock, request, capacity)
+        known = clock.known()  # if the clock was not read, the posting reads it as it is written: no round trip
+        arguments = self._post_arguments(txn, known[0] if known else None, request, capacity)
+        self.writes.add(POST if known else POST_AT_WRITE, [arguments], (REFUSED, BooksMoved(MOVED)))
         self.posted += 1
 
     def _add(
@@ -557,7 +565,8 @@ LATEST_TICK = select(_clock.id, _clock.day, _clock.hour).order_by(desc(_clock.id
 class SqlClock(AbstractClock):
     """The game's time now. On PostgreSQL the claim of a request key reads it in the same call (`cauldrons_claim_key`,
     migration 0013) and tells it here (`heard`), so a keyed request does not ask for it again: one round trip fewer.
-    What was heard holds until the unit of work's transaction ends (`transaction_ended`) or the clock is set."""
+    What was heard holds until the unit of work's transaction ends (`transaction_ended`) or the clock is set. A
+    posting written with the commit reads it itself where nothing was heard (`known`; `POST_AT_WRITE`)."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -568,6 +577,9 @@ class SqlClock(AbstractClock):
 
     def transaction_ended(self) -> None:
         self._heard = None
+
+    def known(self) -> tuple[GameTime | None] | None:
+        return self._heard
 
     def now(self) -> GameTime | None:
         if self._heard is not None:

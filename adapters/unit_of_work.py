@@ -41,13 +41,13 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     with Core alone: the ORM's session, identity map and flush cost more CPU than the work of a request here.
 
     On PostgreSQL the driver is in autocommit mode while the unit of work holds the connection, and the unit of work
-    says where its transaction begins and ends, each in a round trip it shares: the request key is claimed before
-    it, on its own (`adapters.processed_requests`); BEGIN goes with the first statement after
-    (`adapters.db.UNIT_OF_WORK`), COMMIT (or ROLLBACK) with the writes nothing reads back and the release of the
-    key's lock (`adapters.writes.Writes`). A checkout's or a delivery's posting goes with them too, so the accounts
-    it locks are held within that one round trip. Whether a transaction is open is libpq's account
-    (`adapters.db.in_transaction`), not ours: the connection goes back to the pool with none open, no key locked
-    and out of autocommit, or is invalidated."""
+    says where its transaction begins and ends, each in a round trip it shares: a request key is guessed new on a
+    first attempt, and claimed before the transaction, on its own, on a later one (`adapters.processed_requests`);
+    BEGIN goes with the first statement after (`adapters.db.UNIT_OF_WORK`), COMMIT (or ROLLBACK) with the writes
+    nothing reads back and the release of a claimed key's lock (`adapters.writes.Writes`). A checkout's or a
+    delivery's posting goes with them too, so the accounts it locks are held within that one round trip. Whether a
+    transaction is open is libpq's account (`adapters.db.in_transaction`), not ours: the connection goes back to the
+    pool with none open, no key locked and out of autocommit, or is invalidated."""
 
     carts: repositories.SqlCartRepository
     ledger: repositories.SqlLedgerRepository

@@ -106,10 +106,19 @@ class RequestAlreadyProcessed(Exception):
 
 
 class AbstractProcessedRequests(abc.ABC):
+    # Whether `claim` may `guess` that a key is new without asking the database: this repository's commit refuses a
+    # key another transaction took first (`record` or the commit raises RequestAlreadyProcessed).
+    guesses: bool = False
+
     @abc.abstractmethod
-    def claim(self, key: RequestKey) -> ProcessedRequest | None:
+    def claim(self, key: RequestKey, guess: bool = False) -> ProcessedRequest | None:
         """The earlier processing of `key`, if any. Until this transaction ends, a concurrent claim of the same key
-        waits, so racing twins see each other's reply instead of both doing the work."""
+        waits, so racing twins see each other's reply instead of both doing the work.
+
+        With `guess` (and `guesses`), a key not known to be taken may be answered None from what this process
+        already knows, with no lock: the work is done on the guess that the key is new, and the commit settles it.
+        A refusal of that work is no answer yet (it may be the key's own earlier success, such as the cart it
+        checked out): the service claims the key for real and runs again."""
 
     @abc.abstractmethod
     def record(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:

@@ -71,11 +71,12 @@ class AbstractLedgerRepository(abc.ABC):
         return posted
 
     def append(
-        self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool = False
+        self, txn: Transaction, clock: AbstractClock, request: RequestKey | None, capacity: bool = False
     ) -> None:
-        """`add`, for a transaction nothing in this unit of work reads back: a repository may write it with the
-        commit, which then raises the write's `BooksMoved`."""
-        self.add(txn, game_time, request, capacity)
+        """`add`, for a transaction nothing in this unit of work reads back, stamped with `clock`'s game time: a
+        repository may write it with the commit, which then raises the write's `BooksMoved`, and where the clock
+        would have to be read for it, let the write read it."""
+        self.add(txn, clock.now(), request, capacity)
 
     @abc.abstractmethod
     def _add(
@@ -137,6 +138,10 @@ class AbstractClock(abc.ABC):
     @abc.abstractmethod
     def now(self) -> GameTime | None:
         """The latest game time the exchange told the shop, if any."""
+
+    def known(self) -> tuple[GameTime | None] | None:
+        """`(now(),)` if it is known without reading it from the database; None if it would have to be read."""
+        return (self.now(),)
 
     @abc.abstractmethod
     def set(self, game_time: GameTime) -> None:

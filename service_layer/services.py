@@ -18,7 +18,7 @@ from typing import Any
 from domain import inventory, ledger, planners
 from domain.carts import Cart, Customer
 from domain.clock import GameTime
-from domain.errors import CartNotFound, UnknownAccount, UnknownPotionType, UnknownSku
+from domain.errors import CartNotFound, ShopError, UnknownAccount, UnknownPotionType, UnknownSku
 from domain.inventory import Inventory
 from domain.potions import Barrel, PotionType
 from domain.sales import SaleLine
@@ -39,12 +39,19 @@ def _once(key: RequestKey | None, payload: object, uow: AbstractUnitOfWork, work
     """Do `work` inside `uow` at most once per key; store and commit its reply with its effects. A retry is the same
     request when its `payload` (the service's own arguments, as the route received them) has the same
     fingerprint. If the books moved under a posting of `work`'s (written unchecked, or checked on a snapshot), it
-    runs again from the start, and the domain checks its postings on the balances as they are."""
+    runs again from the start, and the domain checks its postings on the balances as they are.
+
+    The first attempt may guess its key new (where the commit settles it: `AbstractProcessedRequests.guesses`).
+    Every later attempt claims the key first, and so does an attempt after a guessed one was refused: a refusal is
+    only the answer once the key is known not to have been processed."""
     digest = fingerprint(payload) if payload is not None else ""  # the opening has no payload
+    guess = True
     for attempt in range(1, RERUNS + 1):
         with uow:
-            if key is not None and (earlier := uow.processed_requests.claim(key)) is not None:
+            if key is not None and (earlier := uow.processed_requests.claim(key, guess)) is not None:
                 return earlier.replay(digest)
+            guessed = key is not None and guess and uow.processed_requests.guesses
+            guess = False
             try:
                 reply = work()
                 if key is not None:
@@ -59,6 +66,10 @@ def _once(key: RequestKey | None, payload: object, uow: AbstractUnitOfWork, work
             except RequestAlreadyProcessed:
                 uow.rollback()  # a twin committed first: our effects go, its reply stands
                 break
+            except ShopError:
+                if not guessed:
+                    raise
+                continue  # claim the key, then the refusal (or the earlier reply) is the answer
     with uow:
         earlier = uow.processed_requests.claim(key)  # type: ignore[arg-type]
         assert earlier is not None, "a key that was taken cannot vanish: processed_requests is append-only"
@@ -79,9 +90,9 @@ def _post(
 
 def _append(uow: AbstractUnitOfWork, txn: ledger.Transaction, key: RequestKey | None) -> None:
     """`_post`, for a transaction nothing reads back (a delivery's, a sale's, a reset's): the repository may write it
-    with the commit."""
+    with the commit, and stamp it with the clock's time as the write finds it."""
     if (whole_shop := _check(uow, txn, capacity=True)) is not None:
-        uow.ledger.append(txn, uow.clock.now(), key, capacity=whole_shop)
+        uow.ledger.append(txn, uow.clock, key, capacity=whole_shop)
 
 
 def _check(uow: AbstractUnitOfWork, txn: ledger.Transaction, capacity: bool) -> bool | None:

@@ -417,7 +417,7 @@ class FakeProcessedRequests(AbstractProcessedRequests):
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
-    def claim(self, key: RequestKey) -> ProcessedRequest | None:
+    def claim(self, key: RequestKey, guess: bool = False) -> ProcessedRequest | None:
         return self.store.processed.get(key)
 
     def record(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:

@@ -46,10 +46,8 @@ def test_a_dropped_database_connection_is_a_503_and_the_retry_applies_once(pg_sh
     shop, engine = pg_shop
     path, body = "/barrels/deliver/lost-1", [barrel_json(SMALL_RED)]
     answers = []
-    with engine.connect() as holder:  # hold the request's key, so the request waits in the database; then drop it
-        holder.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": "barrels/deliver\nlost-1"}
-        )
+    with engine.connect() as holder:  # lock the shop's gold, so the request's posting waits for it; then drop it
+        holder.execute(text("SELECT 1 FROM accounts WHERE owner = 'shop' AND commodity = 'gold' FOR UPDATE"))
         request = threading.Thread(target=lambda: answers.append(shop.post(path, json=body)))
         with caplog.at_level(logging.INFO):
             request.start()

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from adapters import orm
+from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from domain.errors import InsufficientStock
 from domain.potions import PotionType
 from service_layer import services, views
@@ -16,8 +17,14 @@ from tests.concurrency import race
 from tests.helpers import ALICE, SMALL_RED, barrel
 
 
-def test_sixteen_racing_twins_of_a_delivery_take_effect_once(wiring):
-    results = race([lambda: services.deliver_barrels("42", [SMALL_RED], wiring.uow_factory())] * 16)
+def _worker(wiring, where: str):  # type: ignore[no-untyped-def]
+    """A unit of work on this worker (sharing the replies it knows), or as on a worker of its own."""
+    return wiring.uow_factory() if where == "same worker" else SqlAlchemyUnitOfWork(wiring.engine)
+
+
+@pytest.mark.parametrize("where", ["same worker", "other workers"])
+def test_sixteen_racing_twins_of_a_delivery_take_effect_once(wiring, where):
+    results = race([lambda: services.deliver_barrels("42", [SMALL_RED], _worker(wiring, where))] * 16)
     assert all(isinstance(r, Reply) for r in results), results
     assert sorted(r.replayed for r in results) == [False] + [True] * 15
     assert {(r.status, r.body) for r in results} == {(204, b"")}
@@ -29,6 +36,19 @@ def test_sixteen_racing_twins_of_a_delivery_take_effect_once(wiring):
             .where(orm.account_transactions.c.request_key == "42")
         ).scalar_one()
     assert posted == 1
+
+
+def test_eight_racing_twins_of_a_checkout_on_other_workers_sell_once_and_answer_the_same_bytes(wiring):
+    """Each twin guesses its key new: one sells; the others find the cart checked out, and claiming the key then
+    finds the seller's reply, which is their answer rather than the refusal."""
+    services.correct("shop/potion:RED_POTION", 2, "stock", "stock", wiring.uow_factory())
+    cart_id = json.loads(services.create_cart(ALICE, None, wiring.uow_factory()).body)["cart_id"]
+    services.set_item_quantity(cart_id, "RED_POTION", 2, None, wiring.uow_factory())
+    results = race([lambda: services.checkout(cart_id, "gold", _worker(wiring, "other workers"))] * 8)
+    assert all(isinstance(r, Reply) for r in results), results
+    assert sorted(r.replayed for r in results) == [False] + [True] * 7
+    assert {(r.status, r.body) for r in results} == {(200, b'{"total_potions_bought":2,"total_gold_paid":100}')}
+    assert views.audit(None, wiring.uow_factory())["gold"] == 200
 
 
 def test_racing_checkouts_never_oversell(wiring):

@@ -168,49 +168,55 @@ def test_on_postgres_a_checkout_begins_with_its_first_statement_and_commits_with
     services.correct("shop/potion:BLUE_POTION", 1, "stock", "blue", wiring.uow_factory())
     services.set_item_quantity(cart_id, "BLUE_POTION", 1, None, wiring.uow_factory())
     sent = _sent(wiring, lambda: services.checkout(cart_id, "gold", wiring.uow_factory()))
-    # the claim (on its own, with the game's time), the cart (with BEGIN), then the posting (the database checks the
-    # rules under its locks: no snapshot is read first), the sale stamped with it, the cart, the reply, COMMIT and
-    # the key's release: the posting's locks are held for its own round trip alone
-    assert len(sent) == 3, sent
-    assert sent[0].startswith("SELECT * FROM cauldrons_claim_key")
-    assert sent[1].startswith("BEGIN;SELECT * FROM cauldrons_cart")
+    # the key guessed new (no claim); the cart (with BEGIN); then the posting (the database checks the rules under
+    # its locks, and reads the game's time: no snapshot and no clock read first), the sale stamped with it, the
+    # cart, the reply (whose key the unique constraint settles) and COMMIT: the posting's locks are held for its own
+    # round trip alone, and no key lock is left to release
+    assert len(sent) == 2, sent
+    assert sent[0].startswith("BEGIN;SELECT * FROM cauldrons_cart")
     last = sent[-1]
-    assert last.startswith("SELECT * FROM cauldrons_post")
+    assert last.startswith("SELECT p.* FROM (SELECT 1) AS one") and "cauldrons_post" in last
     assert [w in last for w in ("INSERT INTO sale_lines", "UPDATE carts", "INSERT INTO processed_requests")] == [
         True
     ] * 3
     assert last.index("cauldrons_post") < last.index("INSERT INTO sale_lines")
-    assert last.endswith(";COMMIT;SELECT pg_advisory_unlock_all()")
+    assert last.endswith(";COMMIT")
     assert last.count("INSERT INTO sale_lines") == 1  # its two lines in one statement: the rollups run once
     with wiring.uow_factory() as uow:
         assert uow.ledger.balances(ledger.SHOP)[ledger.AccountRef(ledger.SHOP, ledger.potion("RED_POTION"))] == 1
         (sale,) = [t for t in uow.ledger.history(limit=5) if t.kind == "sale"]
         lines = uow.sales.search(SearchQuery(), None, 10)
-    assert sale.game_time == GameTime("Bloomday", 9)
+    assert sale.game_time == GameTime("Bloomday", 9)  # read by the posting as it was written
     assert sorted((s.line.sku, s.transaction_id, s.sold_at, s.game_time) for s in lines) == [
         ("BLUE_POTION", sale.id, sale.created_at, sale.game_time),
         ("RED_POTION", sale.id, sale.created_at, sale.game_time),
     ]
 
 
-def test_on_postgres_a_delivery_is_two_round_trips_its_posting_sent_with_the_commit(wiring):
+def test_on_postgres_a_delivery_is_one_round_trip_and_a_retry_on_another_worker_is_replayed(wiring):
     _postgres_only(wiring)
-    sent = _sent(wiring, lambda: services.deliver_barrels("2", [SMALL_RED], wiring.uow_factory()))
-    assert len(sent) == 2, sent
-    assert sent[0].startswith("SELECT * FROM cauldrons_claim_key")  # the key's lock, held past this statement
-    assert sent[1].startswith("BEGIN;SELECT * FROM cauldrons_post") and "INSERT INTO processed_requests" in sent[1]
-    assert sent[1].endswith(";COMMIT;SELECT pg_advisory_unlock_all()")  # released once the reply is committed
+    services.set_time("Bloomday", 10, None, wiring.uow_factory())
+    first: list[Reply] = []
+    sent = _sent(wiring, lambda: first.append(services.deliver_barrels("2", [SMALL_RED], wiring.uow_factory())))
+    (batch,) = sent
+    assert batch.startswith("BEGIN;SELECT p.* FROM (SELECT 1) AS one") and "cauldrons_post" in batch
+    assert batch.endswith(";COMMIT") and "INSERT INTO processed_requests" in batch
     assert gold(wiring) == 0
     with wiring.uow_factory() as uow:
         (delivery, *_) = uow.ledger.history(limit=1)
     assert (delivery.kind, delivery.request_key) == ("barrel_purchase", "2")
+    assert delivery.game_time == GameTime("Bloomday", 10)  # read by the posting as it was written
     # its replay where the reply is known (this process committed it): nothing is sent at all
     assert _sent(wiring, lambda: services.deliver_barrels("2", [SMALL_RED], wiring.uow_factory())) == []
-    # and where it is not (another worker): the claim finds the stored reply and takes no lock, so there is no
-    # transaction to end
+    # and where it is not (another worker): the guessed attempt finds the key taken at its commit, and the claim
+    # then finds the stored reply (taking no lock, so there is no transaction to end): the same bytes, paid once
     other_worker = SqlAlchemyUnitOfWork(wiring.engine)  # a set of known replies of its own, empty
-    replay = _sent(wiring, lambda: services.deliver_barrels("2", [SMALL_RED], other_worker))
-    assert len(replay) == 1 and replay[0].startswith("SELECT * FROM cauldrons_claim_key"), replay
+    replays: list[Reply] = []
+    replay = _sent(wiring, lambda: replays.append(services.deliver_barrels("2", [SMALL_RED], other_worker)))
+    assert [s.split(" FROM ")[0] for s in replay] == ["BEGIN;SELECT p.*", "ROLLBACK", "SELECT *"], replay
+    assert replay[-1].startswith("SELECT * FROM cauldrons_claim_key")
+    assert replays == [replace(first[0], replayed=True)]
+    assert gold(wiring) == 0 and count(wiring, orm.account_transactions) == 2  # the opening and this delivery
 
 
 def test_a_delivery_the_database_refuses_at_the_commit_gets_the_domains_refusal_and_leaves_nothing(wiring):
@@ -225,10 +231,9 @@ def test_a_delivery_the_database_refuses_at_the_commit_gets_the_domains_refusal_
     sent = _sent(wiring, deliver_too_much)
     if wiring.engine.dialect.name == "postgresql":  # refused unchecked at the commit, then looked at and refused
         assert [s.split("(")[0] for s in sent] == [
-            "SELECT * FROM cauldrons_claim_key",
-            "BEGIN;SELECT * FROM cauldrons_post",  # with the reply and COMMIT, which it never reached
-            "ROLLBACK;SELECT pg_advisory_unlock_all",
-            "SELECT * FROM cauldrons_claim_key",
+            "BEGIN;SELECT p.* FROM ",  # the key guessed new; with the reply and COMMIT, which it never reached
+            "ROLLBACK",
+            "SELECT * FROM cauldrons_claim_key",  # claimed before the domain's refusal is the answer
             "BEGIN;SELECT * FROM cauldrons_snapshot",  # the domain looks, and refuses
             "ROLLBACK;SELECT pg_advisory_unlock_all",
         ], sent
@@ -294,9 +299,10 @@ def test_on_postgres_a_claim_cancelled_once_it_holds_the_key_leaves_the_key_free
         holder.execute(text(f"SELECT pg_advisory_lock({lock})"), {"route": key.route, "key": key.value})
         failed: list[BaseException] = []
 
-        def claim() -> None:
+        def claim() -> None:  # as a service claims a key it could not guess new (a later attempt)
             try:
-                services.deliver_barrels(key.value, [SMALL_RED], wiring.uow_factory())
+                with wiring.uow_factory() as uow:
+                    uow.processed_requests.claim(key)
             except BaseException as error:  # noqa: BLE001 - the test looks at it
                 failed.append(error)
 

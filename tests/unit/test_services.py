@@ -22,9 +22,15 @@ from domain.errors import (
 )
 from domain.potions import PotionType
 from service_layer import services, views
-from service_layer.idempotency import ProcessedRequest, Reply, RequestAlreadyProcessed, RequestKey
+from service_layer.idempotency import ProcessedRequest, Reply, RequestAlreadyProcessed, RequestKey, Scope
 from service_layer.unit_of_work import BooksMoved
-from tests.fakes import FakeLedgerRepository, FakeSalesRepository, FakeStore, FakeUnitOfWork
+from tests.fakes import (
+    FakeLedgerRepository,
+    FakeProcessedRequests,
+    FakeSalesRepository,
+    FakeStore,
+    FakeUnitOfWork,
+)
 from tests.helpers import ALICE, NEW_SHOP, SMALL_GREEN, SMALL_RED, WHOLESALE, barrel
 
 RED_POTION = PotionType(100, 0, 0, 0)
@@ -378,9 +384,9 @@ class WritesCheckTheRules(FakeLedgerRepository):
             raise BooksMoved(str(refused)) from refused
         return super()._add(txn, game_time, request, capacity)
 
-    def append(self, txn, game_time, request, capacity=False):  # type: ignore[no-untyped-def]
+    def append(self, txn, clock, request, capacity=False):  # type: ignore[no-untyped-def]
         self.posted += 1
-        self.appended.append(lambda: self._add(txn, game_time, request, capacity))
+        self.appended.append(lambda: self._add(txn, clock.now(), request, capacity))  # the clock as written
 
 
 class SalesWithTheCommit(FakeSalesRepository):
@@ -422,7 +428,7 @@ def test_a_posting_the_write_checks_goes_unchecked_and_the_domain_looks_only_aft
     with pytest.raises(InsufficientStock, match="RED_POTION"):  # the domain's refusal, not the write's
         services.checkout(short, "gold", refused)
     assert refused.looks == [False, True]  # refused unchecked, then run again, the domain looking first
-    assert audit(uow)["number_of_potions"] == 0 and RequestKey("checkout", str(short)) not in uow.requests()
+    assert audit(uow)["number_of_potions"] == 0 and RequestKey(Scope.CHECKOUT, str(short)) not in uow.requests()
 
 
 def test_a_delivery_refused_at_the_commit_is_run_again_and_refused_by_the_domain_leaving_nothing(uow):
@@ -434,3 +440,67 @@ def test_a_delivery_refused_at_the_commit_is_run_again_and_refused_by_the_domain
     delivered = PostsUnchecked(uow.store)
     services.deliver_barrels("small", [SMALL_RED], delivered)  # appended, written with the commit
     assert delivered.looks == [False] and audit(uow)["ml_in_barrels"] == SMALL_RED.ml_per_barrel
+
+
+class GuessingRequests(FakeProcessedRequests):
+    """PostgreSQL's claims on the fakes: asked to guess, a key is taken to be new without a look; recording a reply
+    for a key that was taken is refused (the unique constraint, at the commit)."""
+
+    guesses = True
+
+    def __init__(self, store: FakeStore, claims: list[bool]) -> None:
+        super().__init__(store)
+        self.claims = claims
+
+    def claim(self, key, guess=False):  # type: ignore[no-untyped-def]
+        self.claims.append(guess)
+        return None if guess else super().claim(key)
+
+
+class GuessesKeys(PostsUnchecked):
+    def _begin(self) -> None:
+        super()._begin()
+        self.claims: list[bool] = getattr(self, "claims", [])
+        self.processed_requests = GuessingRequests(self.work, self.claims)
+
+
+def test_a_first_attempt_guesses_its_key_new_and_a_taken_key_is_found_at_the_commit(uow):
+    first = services.deliver_barrels("7", [SMALL_RED], uow)
+    retry = GuessesKeys(uow.store)
+    assert services.deliver_barrels("7", [SMALL_RED], retry) == replace(first, replayed=True)
+    assert retry.claims == [True, False]  # guessed, refused at the commit, then claimed: the reply stands
+    assert audit(uow)["gold"] == 100 - SMALL_RED.price  # paid once
+    fresh = GuessesKeys(uow.store)
+    services.deliver_barrels("8", [barrel(price=0)], fresh)
+    assert fresh.claims == [True]  # a new key is never looked up
+
+
+def test_a_refusal_of_a_guessed_attempt_is_checked_against_the_key_so_a_retried_checkout_is_replayed(uow):
+    sell_setup(uow)
+    cart_id = new_cart(uow)
+    services.set_item_quantity(cart_id, "RED_POTION", 2, None, uow)
+    first = services.checkout(cart_id, "gold", uow)
+    retry = GuessesKeys(uow.store)  # the cart is checked out already: the guessed attempt is refused (CartClosed)
+    assert services.checkout(cart_id, "gold", retry) == replace(first, replayed=True)
+    assert retry.claims == [True, False]
+    with pytest.raises(IdempotencyKeyReused):  # a changed payload is still refused, once the key is claimed
+        services.checkout(cart_id, "mithril", GuessesKeys(uow.store))
+    assert len(uow.transactions("sale")) == 1
+
+
+def test_a_refusal_is_the_answer_once_the_key_is_claimed_and_leaves_nothing(uow):
+    sell_setup(uow, potions=1)
+    short, closed = new_cart(uow), new_cart(uow)
+    services.set_item_quantity(short, "RED_POTION", 2, None, uow)
+    refused = GuessesKeys(uow.store)
+    with pytest.raises(InsufficientStock):
+        services.checkout(short, "gold", refused)
+    # guessed and refused by the write; then claimed, the domain looking first: the domain's refusal
+    assert refused.claims == [True, False] and refused.looks == [False, True]
+    services.reset(None, uow)  # closes the open carts
+    refused = GuessesKeys(uow.store)
+    with pytest.raises(CartClosed):  # refused by the domain on the guess, and again once the key is claimed
+        services.checkout(closed, "gold", refused)
+    assert refused.claims == [True, False]
+    assert not {RequestKey(Scope.CHECKOUT, str(c)) for c in (short, closed)} & set(uow.requests())
+    assert not uow.transactions("sale")
