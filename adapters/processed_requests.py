@@ -120,7 +120,7 @@ class SqlProcessedRequests(AbstractProcessedRequests):
             "moved": moved,
             "created_at": utcnow(),
         }
-        self.writes.add(RECORD, [row], refusal=(KEY_TAKEN, RequestAlreadyProcessed(key)))
+        self.writes.add(RECORD, [row], refusal=(KEY_TAKEN, RequestAlreadyProcessed(key)), first=True)
         self._recorded = ProcessedRequest(key, fingerprint, reply)
 
     def transaction_ended(self, committed: bool) -> None:

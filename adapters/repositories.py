@@ -70,12 +70,10 @@ def _upsert(dialect: str, table: Table, keys: tuple[str, ...], values: tuple[str
 POST = text("""SELECT * FROM cauldrons_post(
     :created_at, :kind, :description, :game_day, :game_hour, :request_route, :request_key,
     CAST(:account_ids AS bigint[]), CAST(:changes AS bigint[]), :capacity, :potions_per_unit, :ml_per_unit)""")
-# The same, stamped with the game's time as the write finds it: the latest tick, read in the posting's statement.
-POST_AT_WRITE = text("""SELECT p.* FROM (SELECT 1) AS one
-    LEFT JOIN LATERAL (SELECT day, hour FROM game_clock ORDER BY id DESC LIMIT 1) AS tick ON true
-    CROSS JOIN LATERAL cauldrons_post(
-    :created_at, :kind, :description, tick.day, tick.hour, :request_route, :request_key,
-    CAST(:account_ids AS bigint[]), CAST(:changes AS bigint[]), :capacity, :potions_per_unit, :ml_per_unit) AS p""")
+# The same, stamped with the game's time as the write finds it: the latest tick, read in the same call (0014).
+POST_AT_WRITE = text("""SELECT * FROM cauldrons_post_now(
+    :created_at, :kind, :description, :request_route, :request_key,
+    CAST(:account_ids AS bigint[]), CAST(:changes AS bigint[]), :capacity, :potions_per_unit, :ml_per_unit)""")
 REFUSED = "40001"  # serialization_failure: what `cauldrons_post` raises when the rules do not hold under its locks
 MOVED = "the domain's rules did not hold for a posting under its locks"
 
@@ -399,17 +397,21 @@ class SqlCartRepository(AbstractCartRepository):
         return cart
 
     def flush(self) -> None:
-        """Write what changed on the carts handed out since they were read (or added)."""
+        """Write what changed on the carts handed out since they were read (or added): carts this transaction
+        holds, so their writes go `first`, before any posting's."""
         for cart_id, cart in self._carts.items():
             status, payment, lines = self._as_read[cart_id]
             if (cart.status, cart.payment) != (status, payment):
-                self.writes.add(CART_UPDATE, [{"id": cart_id, "status": cart.status, "payment": cart.payment}])
+                changed = [{"id": cart_id, "status": cart.status, "payment": cart.payment}]
+                self.writes.add(CART_UPDATE, changed, first=True)
             now = {line.sku: line.quantity for line in cart.lines}
             self.writes.add(
                 upsert(self.connection, orm.cart_items, ("cart_id", "sku"), ("quantity",)),
                 [{"cart_id": cart_id, "sku": k, "quantity": q} for k, q in now.items() if lines.get(k) != q],
+                first=True,
             )
-            self.writes.add(CART_LINE_DELETE, [{"id": cart_id, "line": sku} for sku in sorted(lines.keys() - now)])
+            gone = [{"id": cart_id, "line": sku} for sku in sorted(lines.keys() - now)]
+            self.writes.add(CART_LINE_DELETE, gone, first=True)
             self._as_read[cart_id] = (cart.status, cart.payment, now)
 
     def close_open_carts(self) -> int:
@@ -428,11 +430,18 @@ def contains(column: Any, needle: str) -> Any:
 
 
 # The lines of a sale, stamped with the transaction the checkout's key posted in this transaction (its id, time and
-# game time): on PostgreSQL they are written in the same round trip as that posting, after it, so its id is never
-# read back. One statement for all the lines (the sale lines' rollup triggers run once per statement); the key is in
-# each row, for `Writes` renders rows, not the statement around them.
+# game time): written after that posting, with the commit, so its id is never read back. One statement for all the
+# lines (the sale lines' rollup triggers run once per statement). PostgreSQL: one call, planned once per connection
+# (migration 0014), its columns as arrays; SQLite: one INSERT, the key in each row of its VALUES.
 _SOLD = ["cart_id", "sku", "potion_name", "item_sku", "quantity", "unit_price", "total"]
 _SOLD += [f.name for f in fields(Customer)]  # the customer's columns are named as its fields
+SALE_LINES_CALL = text(
+    "SELECT cauldrons_sale_lines(:route, :key, CAST(:cart_id AS bigint[]), CAST(:sku AS text[]), "
+    "CAST(:potion_name AS text[]), CAST(:item_sku AS text[]), CAST(:quantity AS integer[]), "
+    "CAST(:unit_price AS integer[]), CAST(:total AS bigint[]), CAST(:customer_id AS text[]), "
+    "CAST(:customer_name AS text[]), CAST(:character_class AS text[]), CAST(:character_species AS text[]), "
+    "CAST(:level AS integer[]))"
+)
 SALE_LINES_INSERT = text(
     f"WITH v (route, key, {', '.join(_SOLD)}) AS (VALUES (:route, :key, {', '.join(':' + c for c in _SOLD)}))"
     f" INSERT INTO sale_lines (account_transaction_id, created_at, game_day, game_hour, {', '.join(_SOLD)})"
@@ -455,24 +464,26 @@ class SqlSalesRepository(AbstractSalesRepository):
         self.writes = writes
 
     def add(self, lines: Sequence[SaleLine], sale: RequestKey) -> None:
-        self.writes.add(  # nothing reads them back in the unit of work: they go with the commit
-            SALE_LINES_INSERT,
-            [
-                {
-                    "route": sale.route,
-                    "key": sale.value,
-                    "cart_id": line.cart_id,
-                    "sku": line.sku,
-                    "potion_name": line.potion_name,
-                    "item_sku": line.item_sku,
-                    "quantity": line.quantity,
-                    "unit_price": line.unit_price,
-                    "total": line.total,
-                    **asdict(line.customer),
-                }
-                for line in lines
-            ],
-        )
+        if not lines:
+            return
+        rows = [
+            {
+                "cart_id": line.cart_id,
+                "sku": line.sku,
+                "potion_name": line.potion_name,
+                "item_sku": line.item_sku,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "total": line.total,
+                **asdict(line.customer),
+            }
+            for line in lines
+        ]
+        key = {"route": sale.route, "key": sale.value}
+        if self.writes.deferred:  # nothing reads them back in the unit of work: they go with the commit
+            self.writes.add(SALE_LINES_CALL, [{**key, **{column: [r[column] for r in rows] for column in _SOLD}}])
+        else:
+            self.writes.add(SALE_LINES_INSERT, [{**key, **row} for row in rows])
 
     def search(self, query: SearchQuery, cursor: Cursor | None, limit: int) -> list[SoldLine]:
         """One indexed walk per potion: the potion filter is first matched against the potions (every line's sku is

@@ -34,17 +34,24 @@ class Writes:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.deferred = is_postgres(connection)
+        self._first: list[str] = []  # sent before the rest: writes that take no lock other requests wait on
         self._sql: list[str] = []
         self._refusals: dict[str, Exception] = {}  # constraint name or SQLSTATE -> what a refusal there means
         self._releases: list[str] = []  # what frees the locks held past the transaction, sent once it has ended
 
     def add(
-        self, statement: Any, rows: Sequence[Mapping[str, Any]], refusal: tuple[str, Exception] | None = None
+        self,
+        statement: Any,
+        rows: Sequence[Mapping[str, Any]],
+        refusal: tuple[str, Exception] | None = None,
+        first: bool = False,
     ) -> None:
         """Write `rows` with `statement` in this transaction, now or with the commit (a statement with a row of
         VALUES as one statement of many rows). If the database refuses them as `refusal` says (by the name of the
         constraint broken, or by SQLSTATE; on SQLite, which names no constraints, by any unique constraint), its
-        exception is raised instead of the driver's, whenever they are written."""
+        exception is raised instead of the driver's, whenever they are written. Writes queued `first` (ones that
+        lock nothing another request waits on: the reply, a cart this transaction holds) are sent before the
+        others, so the locks a posting takes on the shop's accounts are held for less."""
         if not rows:
             return
         if not self.deferred:
@@ -59,10 +66,11 @@ class Writes:
         cursor, encoding = dbapi_connection.cursor(), psycopg2.extensions.encodings[dbapi_connection.encoding]
         head, each, tail = _pyformat(statement, tuple(rows[0]))
         rendered = [cursor.mogrify(each, row).decode(encoding) for row in rows]
+        queue = self._first if first else self._sql
         if head:  # ... VALUES (...), (...) ...
-            self._sql.append(head + ", ".join(rendered) + tail)
+            queue.append(head + ", ".join(rendered) + tail)
         else:
-            self._sql.extend(rendered)
+            queue.extend(rendered)
         cursor.close()
         if refusal is not None:
             self._refusals[refusal[0]] = refusal[1]
@@ -74,9 +82,11 @@ class Writes:
     def commit(self) -> None:
         """PostgreSQL: the queued writes, COMMIT (if a transaction is open or begins with them) and the releases, in
         one round trip, if there is anything to send. The releases stay for `rollback` if it fails."""
-        committing = bool(self._sql) or in_transaction(self._dbapi_connection())
-        batch = [*self._sql, *(["COMMIT"] if committing else []), *self._releases]
+        writes = [*self._first, *self._sql]
+        self._first.clear()
         self._sql.clear()
+        committing = bool(writes) or in_transaction(self._dbapi_connection())
+        batch = [*writes, *(["COMMIT"] if committing else []), *self._releases]
         try:
             self._send(batch, may_begin=committing)  # writes sent on an idle connection begin their transaction
         except DBAPIError as error:
@@ -98,6 +108,7 @@ class Writes:
 
     def discard(self) -> None:
         """Forget the queued writes (the releases are kept: they go with whatever ends the transaction)."""
+        self._first.clear()
         self._sql.clear()
         self._refusals.clear()
 

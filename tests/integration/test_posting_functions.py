@@ -1,4 +1,4 @@
-"""The PostgreSQL posting functions of migrations 0006, 0007, 0012 and 0013, on their own: each waits for the lock it
+"""The PostgreSQL posting functions of migrations 0006, 0007 and 0012-0014, on their own: each waits for the lock it
 takes and then reads what the holder committed; `cauldrons_post` accepts and refuses what the domain does."""
 
 from __future__ import annotations
@@ -288,3 +288,57 @@ def test_a_posting_the_database_refuses_under_its_locks_is_run_again_and_refused
     audit = views.audit(None, wiring.uow_factory())
     assert audit["number_of_potions"] == 0 and audit["gold"] == 100 + 2 * 50
     wiring.engine.dispose()
+
+
+POST_NOW = (
+    "SELECT * FROM cauldrons_post_now(:at, 'correction', 'stock', 'ledger/corrections', :key, "
+    "ARRAY[(SELECT id FROM accounts WHERE owner = 'shop' AND commodity = 'potion:RED_POTION'), "
+    "(SELECT id FROM accounts WHERE owner = 'adjustments' AND commodity = 'potion:RED_POTION')]::bigint[], "
+    "ARRAY[2, -2]::bigint[], false, 50, 10000)"
+)
+STAMPED = "SELECT game_day, game_hour FROM account_transactions WHERE request_key = :key"
+
+
+def test_post_now_stamps_the_posting_with_the_latest_tick_as_it_writes(engine):
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO accounts (owner, commodity) VALUES ('adjustments', 'potion:RED_POTION')"))
+        conn.execute(text("INSERT INTO accounts (owner, commodity) VALUES ('shop', 'potion:RED_POTION')"))
+        (untimed,) = conn.execute(text(POST_NOW), {"at": LATER, "key": "before-any-tick"}).all()
+        conn.execute(
+            text("INSERT INTO game_clock (day, hour, created_at) VALUES ('Soulday', 4, now()), ('Edgeday', 6, now())")
+        )
+        (timed,) = conn.execute(text(POST_NOW), {"at": LATER, "key": "after"}).all()
+        stamps = [conn.execute(text(STAMPED), {"key": k}).one() for k in ("before-any-tick", "after")]
+    assert untimed.balances == [2, -2] and timed.balances == [4, -4]  # cauldrons_post's own answer
+    assert stamps == [(None, None), ("Edgeday", 6)]
+
+
+SALE = (
+    "SELECT cauldrons_sale_lines('carts/checkout', :key, ARRAY[:cart]::bigint[], ARRAY['RED_POTION'], "
+    "ARRAY['red potion'], ARRAY['1 red potion'], ARRAY[1], ARRAY[50], ARRAY[50]::bigint[], ARRAY['c1'], "
+    "ARRAY['Alice'], ARRAY['Wizard'], ARRAY['Elf'], ARRAY[7])"
+)
+
+
+def test_sale_lines_are_stamped_with_the_transaction_their_key_posted_and_refused_without_one(engine):
+    with engine.begin() as conn:
+        cart = conn.execute(
+            text(
+                "INSERT INTO carts (customer_id, customer_name, character_class, character_species, level, status, "
+                "created_at) VALUES ('c1', 'Alice', 'Wizard', 'Elf', 7, 'checked_out', now()) RETURNING cart_id"
+            )
+        ).scalar_one()
+        sale = conn.execute(
+            text(
+                "INSERT INTO account_transactions (created_at, kind, description, game_day, game_hour, request_route,"
+                " request_key) VALUES (:at, 'sale', 'a sale', 'Edgeday', 6, 'carts/checkout', :key) RETURNING id"
+            ),
+            {"at": LATER, "key": str(cart)},
+        ).scalar_one()
+        assert conn.execute(text(SALE), {"key": str(cart), "cart": cart}).scalar_one() == 1
+        line = conn.execute(
+            text("SELECT account_transaction_id, created_at, game_day, game_hour, total FROM sale_lines")
+        ).one()
+    assert tuple(line) == (sale, LATER, "Edgeday", 6, 50)
+    with engine.connect() as conn, pytest.raises(exc.IntegrityError, match="posted no transaction"):
+        conn.execute(text(SALE), {"key": "never-posted", "cart": cart})
