@@ -81,14 +81,22 @@ class Writes:
 
     def commit(self) -> None:
         """PostgreSQL: the queued writes, COMMIT (if a transaction is open or begins with them) and the releases, in
-        one round trip, if there is anything to send. The releases stay for `rollback` if it fails."""
+        one round trip, if there is anything to send; writes that are the whole transaction, as one implicit
+        transaction. The releases stay for `rollback` if it fails."""
         writes = [*self._first, *self._sql]
         self._first.clear()
         self._sql.clear()
-        committing = bool(writes) or in_transaction(self._dbapi_connection())
-        batch = [*writes, *(["COMMIT"] if committing else []), *self._releases]
+        began = in_transaction(self._dbapi_connection())
+        if writes and not began and not self._releases:
+            # The whole transaction is this one message. PostgreSQL runs the statements of one simple query as one
+            # implicit transaction, committed at its end, or rolled back whole by a failure: no BEGIN or COMMIT to
+            # send, and no ROLLBACK after a refusal (nothing is left open).
+            batch, may_begin = writes, False
+        else:
+            committing = bool(writes) or began
+            batch, may_begin = [*writes, *(["COMMIT"] if committing else []), *self._releases], committing
         try:
-            self._send(batch, may_begin=committing)  # writes sent on an idle connection begin their transaction
+            self._send(batch, may_begin=may_begin)  # writes sent on an idle connection begin their transaction
         except DBAPIError as error:
             diagnosed = [_constraint(error), getattr(error.orig, "pgcode", None)]
             if refused := next((self._refusals[d] for d in diagnosed if d in self._refusals), None):

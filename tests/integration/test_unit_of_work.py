@@ -135,10 +135,19 @@ def _postgres_only(wiring) -> None:  # type: ignore[no-untyped-def]
         pytest.skip("PostgreSQL's own path: SQLite runs in-process, with no round trips, each write as it is made")
 
 
-def _sent(wiring, action):  # type: ignore[no-untyped-def]
-    """What `action` sent to the database, a round trip each, as a connection that knows the accounts' ids sends
-    it: the lookup of account ids, made once per pooled connection (and accounts opened on first use), is left
-    out, and a BEGIN that went with it is put on the next statement."""
+def _one_connection(wiring):  # type: ignore[no-untyped-def]
+    """A unit-of-work factory on one pooled connection, as a busy worker's: the accounts' ids it learns stay known,
+    so a test sees the round trips of steady state."""
+    engine = db.make_engine(wiring.engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=0)
+    known = KnownReplies()
+    return engine, lambda: SqlAlchemyUnitOfWork(engine, known)
+
+
+def _sent(wiring, action, engine=None):  # type: ignore[no-untyped-def]
+    """What `action` sent to the database (through `engine`, the wiring's by default), a round trip each, as a
+    connection that knows the accounts' ids sends it: the lookup of account ids, made once per pooled connection
+    (and accounts opened on first use), is left out, and a BEGIN that went with it is put on the next statement."""
+    engine = engine if engine is not None else wiring.engine
     sent: list[str] = []
     begin = False
 
@@ -151,11 +160,11 @@ def _sent(wiring, action):  # type: ignore[no-untyped-def]
             sent.append(("BEGIN;" if begin else "") + statement)
             begin = False
 
-    event.listen(wiring.engine, "before_cursor_execute", listener)
+    event.listen(engine, "before_cursor_execute", listener)
     try:
         action()
     finally:
-        event.remove(wiring.engine, "before_cursor_execute", listener)
+        event.remove(engine, "before_cursor_execute", listener)
     return sent
 
 
@@ -196,14 +205,19 @@ def test_on_postgres_a_checkout_begins_with_its_first_statement_and_commits_with
 def test_on_postgres_a_delivery_is_one_round_trip_and_a_retry_on_another_worker_is_replayed(wiring):
     _postgres_only(wiring)
     services.set_time("Bloomday", 10, None, wiring.uow_factory())
+    engine, worker = _one_connection(wiring)
+    other_engine, other_worker = _one_connection(wiring)  # a connection and a set of known replies of its own
+    services.correct("shop/gold", 4, "a tip", "tip", worker())
+    for uow_factory, orders in ((worker, ("0", "1")), (other_worker, ("o0", "o1"))):
+        for order in orders:  # the first opens the suppliers' accounts; the second learns their ids
+            services.deliver_barrels(order, [barrel(price=1)], uow_factory())
     first: list[Reply] = []
-    sent = _sent(wiring, lambda: first.append(services.deliver_barrels("2", [SMALL_RED], wiring.uow_factory())))
+    sent = _sent(wiring, lambda: first.append(services.deliver_barrels("2", [SMALL_RED], worker())), engine)
+    # the whole transaction in one message, which PostgreSQL runs as one implicit transaction: no BEGIN, no COMMIT
     (batch,) = sent
     assert [p.split("(")[0] for p in batch.split(";")] == [
-        "BEGIN",
         "INSERT INTO processed_requests ",
         "SELECT * FROM cauldrons_post_now",
-        "COMMIT",
     ], batch
     assert gold(wiring) == 0
     with wiring.uow_factory() as uow:
@@ -211,43 +225,49 @@ def test_on_postgres_a_delivery_is_one_round_trip_and_a_retry_on_another_worker_
     assert (delivery.kind, delivery.request_key) == ("barrel_purchase", "2")
     assert delivery.game_time == GameTime("Bloomday", 10)  # read by the posting as it was written
     # its replay where the reply is known (this process committed it): nothing is sent at all
-    assert _sent(wiring, lambda: services.deliver_barrels("2", [SMALL_RED], wiring.uow_factory())) == []
+    assert _sent(wiring, lambda: services.deliver_barrels("2", [SMALL_RED], worker()), engine) == []
     # and where it is not (another worker): the guessed attempt finds the key taken at its commit, and the claim
     # then finds the stored reply (taking no lock, so there is no transaction to end): the same bytes, paid once
-    other_worker = SqlAlchemyUnitOfWork(wiring.engine)  # a set of known replies of its own, empty
     replays: list[Reply] = []
-    replay = _sent(wiring, lambda: replays.append(services.deliver_barrels("2", [SMALL_RED], other_worker)))
+    replay = _sent(
+        wiring, lambda: replays.append(services.deliver_barrels("2", [SMALL_RED], other_worker())), other_engine
+    )
     assert [s.split("(")[0] for s in replay] == [
-        "BEGIN;INSERT INTO processed_requests ",  # refused: the key is taken, and the posting after it never runs
-        "ROLLBACK",
-        "SELECT * FROM cauldrons_claim_key",
+        "INSERT INTO processed_requests ",  # refused: the key is taken; the posting after it never runs
+        "SELECT * FROM cauldrons_claim_key",  # nothing was left open to roll back
     ], replay
     assert replays == [replace(first[0], replayed=True)]
-    assert gold(wiring) == 0 and count(wiring, orm.account_transactions) == 2  # the opening and this delivery
+    assert gold(wiring) == 0 and count(wiring, orm.account_transactions) == 7  # opening, tip, five deliveries
+    engine.dispose()
+    other_engine.dispose()
 
 
 def test_a_delivery_the_database_refuses_at_the_commit_gets_the_domains_refusal_and_leaves_nothing(wiring):
     """Past the ml capacity: on PostgreSQL the posting goes unchecked with the commit, `cauldrons_post` refuses it
     under its locks, and the use case runs again with the domain looking first; SQLite checks at once."""
-    transactions = count(wiring, orm.account_transactions)
+
+    engine, worker = _one_connection(wiring)
 
     def deliver_too_much() -> None:
         with pytest.raises(InsufficientCapacity, match="ml"):
-            services.deliver_barrels("big", [barrel(ml=10_001, price=0)], wiring.uow_factory())
+            services.deliver_barrels("big", [barrel(ml=10_001, price=0)], worker())
 
-    sent = _sent(wiring, deliver_too_much)
+    for order in ("0", "1"):  # the first opens the supplier's account; the second learns its id
+        services.deliver_barrels(order, [barrel(price=0)], worker())
+    transactions = count(wiring, orm.account_transactions)
+    sent = _sent(wiring, deliver_too_much, engine)
     if wiring.engine.dialect.name == "postgresql":  # refused unchecked at the commit, then looked at and refused
         assert [s.split("(")[0] for s in sent] == [
-            "BEGIN;INSERT INTO processed_requests ",  # the key guessed new; the posting, refused; COMMIT
-            "ROLLBACK",
+            "INSERT INTO processed_requests ",  # the key guessed new; the posting, refused: nothing is left open
             "SELECT * FROM cauldrons_claim_key",  # claimed before the domain's refusal is the answer
             "BEGIN;SELECT * FROM cauldrons_snapshot",  # the domain looks, and refuses
             "ROLLBACK;SELECT pg_advisory_unlock_all",
         ], sent
     assert count(wiring, orm.account_transactions) == transactions
-    assert gold(wiring) == 100 and count(wiring, orm.processed_requests) == 1  # only the opening's key
-    services.deliver_barrels("big", [SMALL_RED], wiring.uow_factory())  # the key was never taken
+    assert gold(wiring) == 100 and count(wiring, orm.processed_requests) == 3  # the opening's key, "0" and "1"
+    services.deliver_barrels("big", [SMALL_RED], worker())  # the key was never taken
     assert gold(wiring) == 0
+    engine.dispose()
 
 
 def test_on_postgres_the_game_time_a_claim_heard_holds_for_its_transaction_until_the_clock_is_set(wiring):
