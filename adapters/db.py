@@ -58,8 +58,8 @@ def make_engine(url: str, read_only: bool = False, **kwargs: Any) -> Engine:
 # Set on a connection while a unit of work holds it with the driver in autocommit mode: the unit of work says where
 # its transactions begin and end (`adapters.unit_of_work.SqlAlchemyUnitOfWork`).
 UNIT_OF_WORK = "cauldrons.unit_of_work"
-# An execution option: the statement runs on its own, before the unit of work's transaction begins (the claim of a
-# request key, `adapters.processed_requests`).
+# An execution option: BEGIN does not go with the statement (a key's stored reply, read outside any transaction; the
+# writes that end a transaction, or are one: `adapters.writes`).
 BEFORE_BEGIN = "cauldrons_before_begin"
 
 

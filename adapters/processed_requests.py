@@ -1,15 +1,12 @@
 """`processed_requests`: the stored reply of every POST that carried a key.
 
-Racing twins: the unique (route, key) constraint is the last word. On PostgreSQL a request's first attempt guesses
-its key new and claims nothing: its reply's INSERT, sent with the COMMIT, waits for a twin's and then finds the key
-taken (RequestAlreadyProcessed), and the service claims the key and replays the twin's reply. So does a guessed
-attempt the domain refused: the refusal may be the key's own earlier success (the cart it checked out).
-
-A real claim (every later attempt) is sent before the unit of work's transaction begins, on its own
-(`cauldrons_claim_key`, migration 0013). A key with a stored reply is answered from it, with no lock and nothing
-left open. A key without one is locked (a session advisory lock) until the unit of work ends, released in the round
-trip of its COMMIT or ROLLBACK; a second claim of the same key waits until then, and sees the first's stored reply.
-On SQLite every unit of work holds the database's write lock from BEGIN IMMEDIATE, and claims.
+Racing twins: the unique (route, key) constraint decides. On PostgreSQL no attempt claims its key in the database:
+each guesses it new (`guesses`), and its reply's INSERT, sent with the COMMIT, waits for a twin's and then finds the
+key taken (RequestAlreadyProcessed); the service then reads the twin's stored reply and replays it. It does the
+same after a refusal, which may come from a twin's success committed meanwhile (the cart it checked out). No
+advisory lock is taken: the claim of migrations 0006, 0012 and 0013 made twins wait for each other, at a round trip
+for every request. On SQLite every unit of work holds the database's write lock from BEGIN IMMEDIATE, so a claim
+there reads the stored reply under it, and twins take turns.
 
 The reply is written with the unit of work's commit (`adapters.writes`): nothing reads it back before then.
 
@@ -21,15 +18,13 @@ the same worker, as a client's retry on its keep-alive connection does, is answe
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, bindparam, select
 
 from adapters import orm
 from adapters.db import BEFORE_BEGIN, is_postgres
-from adapters.repositories import SqlClock
 from adapters.writes import Writes
-from domain.clock import GameTime, utcnow
+from domain.clock import utcnow
 from service_layer.idempotency import (
     AbstractProcessedRequests,
     ProcessedRequest,
@@ -38,9 +33,11 @@ from service_layer.idempotency import (
     RequestKey,
 )
 
-# The key's stored reply, or else its lock; and the game's time: one row, before BEGIN (migration 0013).
-CLAIM = text("SELECT * FROM cauldrons_claim_key(:route, :key)").execution_options(**{BEFORE_BEGIN: True})
-RELEASE = "SELECT pg_advisory_unlock_all()"  # the key's lock: this shop takes no other session advisory locks
+_t = orm.processed_requests
+# A key's stored reply, read on its own (on PostgreSQL before the unit of work's transaction begins, opening none).
+STORED = select(_t.c.fingerprint, _t.c.status, _t.c.body, _t.c.content_type).where(
+    _t.c.route == bindparam("route"), _t.c.key == bindparam("key")
+)
 RECORD = orm.processed_requests.insert()
 KEY_TAKEN = "uq_processed_requests_route_key"
 
@@ -66,48 +63,27 @@ class KnownReplies:
 
 
 class SqlProcessedRequests(AbstractProcessedRequests):
-    def __init__(self, connection: Connection, writes: Writes, clock: SqlClock, known: KnownReplies) -> None:
+    def __init__(self, connection: Connection, writes: Writes, known: KnownReplies) -> None:
         self.connection = connection
         self.writes = writes
-        self.clock = clock  # told the game's time the claim read with the key (PostgreSQL)
         self.known = known
         self._recorded: ProcessedRequest | None = None  # the reply this transaction is to commit
-        # PostgreSQL: the commit's INSERT of the reply waits for a twin's and then finds the key taken, so a first
-        # attempt may guess its key new. SQLite's units of work take turns from BEGIN: a claim there costs nothing.
+        # PostgreSQL: the commit's INSERT of the reply waits for a twin's and then finds the key taken, so an attempt
+        # may guess its key new. SQLite's units of work take turns from BEGIN: a claim there costs nothing.
         self.guesses = is_postgres(connection)
 
     def claim(self, key: RequestKey, guess: bool = False) -> ProcessedRequest | None:
         if (known := self.known.get(key)) is not None:
-            return known  # committed for good: no round trip, and no lock to take
+            return known  # committed for good: no round trip
         if guess and self.guesses:
-            return None  # the commit settles it; nothing was heard of the game's time (the posting reads it)
-        if (found := self._claim(key)) is not None:
-            self.known.add(found)
+            return None  # the commit settles it
+        options = {BEFORE_BEGIN: True} if self.guesses else {}
+        row = self.connection.execute(STORED, {"route": key.route, "key": key.value}, execution_options=options).first()
+        if row is None:
+            return None
+        found = ProcessedRequest(key, row.fingerprint, Reply(row.status, bytes(row.body), row.content_type))
+        self.known.add(found)
         return found
-
-    def _claim(self, key: RequestKey) -> ProcessedRequest | None:
-        if is_postgres(self.connection):  # one round trip: the reply, or the key's lock; and the game's time
-            try:
-                row: Any = self.connection.execute(CLAIM, {"route": key.route, "key": key.value}).one()
-                self.clock.heard(GameTime(row.game_day, row.game_hour) if row.game_day is not None else None)
-            except BaseException:
-                # A session lock outlives the statement that took it: one cancelled or timed out after the lock was
-                # granted still holds it, and the rollback must release it.
-                self.writes.release(RELEASE)
-                raise
-            if row.fingerprint is None:
-                self.writes.release(RELEASE)  # the key stays locked until the unit of work ends
-                return None
-        else:
-            t = orm.processed_requests
-            row = self.connection.execute(
-                select(t.c.fingerprint, t.c.status, t.c.body, t.c.content_type).where(
-                    t.c.route == key.route, t.c.key == key.value
-                )
-            ).first()
-            if row is None:
-                return None
-        return ProcessedRequest(key, row.fingerprint, Reply(row.status, bytes(row.body), row.content_type))
 
     def record(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:
         row = {

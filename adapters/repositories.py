@@ -574,30 +574,25 @@ LATEST_TICK = select(_clock.id, _clock.day, _clock.hour).order_by(desc(_clock.id
 
 
 class SqlClock(AbstractClock):
-    """The game's time now. On PostgreSQL the claim of a request key reads it in the same call (`cauldrons_claim_key`,
-    migration 0013) and tells it here (`heard`), so a keyed request does not ask for it again: one round trip fewer.
-    What was heard holds until the unit of work's transaction ends (`transaction_ended`) or the clock is set. A
-    posting written with the commit reads it itself where nothing was heard (`known`; `POST_AT_WRITE`)."""
+    """The game's time now: read when asked, except by a posting written with the commit, which reads it itself as
+    it is written (`known`; `POST_AT_WRITE`). A time this transaction set holds until it ends (`transaction_ended`)."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self._heard: tuple[GameTime | None] | None = None  # (the time) once heard in this transaction
-
-    def heard(self, game_time: GameTime | None) -> None:
-        self._heard = (game_time,)
+        self._set: tuple[GameTime] | None = None  # (the time) once set in this transaction
 
     def transaction_ended(self) -> None:
-        self._heard = None
+        self._set = None
 
     def known(self) -> tuple[GameTime | None] | None:
-        return self._heard
+        return self._set
 
     def now(self) -> GameTime | None:
-        if self._heard is not None:
-            return self._heard[0]
+        if self._set is not None:
+            return self._set[0]
         row = self.connection.execute(LATEST_TICK).first()
         return GameTime(row.day, row.hour) if row else None
 
     def set(self, game_time: GameTime) -> None:
         self.connection.execute(orm.game_clock.insert(), {"day": game_time.day, "hour": game_time.hour})
-        self._heard = (game_time,)
+        self._set = (game_time,)

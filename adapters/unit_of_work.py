@@ -41,13 +41,13 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     with Core alone: the ORM's session, identity map and flush cost more CPU than the work of a request here.
 
     On PostgreSQL the driver is in autocommit mode while the unit of work holds the connection, and the unit of work
-    says where its transaction begins and ends, each in a round trip it shares: a request key is guessed new on a
-    first attempt, and claimed before the transaction, on its own, on a later one (`adapters.processed_requests`);
-    BEGIN goes with the first statement after (`adapters.db.UNIT_OF_WORK`), COMMIT (or ROLLBACK) with the writes
-    nothing reads back and the release of a claimed key's lock (`adapters.writes.Writes`). A checkout's or a
-    delivery's posting goes with them too, so the accounts it locks are held within that one round trip. Whether a
-    transaction is open is libpq's account (`adapters.db.in_transaction`), not ours: the connection goes back to the
-    pool with none open, no key locked and out of autocommit, or is invalidated."""
+    says where its transaction begins and ends, each in a round trip it shares: BEGIN goes with its first statement
+    (`adapters.db.UNIT_OF_WORK`), COMMIT (or ROLLBACK) with the writes nothing reads back (`adapters.writes.Writes`),
+    and writes that are the whole transaction go as one implicit transaction. A checkout's or a delivery's posting
+    goes with them, so the accounts it locks are held within that one round trip. Request keys are not claimed in
+    the database (`adapters.processed_requests`). Whether a transaction is open is libpq's account
+    (`adapters.db.in_transaction`), not ours: the connection goes back to the pool with none open and out of
+    autocommit, or is invalidated."""
 
     carts: repositories.SqlCartRepository
     ledger: repositories.SqlLedgerRepository
@@ -81,7 +81,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.clock = repositories.SqlClock(self.connection)
         self.offers = offers.SqlOfferRepository(self.connection)
         self.metrics = metrics.SqlMetricsRepository(self.connection)
-        self.processed_requests = SqlProcessedRequests(self.connection, self.writes, self.clock, self.known_replies)
+        self.processed_requests = SqlProcessedRequests(self.connection, self.writes, self.known_replies)
         return super().__enter__()
 
     def __exit__(self, *exc: object) -> None:
@@ -98,7 +98,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     def commit(self) -> None:
         self.carts.flush()  # what the domain changed on the carts it was handed
         if self.postgres:
-            self.writes.commit()  # the queued writes, COMMIT and the key's release, in one round trip (and BEGIN)
+            self.writes.commit()  # the queued writes and COMMIT, in one round trip
         self.connection.commit()  # on PostgreSQL this ends SQLAlchemy's transaction; the driver sends nothing
         self._transaction_ended(committed=True)
 
@@ -109,7 +109,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self._transaction_ended(committed=False)
 
     def _end_open_transaction(self) -> None:
-        """ROLLBACK whatever is open and release the key's lock (in one round trip, if either is there to do)."""
+        """ROLLBACK whatever is open."""
         if self.connection.invalidated:
             self.writes.discard()
             return
@@ -126,7 +126,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             self.dbapi_connection.autocommit = False  # type: ignore[union-attr]
 
     def _transaction_ended(self, committed: bool) -> None:
-        """What repositories kept for this transaction (locks held, accounts opened, the time heard, the reply to
+        """What repositories kept for this transaction (locks held, accounts opened, the time set, the reply to
         commit) ends with it."""
         self.ledger.transaction_ended()
         self.clock.transaction_ended()

@@ -2,9 +2,9 @@
 the stored reply), sent with its commit.
 
 On PostgreSQL each statement is a round trip, and every posting locks accounts others wait for (each sale and
-purchase moves `shop/gold`): queued here, the posting and the writes after it go with the COMMIT (and the release of
-the request key's lock), in one round trip, so those locks are held within one server-side execution, never across
-a round trip. On SQLite (in-process, no round trips) they run at once.
+purchase moves `shop/gold`): queued here, the posting and the writes after it go with the COMMIT, in one round trip,
+so those locks are held within one server-side execution, never across a round trip. On SQLite (in-process, no
+round trips) they run at once.
 
 The queued rows are rendered by psycopg2's own quoting (`mogrify`), not by SQLAlchemy: no type processing and no
 Python-side column defaults apply, so a row gives every column its statement writes, as plain Python values.
@@ -37,7 +37,6 @@ class Writes:
         self._first: list[str] = []  # sent before the rest: writes that take no lock other requests wait on
         self._sql: list[str] = []
         self._refusals: dict[str, Exception] = {}  # constraint name or SQLSTATE -> what a refusal there means
-        self._releases: list[str] = []  # what frees the locks held past the transaction, sent once it has ended
 
     def add(
         self,
@@ -49,9 +48,9 @@ class Writes:
         """Write `rows` with `statement` in this transaction, now or with the commit (a statement with a row of
         VALUES as one statement of many rows). If the database refuses them as `refusal` says (by the name of the
         constraint broken, or by SQLSTATE; on SQLite, which names no constraints, by any unique constraint), its
-        exception is raised instead of the driver's, whenever they are written. Writes queued `first` (ones that
-        lock nothing another request waits on: the reply, a cart this transaction holds) are sent before the
-        others, so the locks a posting takes on the shop's accounts are held for less."""
+        exception is raised instead of the driver's, whenever they are written. Writes queued `first` (ones only a
+        twin of the request waits on: the reply's key, a cart this transaction holds) are sent before the others,
+        so the locks a posting takes on the shop's accounts are held for less."""
         if not rows:
             return
         if not self.deferred:
@@ -75,28 +74,16 @@ class Writes:
         if refusal is not None:
             self._refusals[refusal[0]] = refusal[1]
 
-    def release(self, sql: str) -> None:
-        """Send `sql` (freeing a lock held beyond the transaction) in the round trip that ends the transaction."""
-        self._releases.append(sql)
-
     def commit(self) -> None:
-        """PostgreSQL: the queued writes, COMMIT (if a transaction is open or begins with them) and the releases, in
-        one round trip, if there is anything to send; writes that are the whole transaction, as one implicit
-        transaction. The releases stay for `rollback` if it fails."""
-        writes = [*self._first, *self._sql]
+        """PostgreSQL: the queued writes, and COMMIT if a transaction is open, in one round trip, if there is
+        anything to send. Writes that are the whole transaction go as one message without BEGIN or COMMIT:
+        PostgreSQL runs the statements of one simple query as one implicit transaction, committed at its end, or
+        rolled back whole by a failure, which leaves nothing open (no ROLLBACK to send after a refusal)."""
+        batch = [*self._first, *self._sql, *(["COMMIT"] if in_transaction(self._dbapi_connection()) else [])]
         self._first.clear()
         self._sql.clear()
-        began = in_transaction(self._dbapi_connection())
-        if writes and not began and not self._releases:
-            # The whole transaction is this one message. PostgreSQL runs the statements of one simple query as one
-            # implicit transaction, committed at its end, or rolled back whole by a failure: no BEGIN or COMMIT to
-            # send, and no ROLLBACK after a refusal (nothing is left open).
-            batch, may_begin = writes, False
-        else:
-            committing = bool(writes) or began
-            batch, may_begin = [*writes, *(["COMMIT"] if committing else []), *self._releases], committing
         try:
-            self._send(batch, may_begin=may_begin)  # writes sent on an idle connection begin their transaction
+            self._send(batch)
         except DBAPIError as error:
             diagnosed = [_constraint(error), getattr(error.orig, "pgcode", None)]
             if refused := next((self._refusals[d] for d in diagnosed if d in self._refusals), None):
@@ -104,26 +91,21 @@ class Writes:
             raise
         finally:
             self._refusals.clear()
-        self._releases.clear()
 
     def rollback(self) -> None:
-        """PostgreSQL: drop the queued writes; ROLLBACK (if a transaction is open) and the releases, in one round
-        trip, if there is anything to send."""
+        """PostgreSQL: drop the queued writes; ROLLBACK if a transaction is open."""
         self.discard()
-        batch = [*(["ROLLBACK"] if in_transaction(self._dbapi_connection()) else []), *self._releases]
-        self._releases.clear()
-        self._send(batch, may_begin=False)
+        self._send(["ROLLBACK"] if in_transaction(self._dbapi_connection()) else [])
 
     def discard(self) -> None:
-        """Forget the queued writes (the releases are kept: they go with whatever ends the transaction)."""
+        """Forget the queued writes."""
         self._first.clear()
         self._sql.clear()
         self._refusals.clear()
 
-    def _send(self, batch: list[str], may_begin: bool) -> None:
-        if batch:
-            options = NO_PARAMETERS if may_begin else {**NO_PARAMETERS, BEFORE_BEGIN: True}
-            self.connection.exec_driver_sql(";".join(batch), execution_options=options)
+    def _send(self, batch: list[str]) -> None:
+        if batch:  # BEGIN never goes with it: it ends a transaction, or is one
+            self.connection.exec_driver_sql(";".join(batch), execution_options={**NO_PARAMETERS, BEFORE_BEGIN: True})
 
     def _dbapi_connection(self) -> Any:
         return self.connection.connection.dbapi_connection

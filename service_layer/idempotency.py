@@ -116,9 +116,9 @@ class AbstractProcessedRequests(abc.ABC):
         waits, so racing twins see each other's reply instead of both doing the work.
 
         With `guess` (and `guesses`), a key not known to be taken may be answered None from what this process
-        already knows, with no lock: the work is done on the guess that the key is new, and the commit settles it.
-        A refusal of that work is no answer yet (it may be the key's own earlier success, such as the cart it
-        checked out): the service claims the key for real and runs again."""
+        already knows, with no lock and no wait for twins: the work is done on the guess that the key is new, and
+        the commit settles it. A refusal of that work is no answer yet (it may be a twin's success, committed with
+        the key's reply meanwhile): the service claims the key, and replays the reply if there is one."""
 
     @abc.abstractmethod
     def record(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:

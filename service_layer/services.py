@@ -41,17 +41,15 @@ def _once(key: RequestKey | None, payload: object, uow: AbstractUnitOfWork, work
     fingerprint. If the books moved under a posting of `work`'s (written unchecked, or checked on a snapshot), it
     runs again from the start, and the domain checks its postings on the balances as they are.
 
-    The first attempt may guess its key new (where the commit settles it: `AbstractProcessedRequests.guesses`).
-    Every later attempt claims the key first, and so does an attempt after a guessed one was refused: a refusal is
-    only the answer once the key is known not to have been processed."""
+    Where the repository guesses keys new (`AbstractProcessedRequests.guesses`: its commit refuses a key a twin
+    took), a refusal is only the answer once the key is found unprocessed: a twin's success, committed with its
+    reply, may be what the work was refused on (the cart it checked out, the stock it sold)."""
     digest = fingerprint(payload) if payload is not None else ""  # the opening has no payload
-    guess = True
+    refusal: ShopError | None = None
     for attempt in range(1, RERUNS + 1):
         with uow:
-            if key is not None and (earlier := uow.processed_requests.claim(key, guess)) is not None:
+            if key is not None and (earlier := uow.processed_requests.claim(key, guess=True)) is not None:
                 return earlier.replay(digest)
-            guessed = key is not None and guess and uow.processed_requests.guesses
-            guess = False
             try:
                 reply = work()
                 if key is not None:
@@ -66,12 +64,15 @@ def _once(key: RequestKey | None, payload: object, uow: AbstractUnitOfWork, work
             except RequestAlreadyProcessed:
                 uow.rollback()  # a twin committed first: our effects go, its reply stands
                 break
-            except ShopError:
-                if not guessed:
-                    raise
-                continue  # claim the key, then the refusal (or the earlier reply) is the answer
+            except ShopError as error:
+                if key is None or not uow.processed_requests.guesses:
+                    raise  # the key was claimed: no twin could have committed it meanwhile
+                refusal = error
+                break  # leaving `uow` rolls back
     with uow:
         earlier = uow.processed_requests.claim(key)  # type: ignore[arg-type]
+        if earlier is None and refusal is not None:
+            raise refusal  # the key is unprocessed: the refusal stands
         assert earlier is not None, "a key that was taken cannot vanish: processed_requests is append-only"
         return earlier.replay(digest)
 

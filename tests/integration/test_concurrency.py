@@ -3,9 +3,10 @@
 import json
 import threading
 import time
+from dataclasses import replace
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from adapters import orm
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
@@ -189,3 +190,33 @@ def test_racing_updates_of_a_new_cart_line_all_succeed(wiring):
         ]
     )
     assert all(isinstance(r, Reply) and r.status == 204 for r in results), results
+
+
+def test_a_checkout_refused_because_its_twin_sold_meanwhile_answers_with_the_twins_reply(wiring):
+    """No attempt claims its key in the database, so nothing makes a twin wait: the client's retry, on another
+    worker, may sell while the first request is between attempts. The first then finds its cart checked out, and
+    answers with the twin's reply, not a 409."""
+    if wiring.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: there is no interleaving to make")
+    services.correct("shop/potion:RED_POTION", 1, "stock", "stock", wiring.uow_factory())
+    cart_id = json.loads(services.create_cart(ALICE, None, wiring.uow_factory()).body)["cart_id"]
+    services.set_item_quantity(cart_id, "RED_POTION", 2, None, wiring.uow_factory())  # one short: refused at first
+    first_worker = _worker(wiring, "other workers")
+    twin: list[Reply] = []
+    carts_read = 0
+
+    def between_attempts(_conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
+        nonlocal carts_read
+        carts_read += "cauldrons_cart" in statement
+        if carts_read == 2:  # the second attempt is about to read its cart: stock arrives, and the twin sells
+            carts_read += 1  # once
+            services.correct("shop/potion:RED_POTION", 1, "more stock", "more", wiring.uow_factory())
+            twin.append(services.checkout(cart_id, "gold", _worker(wiring, "other workers")))
+
+    event.listen(first_worker.engine, "before_cursor_execute", between_attempts)
+    try:
+        reply = services.checkout(cart_id, "gold", first_worker)
+    finally:
+        event.remove(first_worker.engine, "before_cursor_execute", between_attempts)
+    assert twin[0].status == 200 and reply == replace(twin[0], replayed=True)
+    assert views.audit(None, wiring.uow_factory())["number_of_potions"] == 0  # sold once

@@ -1,7 +1,6 @@
 """The unit of work on real databases: commit keeps, everything else discards."""
 
 import json
-import threading
 import time
 from dataclasses import replace
 
@@ -232,9 +231,15 @@ def test_on_postgres_a_delivery_is_one_round_trip_and_a_retry_on_another_worker_
     replay = _sent(
         wiring, lambda: replays.append(services.deliver_barrels("2", [SMALL_RED], other_worker())), other_engine
     )
-    assert [s.split("(")[0] for s in replay] == [
-        "INSERT INTO processed_requests ",  # refused: the key is taken; the posting after it never runs
-        "SELECT * FROM cauldrons_claim_key",  # nothing was left open to roll back
+    assert [s.split(" ")[:5] for s in replay] == [
+        ["INSERT", "INTO", "processed_requests", "(route,", "key,"],  # refused: the key is taken; nothing is left open
+        [
+            "SELECT",
+            "processed_requests.fingerprint,",
+            "processed_requests.status,",
+            "processed_requests.body,",
+            "processed_requests.content_type",
+        ],
     ], replay
     assert replays == [replace(first[0], replayed=True)]
     assert gold(wiring) == 0 and count(wiring, orm.account_transactions) == 7  # opening, tip, five deliveries
@@ -259,9 +264,10 @@ def test_a_delivery_the_database_refuses_at_the_commit_gets_the_domains_refusal_
     if wiring.engine.dialect.name == "postgresql":  # refused unchecked at the commit, then looked at and refused
         assert [s.split("(")[0] for s in sent] == [
             "INSERT INTO processed_requests ",  # the key guessed new; the posting, refused: nothing is left open
-            "SELECT * FROM cauldrons_claim_key",  # claimed before the domain's refusal is the answer
             "BEGIN;SELECT * FROM cauldrons_snapshot",  # the domain looks, and refuses
-            "ROLLBACK;SELECT pg_advisory_unlock_all",
+            "ROLLBACK",
+            "SELECT processed_requests.fingerprint, processed_requests.status, processed_requests.body, "
+            "processed_requests.content_type \nFROM processed_requests \nWHERE processed_requests.route = %",
         ], sent
     assert count(wiring, orm.account_transactions) == transactions
     assert gold(wiring) == 100 and count(wiring, orm.processed_requests) == 3  # the opening's key, "0" and "1"
@@ -270,18 +276,16 @@ def test_a_delivery_the_database_refuses_at_the_commit_gets_the_domains_refusal_
     engine.dispose()
 
 
-def test_on_postgres_the_game_time_a_claim_heard_holds_for_its_transaction_until_the_clock_is_set(wiring):
-    _postgres_only(wiring)
+def test_on_postgres_the_game_time_a_transaction_set_holds_for_it_and_a_new_one_reads_the_clock(wiring):
+    _postgres_only(wiring)  # on SQLite the unit of work holds the write lock: no other request moves the clock
     services.set_time("Bloomday", 9, None, wiring.uow_factory())
     with wiring.uow_factory() as uow:
-        assert uow.processed_requests.claim(RequestKey("barrels/deliver", "k")) is None
         assert uow.clock.now() == GameTime("Bloomday", 9)
-        services.set_time("Bloomday", 10, None, wiring.uow_factory())  # another request moves the clock on
-        assert uow.clock.now() == GameTime("Bloomday", 9)  # what the claim heard: the time the request began
         uow.clock.set(GameTime("Bloomday", 11))
-        assert uow.clock.now() == GameTime("Bloomday", 11)
+        services.set_time("Bloomday", 12, None, wiring.uow_factory())  # another request moves the clock on
+        assert uow.clock.now() == GameTime("Bloomday", 11)  # what this transaction set
         uow.commit()
-        assert uow.clock.now() == GameTime("Bloomday", 11)  # a new transaction reads it
+        assert uow.clock.now() == GameTime("Bloomday", 12)  # a new transaction reads it
 
 
 def test_on_postgres_the_pool_gets_every_connection_back_idle_and_out_of_autocommit(wiring):
@@ -314,44 +318,6 @@ def test_on_postgres_the_pool_gets_every_connection_back_idle_and_out_of_autocom
         keys = conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).scalar_one()
     assert (stuck, keys) == (0, 0)
     assert gold(wiring) == 0  # the committed purchase, once
-
-
-def test_on_postgres_a_claim_cancelled_once_it_holds_the_key_leaves_the_key_free(wiring):
-    """A session lock outlives the statement that took it: a claim cancelled (as a statement timeout would) just as
-    the key's lock is granted fails its request, and the rollback still releases the key for the retry."""
-    _postgres_only(wiring)
-    key = RequestKey("barrels/deliver", "cancelled")
-    lock = "hashtextextended(:route || E'\\n' || :key, 0)"
-    with wiring.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as holder:
-        holder.execute(text(f"SELECT pg_advisory_lock({lock})"), {"route": key.route, "key": key.value})
-        failed: list[BaseException] = []
-
-        def claim() -> None:  # as a service claims a key it could not guess new (a later attempt)
-            try:
-                with wiring.uow_factory() as uow:
-                    uow.processed_requests.claim(key)
-            except BaseException as error:  # noqa: BLE001 - the test looks at it
-                failed.append(error)
-
-        waiter = threading.Thread(target=claim)
-        waiter.start()
-        deadline = time.monotonic() + 10
-        while (pid := holder.execute(text(WAITING_CLAIM)).scalar()) is None:
-            assert time.monotonic() < deadline, "the claim never waited for the key"
-            time.sleep(0.02)
-        holder.execute(text("SELECT pg_advisory_unlock_all(), pg_cancel_backend(:pid)"), {"pid": pid})
-        waiter.join(10)
-        assert len(failed) == 1 and "cancel" in str(failed[0])
-        held = holder.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).scalar_one()
-    assert held == 0
-    assert services.deliver_barrels(key.value, [SMALL_RED], wiring.uow_factory()).status == 204
-    assert gold(wiring) == 0
-
-
-WAITING_CLAIM = (
-    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%cauldrons_claim_key%' "
-    "AND pid <> pg_backend_pid()"
-)
 
 
 def test_a_reply_this_process_committed_is_replayed_from_memory_and_a_changed_payload_still_refused(wiring):

@@ -475,7 +475,7 @@ def test_a_first_attempt_guesses_its_key_new_and_a_taken_key_is_found_at_the_com
     assert fresh.claims == [True]  # a new key is never looked up
 
 
-def test_a_refusal_of_a_guessed_attempt_is_checked_against_the_key_so_a_retried_checkout_is_replayed(uow):
+def test_a_refusal_is_checked_against_the_key_so_a_retried_checkout_is_replayed(uow):
     sell_setup(uow)
     cart_id = new_cart(uow)
     services.set_item_quantity(cart_id, "RED_POTION", 2, None, uow)
@@ -488,19 +488,49 @@ def test_a_refusal_of_a_guessed_attempt_is_checked_against_the_key_so_a_retried_
     assert len(uow.transactions("sale")) == 1
 
 
-def test_a_refusal_is_the_answer_once_the_key_is_claimed_and_leaves_nothing(uow):
+def test_a_refusal_is_the_answer_once_the_key_is_found_unprocessed_and_leaves_nothing(uow):
     sell_setup(uow, potions=1)
     short, closed = new_cart(uow), new_cart(uow)
     services.set_item_quantity(short, "RED_POTION", 2, None, uow)
     refused = GuessesKeys(uow.store)
     with pytest.raises(InsufficientStock):
         services.checkout(short, "gold", refused)
-    # guessed and refused by the write; then claimed, the domain looking first: the domain's refusal
-    assert refused.claims == [True, False] and refused.looks == [False, True]
+    # guessed and refused by the write; guessed again, the domain looking first, and refused; the key then
+    # found unprocessed: the domain's refusal
+    assert refused.claims == [True, True, False] and refused.looks == [False, True]
     services.reset(None, uow)  # closes the open carts
     refused = GuessesKeys(uow.store)
-    with pytest.raises(CartClosed):  # refused by the domain on the guess, and again once the key is claimed
+    with pytest.raises(CartClosed):  # refused by the domain on the guess; the key is then found unprocessed
         services.checkout(closed, "gold", refused)
-    assert refused.claims == [True, False]
+    assert refused.claims == [True, False]  # one attempt, then the key found unprocessed
     assert not {RequestKey(Scope.CHECKOUT, str(c)) for c in (short, closed)} & set(uow.requests())
     assert not uow.transactions("sale")
+
+
+def test_a_refusal_caused_by_a_twin_committing_between_attempts_is_answered_with_the_twins_reply(uow):
+    """The client's retry reaches another worker and succeeds while the first request is between attempts: no
+    claim makes the twin wait, so the first request's next attempt finds the cart checked out, and must answer with
+    the twin's reply, not 409."""
+    sell_setup(uow, potions=1)
+    cart_id = new_cart(uow)
+    services.set_item_quantity(cart_id, "RED_POTION", 2, None, uow)
+    twin: list[Reply] = []
+
+    class TwinSellsMeanwhile(GuessingRequests):
+        def claim(self, key, guess=False):  # type: ignore[no-untyped-def]
+            found = super().claim(key, guess)
+            if self.claims == [True, True]:  # the second attempt is under way: stock arrives, the twin sells
+                services.correct("shop/potion:RED_POTION", 1, "more stock", "more", FakeUnitOfWork(uow.store))
+                twin.append(services.checkout(cart_id, "gold", GuessesKeys(uow.store)))
+                self.store.__dict__.update(uow.store.copy().__dict__)  # this attempt reads what the twin committed
+            return found
+
+    class Racing(GuessesKeys):
+        def _begin(self) -> None:
+            super()._begin()
+            self.processed_requests = TwinSellsMeanwhile(self.work, self.claims)
+
+    first = Racing(uow.store)
+    assert services.checkout(cart_id, "gold", first) == replace(twin[0], replayed=True)
+    assert first.claims == [True, True, False] and twin[0].status == 200
+    assert len(uow.transactions("sale")) == 1
