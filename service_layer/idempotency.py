@@ -112,8 +112,9 @@ class AbstractProcessedRequests(abc.ABC):
 
     @abc.abstractmethod
     def claim(self, key: RequestKey, guess: bool = False) -> ProcessedRequest | None:
-        """The earlier processing of `key`, if any. Until this transaction ends, a concurrent claim of the same key
-        waits, so racing twins see each other's reply instead of both doing the work.
+        """The earlier processing of `key`, if any, as committed. Where the repository does not guess, a concurrent
+        claim of the same key waits until this transaction ends (SQLite: one writer at a time), so racing twins see
+        each other's reply instead of both doing the work.
 
         With `guess` (and `guesses`), a key not known to be taken may be answered None from what this process
         already knows, with no lock and no wait for twins: the work is done on the guess that the key is new, and
