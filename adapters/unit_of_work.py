@@ -15,8 +15,9 @@ from adapters.writes import Writes
 from service_layer.unit_of_work import AbstractUnitOfWork, DatabaseUnavailable
 
 # SQLSTATE classes of a database that is not there for us: connection exceptions, an operator's intervention
-# (shutdown, terminated backend), too many connections.
-UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+# (shutdown, terminated backend, a cancelled statement: a statement timeout or pg_cancel_backend, which rolls the
+# transaction back whole), too many connections.
+UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "57014", "53300")
 
 
 def unavailable(error: object, connecting: bool = False) -> str | None:

@@ -1,5 +1,6 @@
-"""When PostgreSQL drops the connection serving a request, the client is told to retry (503 with Retry-After), the
-log gets one line, the next request is served at once, and a retry with the same key applies exactly once."""
+"""When PostgreSQL drops the connection serving a request, or cancels its statement (a statement timeout, an
+operator's cancel), the client is told to retry (503 with Retry-After), the log gets one line, the next request is
+served at once, and a retry with the same key applies exactly once."""
 
 from __future__ import annotations
 
@@ -42,16 +43,22 @@ def _waiting_backend(conn) -> int:  # type: ignore[no-untyped-def]
     raise AssertionError("the request never waited on the lock")
 
 
-def test_a_dropped_database_connection_is_a_503_and_the_retry_applies_once(pg_shop, caplog):
+@pytest.mark.parametrize(
+    "interrupt",
+    ["pg_terminate_backend", "pg_cancel_backend"],  # the connection dropped; the statement cancelled (57014)
+)
+def test_a_dropped_database_connection_or_a_cancelled_statement_is_a_503_and_the_retry_applies_once(
+    pg_shop, caplog, interrupt
+):
     shop, engine = pg_shop
     path, body = "/barrels/deliver/lost-1", [barrel_json(SMALL_RED)]
     answers = []
-    with engine.connect() as holder:  # lock the shop's gold, so the request's posting waits for it; then drop it
+    with engine.connect() as holder:  # lock the shop's gold, so the request's posting waits for it; then interrupt
         holder.execute(text("SELECT 1 FROM accounts WHERE owner = 'shop' AND commodity = 'gold' FOR UPDATE"))
         request = threading.Thread(target=lambda: answers.append(shop.post(path, json=body)))
         with caplog.at_level(logging.INFO):
             request.start()
-            holder.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": _waiting_backend(holder)})
+            holder.execute(text(f"SELECT {interrupt}(:pid)"), {"pid": _waiting_backend(holder)})
             request.join(timeout=30)
         holder.rollback()
     (lost,) = answers
