@@ -177,9 +177,9 @@ def test_on_postgres_a_checkout_begins_with_its_first_statement_and_commits_with
     services.set_item_quantity(cart_id, "BLUE_POTION", 1, None, wiring.uow_factory())
     sent = _sent(wiring, lambda: services.checkout(cart_id, "gold", wiring.uow_factory()))
     # the key guessed new (no claim); the cart (with BEGIN); then, in one round trip: the reply (whose key the unique
-    # constraint settles) and the cart, which lock nothing others wait for; the posting (the database checks the
-    # rules under its locks, and reads the game's time: no snapshot and no clock read first); the sale stamped with
-    # it; COMMIT. The posting's locks are held for the end of that round trip alone, and no key lock is left.
+    # constraint settles) and the cart, which only this request's twins wait on; the posting (the database checks
+    # the rules under its locks, and reads the game's time: no snapshot and no clock read first); the sale stamped
+    # with it; COMMIT. The posting's locks are held for the end of that round trip alone.
     assert len(sent) == 2, sent
     assert sent[0].startswith("BEGIN;SELECT * FROM cauldrons_cart")
     parts = sent[1].split(";")
@@ -225,8 +225,8 @@ def test_on_postgres_a_delivery_is_one_round_trip_and_a_retry_on_another_worker_
     assert delivery.game_time == GameTime("Bloomday", 10)  # read by the posting as it was written
     # its replay where the reply is known (this process committed it): nothing is sent at all
     assert _sent(wiring, lambda: services.deliver_barrels("2", [SMALL_RED], worker()), engine) == []
-    # and where it is not (another worker): the guessed attempt finds the key taken at its commit, and the claim
-    # then finds the stored reply (taking no lock, so there is no transaction to end): the same bytes, paid once
+    # and where it is not (another worker): the guessed attempt finds the key taken at its commit, and a read of the
+    # stored reply, outside any transaction, finds it: the same bytes, paid once
     replays: list[Reply] = []
     replay = _sent(
         wiring, lambda: replays.append(services.deliver_barrels("2", [SMALL_RED], other_worker())), other_engine
