@@ -186,9 +186,10 @@ class SqlLedgerRepository(AbstractLedgerRepository):
     ) -> None:
         if not is_postgres(self.connection):
             return super().append(txn, clock, request, capacity)
-        known = clock.known()  # if the clock was not read, the posting reads it as it is written: no round trip
-        arguments = self._post_arguments(txn, known[0] if known else None, request, capacity)
-        self.writes.add(POST if known else POST_AT_WRITE, [arguments], (REFUSED, BooksMoved(MOVED)))
+        # The posting reads the game's time itself, as it is written (a time this transaction set included): the
+        # clock is not read in a round trip of its own.
+        arguments = self._post_arguments(txn, None, request, capacity)
+        self.writes.add(POST_AT_WRITE, [arguments], (REFUSED, BooksMoved(MOVED)))
         self.posted += 1
 
     def _add(
@@ -574,25 +575,22 @@ LATEST_TICK = select(_clock.id, _clock.day, _clock.hour).order_by(desc(_clock.id
 
 
 class SqlClock(AbstractClock):
-    """The game's time now: read when asked, except by a posting written with the commit, which reads it itself as
-    it is written (`known`; `POST_AT_WRITE`). A time this transaction set holds until it ends (`transaction_ended`)."""
+    """The game's time now: read when asked (a posting written with the commit reads it itself, `POST_AT_WRITE`). A
+    time this transaction set holds until it ends (`transaction_ended`)."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self._set: tuple[GameTime] | None = None  # (the time) once set in this transaction
+        self._set: GameTime | None = None  # the time this transaction set, if it did
 
     def transaction_ended(self) -> None:
         self._set = None
 
-    def known(self) -> tuple[GameTime | None] | None:
-        return self._set
-
     def now(self) -> GameTime | None:
         if self._set is not None:
-            return self._set[0]
+            return self._set
         row = self.connection.execute(LATEST_TICK).first()
         return GameTime(row.day, row.hour) if row else None
 
     def set(self, game_time: GameTime) -> None:
         self.connection.execute(orm.game_clock.insert(), {"day": game_time.day, "hour": game_time.hour})
-        self._set = (game_time,)
+        self._set = game_time

@@ -74,8 +74,8 @@ class AbstractLedgerRepository(abc.ABC):
         self, txn: Transaction, clock: AbstractClock, request: RequestKey | None, capacity: bool = False
     ) -> None:
         """`add`, for a transaction nothing in this unit of work reads back, stamped with `clock`'s game time: a
-        repository may write it with the commit, which then raises the write's `BooksMoved`, and where the clock
-        would have to be read for it, let the write read it."""
+        repository may write it with the commit, which then raises the write's `BooksMoved`, and let the write read
+        the clock as it is written, rather than read it first in a round trip of its own."""
         self.add(txn, clock.now(), request, capacity)
 
     @abc.abstractmethod
@@ -138,10 +138,6 @@ class AbstractClock(abc.ABC):
     @abc.abstractmethod
     def now(self) -> GameTime | None:
         """The latest game time the exchange told the shop, if any."""
-
-    def known(self) -> tuple[GameTime | None] | None:
-        """`(now(),)` if it is known without reading it from the database; None if it would have to be read."""
-        return (self.now(),)
 
     @abc.abstractmethod
     def set(self, game_time: GameTime) -> None:
