@@ -1,8 +1,9 @@
 """Checkout (or barrel delivery) throughput of the shop with 4 gunicorn workers / a bare Flask + psycopg2 endpoint
 doing one INSERT per request, same PostgreSQL, same clients (target >= 0.5).
 
-The shop's checkouts are real: every cart (made beforehand, one potion each) is checked out once, which claims the
-key, locks the cart and the shop's accounts, appends the sale with running balances, stores the reply and commits.
+The shop's checkouts are real: every cart (made beforehand, one potion each) is checked out once: the cart is read
+and locked, then the reply, the cart's status, the posting (locking the shop's accounts, with running balances) and
+the sale lines go with the COMMIT.
 
     python bench/checkout_throughput.py [--carts 3000] [--workers 4] [--clients 4] [--route checkout|barrels]
 """

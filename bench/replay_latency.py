@@ -1,11 +1,12 @@
 """Replayed POST latency / first-time latency of the same POST, over HTTP to gunicorn on PostgreSQL (target <= 0.5).
 
-Each of N barrel deliveries is sent once (first time: claim the key, lock the shop's accounts, append a transaction
-with its entries and running balances, store the reply, commit) and at once again with the same key and body
-(replay: answered from the replies the worker knows). Same client, same connection handling, interleaved, so both
-see the same machine. With `--elsewhere` the replay goes to a second shop process on the same database, as a retry
-that reaches another worker does: it knows nothing of the reply, guesses the key new, finds it taken at the commit,
-then claims it and replays the stored reply.
+Each of N barrel deliveries is sent once (first time: the key guessed new; the reply and the posting, which locks
+the shop's accounts and appends the entries with running balances, in one implicit transaction) and at once again
+with the same key and body (replay: answered from the replies the worker knows). Same client, same connection
+handling, interleaved, so both see the same machine. With `--elsewhere` the replay goes to a second shop process on
+the same database, as a retry that reaches another worker does: it knows nothing of the reply, guesses the key new,
+finds it taken at the commit (the reply's INSERT, before the posting runs), then reads the stored reply and replays
+it.
 
     python bench/replay_latency.py [--requests 1000] [--workers 1] [--elsewhere]
 """

@@ -3,12 +3,13 @@
 A service scopes its own idempotency key and fingerprints its own arguments (the payload exactly as the route
 received it, so the fingerprints of requests stored before stay valid).
 
-Every service runs in one unit of work and takes its locks in one order: the request key (where it is claimed),
-then carts, then the accounts its transaction moves (and every shop account when the capacity rule can refuse it),
-by id and in one statement, so two services may wait for each other but never deadlock. With a request key the work
-is done once: the earlier reply is replayed if the key was seen, otherwise the effects and the reply are committed
-together. A refusal raises before the commit, so nothing of it (not even the key) is kept, and a corrected retry may
-succeed.
+Every service runs in one unit of work and takes its locks in one order: the request key where it is claimed
+(SQLite, the fakes), then carts, then, where keys are guessed new (PostgreSQL), the stored reply's unique key, which
+a twin waits on, then the accounts its transaction moves (and every shop account when the capacity rule can refuse
+it), by id and in one statement, so two services may wait for each other but never deadlock. With a request key the
+work is done once: the earlier reply is replayed if the key was seen, otherwise the effects and the reply are
+committed together. A refusal raises before the commit, so nothing of it (not even the key) is kept, and a corrected
+retry may succeed.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
@@ -78,3 +79,46 @@ def test_the_newest_schema_has_every_guarding_trigger(database_url):
         found = set(names)
     engine.dispose()
     assert found == EXPECTED_TRIGGERS[engine.dialect.name]
+
+
+# The functions the newest PostgreSQL schema has: the posting path's (`cauldrons_lock`, `_snapshot`, `_post`,
+# `_post_now`, `_cart`, `_sale_lines`) and the triggers'. No key-claim function: since migration 0015 none is left
+# for a reader to think twins wait on.
+EXPECTED_FUNCTIONS = {
+    "cauldrons_lock",
+    "cauldrons_snapshot",
+    "cauldrons_post",
+    "cauldrons_post_now",
+    "cauldrons_cart",
+    "cauldrons_sale_lines",
+    "cauldrons_refuse_change",
+    "cauldrons_check_running_balance",
+    "cauldrons_check_balanced_statement",
+    "cauldrons_roll_up_sales",
+    "cauldrons_roll_up_visits",
+    "cauldrons_roll_up_buyers",
+}
+FUNCTIONS = "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace AND proname LIKE 'cauldrons%'"
+
+
+def test_the_newest_schema_has_the_functions_the_shop_calls_and_no_others(pg_url):
+    engine = make_engine(pg_url)
+    with engine.connect() as conn:
+        found = set(conn.execute(text(FUNCTIONS)).scalars())
+    engine.dispose()
+    assert found == EXPECTED_FUNCTIONS
+
+
+def test_a_downgrade_past_0015_brings_the_key_claims_back_and_an_upgrade_drops_them_again(pg_url):
+    engine = make_engine(pg_url)
+    with engine.begin() as conn:
+        command.downgrade(migrations.alembic_config(conn), "0014")
+        back = set(conn.execute(text(FUNCTIONS)).scalars()) - EXPECTED_FUNCTIONS
+        claimed = conn.execute(text("SELECT fingerprint, status FROM cauldrons_claim_key('nowhere', 'new')")).all()
+    migrations.upgrade(engine)
+    with engine.connect() as conn:
+        again = set(conn.execute(text(FUNCTIONS)).scalars())
+    engine.dispose()
+    assert back == {"cauldrons_claim", "cauldrons_claim_at", "cauldrons_claim_key"}
+    assert claimed == [(None, None)]  # the restored function works: no reply stored for a new key
+    assert again == EXPECTED_FUNCTIONS

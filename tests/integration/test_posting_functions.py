@@ -1,4 +1,4 @@
-"""The PostgreSQL posting functions of migrations 0006, 0007 and 0012-0014, on their own: each waits for the lock it
+"""The PostgreSQL posting functions of migrations 0006, 0007, 0010 and 0014, on their own: each waits for the lock it
 takes and then reads what the holder committed; `cauldrons_post` accepts and refuses what the domain does."""
 
 from __future__ import annotations
@@ -36,89 +36,6 @@ def engine(pg_url):  # type: ignore[no-untyped-def]
     engine = create_engine(pg_url)
     yield engine
     engine.dispose()
-
-
-def test_claim_returns_the_game_time_with_nothing_for_a_new_key_and_the_stored_reply_for_a_used_one(engine):
-    claim = "SELECT * FROM cauldrons_claim_at('barrels/deliver', :key)"
-    with engine.connect() as conn:
-        assert conn.execute(text(claim), {"key": "new"}).all() == [(None, None, None, None, None, None)]  # no tick yet
-        conn.execute(
-            text("INSERT INTO game_clock (day, hour, created_at) VALUES ('Soulday', 4, now()), ('Edgeday', 6, now())")
-        )
-        (fresh,) = conn.execute(text(claim), {"key": "new"}).all()
-        (row,) = conn.execute(text(claim), {"key": "1"}).all()
-    assert fresh == ("Edgeday", 6, None, None, None, None)  # the latest tick
-    assert (row.game_day, row.game_hour, row.status, bytes(row.body)) == ("Edgeday", 6, 204, b"")
-    assert len(row.fingerprint) == 64
-
-
-def test_a_twin_claim_waits_for_the_holder_and_then_sees_its_reply(engine):
-    seen: list[object] = []
-    with engine.connect() as holder:
-        holder.execute(text("SELECT * FROM cauldrons_claim_at('barrels/deliver', 'twin')"))
-
-        def twin() -> None:
-            with engine.connect() as conn:
-                seen.append(conn.execute(text("SELECT * FROM cauldrons_claim_at('barrels/deliver', 'twin')")).all())
-
-        waiting = threading.Thread(target=twin)
-        waiting.start()
-        time.sleep(0.3)
-        assert seen == []  # still waiting for the key
-        holder.execute(
-            text(
-                "INSERT INTO processed_requests (route, key, fingerprint, status, body, created_at, moved) "
-                "VALUES ('barrels/deliver', 'twin', 'fp', 204, '', now(), true)"
-            )
-        )
-        holder.commit()
-        waiting.join(10)
-    assert [(r.fingerprint, r.status) for r in seen[0]] == [("fp", 204)]  # type: ignore[attr-defined]
-
-
-CLAIM_KEY = "SELECT * FROM cauldrons_claim_key('barrels/deliver', :key)"
-KEYS_HELD = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
-REPLY = (
-    "INSERT INTO processed_requests (route, key, fingerprint, status, body, created_at, moved) "
-    "VALUES ('barrels/deliver', :key, 'fp', 204, '', now(), true)"
-)
-
-
-def test_claim_key_holds_a_new_key_past_its_statement_and_no_lock_for_a_key_with_a_reply(engine):
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:  # each statement on its own
-        (new,) = conn.execute(text(CLAIM_KEY), {"key": "new"}).all()
-        assert new.fingerprint is None and new.game_day is None  # no reply, no tick yet
-        assert conn.execute(text(KEYS_HELD)).scalar() == 1  # the key's lock outlived the statement
-        conn.execute(text("SELECT pg_advisory_unlock_all()"))
-        (used,) = conn.execute(text(CLAIM_KEY), {"key": "1"}).all()
-        assert (used.status, bytes(used.body), len(used.fingerprint)) == (204, b"", 64)
-        assert conn.execute(text(KEYS_HELD)).scalar() == 0  # a replay leaves nothing held
-
-
-@pytest.mark.parametrize("holder_answers", [True, False], ids=["holder-replies", "holder-gives-up"])
-def test_a_twin_claim_key_waits_for_the_holder_then_replays_or_takes_the_key(engine, holder_answers):
-    """The holder of a key either commits a reply and lets go (the twin replays it and holds nothing), or lets go
-    with nothing recorded, its work refused (the twin finds no reply and holds the key to do the work itself)."""
-    seen: list[object] = []
-    autocommit = {"isolation_level": "AUTOCOMMIT"}  # each statement on its own, as the unit of work sends a claim
-    with engine.connect().execution_options(**autocommit) as holder:
-        holder.execute(text(CLAIM_KEY), {"key": "twin"})
-
-        def twin() -> None:
-            with engine.connect().execution_options(**autocommit) as conn:
-                claimed = conn.execute(text(CLAIM_KEY), {"key": "twin"}).one()
-                seen.append((claimed, conn.execute(text(KEYS_HELD)).scalar()))
-
-        waiting = threading.Thread(target=twin)
-        waiting.start()
-        time.sleep(0.3)
-        assert seen == []  # still waiting for the key
-        if holder_answers:
-            holder.execute(text(REPLY), {"key": "twin"})  # committed (autocommit) before the key is let go
-        holder.execute(text("SELECT pg_advisory_unlock_all()"))
-        waiting.join(10)
-    ((row, held),) = seen  # type: ignore[misc]
-    assert (row.fingerprint, row.status, held) == (("fp", 204, 0) if holder_answers else (None, None, 1))
 
 
 def test_lock_returns_the_accounts_balances_and_with_the_whole_shop_every_shop_account(engine):

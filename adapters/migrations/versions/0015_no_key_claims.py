@@ -1,0 +1,49 @@
+"""The request-key claims go (PostgreSQL): `cauldrons_claim` (0006), `cauldrons_claim_at` (0012) and
+`cauldrons_claim_key` (0013).
+
+Since the fifth checkout-speed session no process claims a key in the database: every attempt guesses its key new and
+the unique (route, key) constraint on the stored reply decides between twins at the COMMIT
+(`adapters.processed_requests`). The functions were kept one release, for workers of the release before that were
+still serving while a new one migrated. That release has landed, so nothing calls them now; kept, they would only
+mislead a reader into thinking twins wait on an advisory lock.
+
+A downgrade creates them again from the migrations that first made them, so their SQL stays written in one place.
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-11-28
+"""
+import importlib.util
+from pathlib import Path
+
+from alembic import op
+
+revision = '0015'
+down_revision = '0014'
+branch_labels = None
+depends_on = None
+
+CLAIMS = ("cauldrons_claim(text, text)", "cauldrons_claim_at(text, text)", "cauldrons_claim_key(text, text)")
+
+
+def _sql(migration: str, name: str) -> str:
+    """The SQL string `name` of an earlier migration file (their names start with digits: not importable as such)."""
+    path = Path(__file__).with_name(migration)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(getattr(module, name))
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP FUNCTION {', '.join(CLAIMS)}")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        claim, _lock = _sql("0006_posting_functions.py", "FUNCTIONS").split("CREATE FUNCTION cauldrons_lock")
+        op.execute(claim)
+        op.execute(_sql("0012_claim_tells_the_time.py", "CLAIM_AT"))
+        op.execute(_sql("0013_replay_outside_a_transaction.py", "CLAIM_KEY"))
