@@ -13,10 +13,19 @@ The reply is written with the unit of work's commit (`adapters.writes`): nothing
 A reply never changes or goes once committed (migration 0002's triggers refuse UPDATE, DELETE and TRUNCATE on
 `processed_requests`), so each worker keeps the replies it committed or read (`KnownReplies`): a retry that reaches
 the same worker, as a client's retry on its keep-alive connection does, is answered from memory, with no round trip.
+The worker processes of one server also share the replies they commit (`SharedReplies`, mapped before the fork): a
+retry on a new connection, which may reach any worker, is answered from memory too.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import mmap
+import os
+import struct
+import tempfile
+import zlib
 from collections import OrderedDict
 
 from sqlalchemy import Connection, bindparam, select
@@ -42,20 +51,106 @@ RECORD = orm.processed_requests.insert()
 KEY_TAKEN = "uq_processed_requests_route_key"
 
 
+class SharedReplies:
+    """Stored replies shared by the processes forked after it was made (gunicorn's workers of one server): a table of
+    `slots` slots of `slot_size` bytes in a shared mapping of a file in memory. A reply goes to the slot its key
+    hashes to, replacing whatever was there; one too big for a slot is not shared. It is a cache of rows that never
+    change, so a miss only costs the round trips a worker that never saw the reply would spend anyway.
+
+    A slot is `seq, crc, length, payload`. Writers of a slot take turns (a record lock on its bytes, never waited
+    for: a writer that finds it taken does not share that reply; the kernel releases the lock of a killed process)
+    and make `seq` odd while they write; a reader takes the slot only if `seq` was even and the same before and after
+    its copy and the payload's CRC-32 holds, and only for the exact route and key it asked for."""
+
+    HEADER = struct.Struct("<QII")  # seq, crc32 of the payload, payload length
+    FIELDS = struct.Struct("<HHHHHI")  # lengths of route, key, fingerprint, content type; status; body length
+
+    def __init__(self, slots: int = 4096, slot_size: int = 2048) -> None:
+        self.slots, self.slot_size = slots, slot_size
+        # A file in memory (an unlinked temporary file where there is no memfd), mapped shared: forked children
+        # inherit the mapping, and its byte ranges can be locked.
+        memfd = getattr(os, "memfd_create", None)  # Linux
+        self._file = os.fdopen(memfd("cauldrons-replies"), "r+b") if memfd else tempfile.TemporaryFile()
+        self._file.truncate(slots * slot_size)
+        self._memory = mmap.mmap(self._file.fileno(), slots * slot_size)
+
+    def get(self, key: RequestKey) -> ProcessedRequest | None:
+        start = self._slot(key)
+        seq, crc, length = self.HEADER.unpack_from(self._memory, start)
+        if seq % 2 or not 0 < length <= self.slot_size - self.HEADER.size:
+            return None  # being written, or empty
+        payload = self._memory[start + self.HEADER.size : start + self.HEADER.size + length]
+        if self.HEADER.unpack_from(self._memory, start)[0] != seq or zlib.crc32(payload) != crc:
+            return None  # overwritten while we read
+        route, value, fingerprint, content_type, status, body = self._decode(payload)
+        if (route, value) != (str(key.route), key.value):
+            return None  # another key's reply, in the same slot
+        return ProcessedRequest(key, fingerprint, Reply(status, body, content_type or None))
+
+    def add(self, request: ProcessedRequest) -> None:
+        payload = self._encode(request)
+        if len(payload) > self.slot_size - self.HEADER.size:
+            return
+        start = self._slot(request.key)
+        try:  # the slot's lock: a POSIX record lock, which the kernel releases if its process dies
+            fcntl.lockf(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB, self.slot_size, start)
+        except OSError:
+            return  # another process is writing this slot: not shared, never waited for
+        try:
+            (seq,) = struct.unpack_from("<Q", self._memory, start)
+            struct.pack_into("<Q", self._memory, start, seq + 1)  # odd: being written
+            end = start + self.HEADER.size + len(payload)
+            self._memory[start + self.HEADER.size : end] = payload
+            self.HEADER.pack_into(self._memory, start, seq + 1, zlib.crc32(payload), len(payload))
+            struct.pack_into("<Q", self._memory, start, seq + 2)  # even: whole
+        finally:
+            fcntl.lockf(self._file, fcntl.LOCK_UN, self.slot_size, start)
+
+    def _slot(self, key: RequestKey) -> int:
+        digest = hashlib.blake2b(f"{key.route}\n{key.value}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "little") % self.slots * self.slot_size
+
+    @classmethod
+    def _encode(cls, request: ProcessedRequest) -> bytes:
+        texts = [str(request.key.route), request.key.value, request.fingerprint, request.reply.content_type or ""]
+        route, value, fingerprint, content_type = (t.encode() for t in texts)
+        reply = request.reply
+        lengths = (len(route), len(value), len(fingerprint), len(content_type), reply.status, len(reply.body))
+        return cls.FIELDS.pack(*lengths) + route + value + fingerprint + content_type + reply.body
+
+    @classmethod
+    def _decode(cls, payload: bytes) -> tuple[str, str, str, str, int, bytes]:
+        n_route, n_key, n_fingerprint, n_type, status, n_body = cls.FIELDS.unpack_from(payload)
+        at, texts = cls.FIELDS.size, []
+        for n in (n_route, n_key, n_fingerprint, n_type):
+            texts.append(payload[at : at + n].decode())
+            at += n
+        return texts[0], texts[1], texts[2], texts[3], status, payload[at : at + n_body]
+
+
 class KnownReplies:
     """The stored replies one process has seen committed or read, the latest `size` of them, by key (one set per
-    database: the bootstrap's unit-of-work factory shares one among its units of work)."""
+    database: the bootstrap's unit-of-work factory shares one among its units of work), and, with `shared`, the
+    replies its sibling processes committed."""
 
-    def __init__(self, size: int = 10_000) -> None:
+    def __init__(self, size: int = 10_000, shared: SharedReplies | None = None) -> None:
         self.size = size
+        self.shared = shared
         self._replies: OrderedDict[RequestKey, ProcessedRequest] = OrderedDict()
 
     def get(self, key: RequestKey) -> ProcessedRequest | None:
         if (known := self._replies.get(key)) is not None:
             self._replies.move_to_end(key)
+        elif self.shared is not None and (known := self.shared.get(key)) is not None:
+            self._remember(known)
         return known
 
     def add(self, request: ProcessedRequest) -> None:
+        self._remember(request)
+        if self.shared is not None:
+            self.shared.add(request)
+
+    def _remember(self, request: ProcessedRequest) -> None:
         self._replies[request.key] = request
         self._replies.move_to_end(request.key)
         if len(self._replies) > self.size:

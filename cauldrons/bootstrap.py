@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from adapters import migrations
 from adapters.db import make_engine
-from adapters.processed_requests import KnownReplies
+from adapters.processed_requests import KnownReplies, SharedReplies
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from cauldrons.config import Config
 from service_layer import services
@@ -24,14 +24,16 @@ class Wiring:
     uow_factory: UowFactory
 
 
-def bootstrap(config: Config, prepare: bool = True) -> Wiring:
+def bootstrap(config: Config, prepare: bool = True, shared_replies: SharedReplies | None = None) -> Wiring:
     """Everything the app needs to serve `config`'s database, ready to use. Without `prepare`, the database is
-    taken to be migrated and the shop opened already (gunicorn's master does both before it forks its workers)."""
+    taken to be migrated and the shop opened already (gunicorn's master does both before it forks its workers).
+    `shared_replies`: the stored replies this process shares with its siblings (the workers of one server)."""
     engine = make_engine(config.database_url)
     if prepare:
         migrations.upgrade(engine)
 
-    known_replies = KnownReplies()  # one set per process and database: every unit of work adds what it commits
+    # One set per process and database: every unit of work adds what it commits.
+    known_replies = KnownReplies(shared=shared_replies)
 
     def uow_factory() -> AbstractUnitOfWork:
         return SqlAlchemyUnitOfWork(engine, known_replies)

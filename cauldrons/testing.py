@@ -51,6 +51,34 @@ class Server:
         with open(f"/proc/{self.pid}/task/{self.pid}/children") as f:
             return [int(p) for p in f.read().split()]
 
+    def worker_of(self, client: HttpTransport) -> int:
+        """The pid of the worker holding `client`'s keep-alive connection."""
+        import psutil  # the tests' and benchmarks' dependency, not the shop's
+
+        client.get("/catalog/")  # connected, and the connection accepted
+        port = client.connection_port()
+        for pid in self.workers():
+            if any(c.raddr and c.raddr.port == port for c in psutil.Process(pid).net_connections("tcp")):
+                return pid
+        raise RuntimeError("no worker holds the connection")
+
+    def client_elsewhere(self, other: HttpTransport, timeout: float = 60) -> HttpTransport:
+        """A new client (with `other`'s key and `timeout`) whose connection another worker than `other`'s holds. The
+                connections
+        tried on the way are held open until one lands elsewhere: closed at once, the same idle worker could take every
+                new one."""
+        tried: list[HttpTransport] = []
+        try:
+            for _ in range(100):
+                client = HttpTransport(self.url, other.api_key, timeout)
+                if self.worker_of(client) != self.worker_of(other):
+                    return client
+                tried.append(client)
+            raise RuntimeError("every new connection went to the same worker")
+        finally:
+            for client in tried:
+                client.close()
+
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout

@@ -159,6 +159,13 @@ class HttpTransport(Transport):
             time.perf_counter() - started,
         )
 
+    def connection_port(self) -> int:
+        """The local port of this thread's keep-alive connection (which the server knows it by)."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None or connection.sock is None:
+            raise TransportError("not connected")
+        return int(connection.sock.getsockname()[1])
+
     def close(self) -> None:
         with self._lock:
             for connection in self._all:

@@ -179,3 +179,32 @@ def test_workers_killed_under_load_lose_nothing_and_apply_nothing_twice(pg_url):
 
 
 pytestmark = pytest.mark.postgres
+
+
+def test_a_retry_reaching_another_worker_is_answered_from_the_replies_the_workers_share(pg_url):
+    """The retries go to the worker that did not answer first, while the stored replies' table is locked in the
+    database: only the replies the workers share in memory can answer them, byte for byte, within the timeout."""
+    cart = {
+        "customer_id": "c",
+        "customer_name": "Ann",
+        "character_class": "Rogue",
+        "character_species": "Gnome",
+        "level": 3,
+    }
+    with shop_process(pg_url, API_KEY, "--workers", "2") as server:
+        shop = HttpTransport(server.url, API_KEY)
+        opened = shop.post("/carts/", cart, key="shared-cart")
+        delivered = shop.post("/barrels/deliver/shared", _barrels(price=0))
+        elsewhere = server.client_elsewhere(shop, timeout=5)  # the database, were it asked, would wait 10 s
+        engine = create_engine(pg_url)
+        with engine.connect() as lock:
+            lock.execute(text("LOCK TABLE processed_requests IN ACCESS EXCLUSIVE MODE"))
+            again = elsewhere.post("/carts/", cart, key="shared-cart")
+            redelivered = elsewhere.post("/barrels/deliver/shared", _barrels(price=0))
+            lock.rollback()
+        audit = shop.get("/inventory/audit").json()
+        engine.dispose()
+    assert (opened.status, delivered.status) == (200, 204)
+    assert (again.status, again.body, again.replayed) == (200, opened.body, True)
+    assert (redelivered.status, redelivered.body, redelivered.replayed) == (204, b"", True)
+    assert audit["ml_in_barrels"] == 100  # delivered once
