@@ -25,6 +25,7 @@ import mmap
 import os
 import struct
 import tempfile
+import threading
 import zlib
 from collections import OrderedDict
 
@@ -57,12 +58,17 @@ class SharedReplies:
     hashes to, replacing whatever was there; one too big for a slot is not shared. It is a cache of rows that never
     change, so a miss only costs the round trips a worker that never saw the reply would spend anyway.
 
-    A slot is `seq, crc, length, payload`. Writers of a slot take turns (a record lock on its bytes, never waited
-    for: a writer that finds it taken does not share that reply; the kernel releases the lock of a killed process)
-    and make `seq` odd while they write; a reader takes the slot only if `seq` was even and the same before and after
-    its copy and the payload's CRC-32 holds, and only for the exact route and key it asked for."""
+    A slot is `seq, crc, length, payload`. Writers of a slot take turns, never waiting for each other (a writer that
+    finds the slot taken does not share that reply): across processes by a record lock on the slot's bytes, which the
+    kernel releases if its process is killed, and within a process by a lock of the table's. A writer makes `seq` odd
+    while it writes and even when done; one that finds `seq` odd under the lock knows its last writer died halfway, and
+    goes on from the next odd number. A reader takes the slot only if `seq` was even and the same before and after its
+    copy (on x86 that alone excludes a torn copy; elsewhere the CRC-32 does) and the payload's CRC-32 holds, and only
+    for the exact route and key it asked for. Whatever fails is a miss."""
 
-    HEADER = struct.Struct("<QII")  # seq, crc32 of the payload, payload length
+    SEQ = struct.Struct("<Q")  # the slot's sequence number: odd while it is written
+    SIZES = struct.Struct("<II")  # after it: the CRC-32 of the payload, the payload's length
+    HEADER_SIZE = SEQ.size + SIZES.size
     FIELDS = struct.Struct("<HHHHHI")  # lengths of route, key, fingerprint, content type; status; body length
 
     def __init__(self, slots: int = 4096, slot_size: int = 2048) -> None:
@@ -73,38 +79,49 @@ class SharedReplies:
         self._file = os.fdopen(memfd("cauldrons-replies"), "r+b") if memfd else tempfile.TemporaryFile()
         self._file.truncate(slots * slot_size)
         self._memory = mmap.mmap(self._file.fileno(), slots * slot_size)
+        self._writing = threading.Lock()  # the record lock is the process's: threads of one take turns by this
 
     def get(self, key: RequestKey) -> ProcessedRequest | None:
         start = self._slot(key)
-        seq, crc, length = self.HEADER.unpack_from(self._memory, start)
-        if seq % 2 or not 0 < length <= self.slot_size - self.HEADER.size:
+        (seq,) = self.SEQ.unpack_from(self._memory, start)
+        crc, length = self.SIZES.unpack_from(self._memory, start + self.SEQ.size)
+        if seq % 2 or not 0 < length <= self.slot_size - self.HEADER_SIZE:
             return None  # being written, or empty
-        payload = self._memory[start + self.HEADER.size : start + self.HEADER.size + length]
-        if self.HEADER.unpack_from(self._memory, start)[0] != seq or zlib.crc32(payload) != crc:
+        payload = self._memory[start + self.HEADER_SIZE : start + self.HEADER_SIZE + length]
+        if self.SEQ.unpack_from(self._memory, start)[0] != seq or zlib.crc32(payload) != crc:
             return None  # overwritten while we read
-        route, value, fingerprint, content_type, status, body = self._decode(payload)
+        try:
+            route, value, fingerprint, content_type, status, body = self._decode(payload)
+        except (struct.error, UnicodeDecodeError):
+            return None  # torn in a way the CRC-32 missed (about one in 2**32 torn copies)
         if (route, value) != (str(key.route), key.value):
             return None  # another key's reply, in the same slot
         return ProcessedRequest(key, fingerprint, Reply(status, body, content_type or None))
 
     def add(self, request: ProcessedRequest) -> None:
         payload = self._encode(request)
-        if len(payload) > self.slot_size - self.HEADER.size:
+        if len(payload) > self.slot_size - self.HEADER_SIZE:
             return
         start = self._slot(request.key)
-        try:  # the slot's lock: a POSIX record lock, which the kernel releases if its process dies
-            fcntl.lockf(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB, self.slot_size, start)
-        except OSError:
-            return  # another process is writing this slot: not shared, never waited for
+        if not self._writing.acquire(blocking=False):
+            return  # another thread of this process is writing: not shared, never waited for
         try:
-            (seq,) = struct.unpack_from("<Q", self._memory, start)
-            struct.pack_into("<Q", self._memory, start, seq + 1)  # odd: being written
-            end = start + self.HEADER.size + len(payload)
-            self._memory[start + self.HEADER.size : end] = payload
-            self.HEADER.pack_into(self._memory, start, seq + 1, zlib.crc32(payload), len(payload))
-            struct.pack_into("<Q", self._memory, start, seq + 2)  # even: whole
+            try:  # the slot's lock: a POSIX record lock, which the kernel releases if its process dies
+                fcntl.lockf(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB, self.slot_size, start)
+            except OSError:
+                return  # another process is writing this slot: not shared, never waited for
+            try:
+                (seq,) = self.SEQ.unpack_from(self._memory, start)
+                writing = seq + 1 + seq % 2  # odd; an odd seq found under the lock is a writer that died halfway
+                self.SEQ.pack_into(self._memory, start, writing)
+                end = start + self.HEADER_SIZE + len(payload)
+                self._memory[start + self.HEADER_SIZE : end] = payload
+                self.SIZES.pack_into(self._memory, start + self.SEQ.size, zlib.crc32(payload), len(payload))
+                self.SEQ.pack_into(self._memory, start, writing + 1)  # even: whole
+            finally:
+                fcntl.lockf(self._file, fcntl.LOCK_UN, self.slot_size, start)
         finally:
-            fcntl.lockf(self._file, fcntl.LOCK_UN, self.slot_size, start)
+            self._writing.release()
 
     def _slot(self, key: RequestKey) -> int:
         digest = hashlib.blake2b(f"{key.route}\n{key.value}".encode(), digest_size=8).digest()

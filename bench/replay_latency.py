@@ -61,10 +61,11 @@ def main() -> None:
         audit = client.get("/inventory/audit").json()
     assert audit["ml_in_barrels"] == args.requests + 20, audit  # every delivery applied once
     f, r = statistics.median(first), statistics.median(replay)
-    where = "replayed by the same worker"
+    where = "by the same worker"
     if args.elsewhere or args.sibling:
-        where = "replayed on a second shop process" if args.elsewhere else "replayed by another worker of the server"
-    print(f"replay latency over HTTP, gunicorn {args.workers} worker(s), PostgreSQL, {args.requests} POSTs {where}")
+        where = "on a second shop process" if args.elsewhere else "by another worker of the server"
+    print(f"replay latency over HTTP, gunicorn {args.workers} worker(s), PostgreSQL, {args.requests} POSTs", end=" ")
+    print(f"replayed {where}")
     print(f"  first time  median {f * 1000:.3f} ms  (p90 {statistics.quantiles(first, n=10)[8] * 1000:.3f} ms)")
     print(f"  replayed    median {r * 1000:.3f} ms  (p90 {statistics.quantiles(replay, n=10)[8] * 1000:.3f} ms)")
     print(f"target: replayed / first <= 0.5 -> {r / f:.2f} {'met' if r / f <= 0.5 else 'NOT MET'}")

@@ -63,10 +63,9 @@ class Server:
         raise RuntimeError("no worker holds the connection")
 
     def client_elsewhere(self, other: HttpTransport, timeout: float = 60) -> HttpTransport:
-        """A new client (with `other`'s key and `timeout`) whose connection another worker than `other`'s holds. The
-                connections
-        tried on the way are held open until one lands elsewhere: closed at once, the same idle worker could take every
-                new one."""
+        """A new client (with `other`'s key and `timeout`) whose connection another worker than `other`'s holds.
+        The connections tried on the way are held open until one lands elsewhere: closed at once, the same idle worker
+        could take every new one."""
         tried: list[HttpTransport] = []
         try:
             for _ in range(100):

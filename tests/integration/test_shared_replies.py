@@ -62,7 +62,7 @@ def test_a_slot_being_written_or_torn_is_a_miss():
     assert shared.get(CHECKOUT.key) is None
     struct.pack_into("<Q", memory, 0, seq)
     assert shared.get(CHECKOUT.key) == CHECKOUT
-    memory[SharedReplies.HEADER.size + 30] ^= 0xFF  # a byte of the payload changed under the reader
+    memory[SharedReplies.HEADER_SIZE + 30] ^= 0xFF  # a byte of the payload changed under the reader
     assert shared.get(CHECKOUT.key) is None
 
 
@@ -86,6 +86,24 @@ def test_a_writer_never_waits_for_another_and_a_killed_writer_frees_its_slot():
         os.waitpid(pid, 0)
     shared.add(CHECKOUT)  # the kernel released the dead writer's lock
     assert shared.get(CHECKOUT.key) == CHECKOUT
+
+
+def test_a_slot_whose_writer_died_halfway_is_written_whole_again_by_the_next():
+    shared = SharedReplies(slots=1)
+    shared.add(DELIVERY)
+
+    def die_halfway() -> None:  # the sequence number made odd, the payload half written, then killed
+        (seq,) = SharedReplies.SEQ.unpack_from(shared._memory, 0)
+        SharedReplies.SEQ.pack_into(shared._memory, 0, seq + 1)
+        shared._memory[SharedReplies.HEADER_SIZE : SharedReplies.HEADER_SIZE + 8] = b"\xff" * 8
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    assert in_child(die_halfway) == -signal.SIGKILL
+    assert shared.get(DELIVERY.key) is None  # left odd: being written, for all a reader knows
+    shared.add(CHECKOUT)
+    assert shared.get(CHECKOUT.key) == CHECKOUT  # even again, and whole
+    shared.add(DELIVERY)
+    assert shared.get(DELIVERY.key) == DELIVERY
 
 
 @pytest.mark.parametrize("shared", [True, False], ids=["shared", "alone"])
