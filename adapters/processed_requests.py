@@ -111,17 +111,20 @@ class SharedReplies:
             except OSError:
                 return  # another process is writing this slot: not shared, never waited for
             try:
-                (seq,) = self.SEQ.unpack_from(self._memory, start)
-                writing = seq + 1 + seq % 2  # odd; an odd seq found under the lock is a writer that died halfway
-                self.SEQ.pack_into(self._memory, start, writing)
-                end = start + self.HEADER_SIZE + len(payload)
-                self._memory[start + self.HEADER_SIZE : end] = payload
-                self.SIZES.pack_into(self._memory, start + self.SEQ.size, zlib.crc32(payload), len(payload))
-                self.SEQ.pack_into(self._memory, start, writing + 1)  # even: whole
+                self._write(start, payload)
             finally:
                 fcntl.lockf(self._file, fcntl.LOCK_UN, self.slot_size, start)
         finally:
             self._writing.release()
+
+    def _write(self, start: int, payload: bytes) -> None:
+        """Write the slot at `start`, holding its locks."""
+        (seq,) = self.SEQ.unpack_from(self._memory, start)
+        writing = seq + 1 + seq % 2  # odd; an odd seq found under the lock is a writer that died halfway
+        self.SEQ.pack_into(self._memory, start, writing)
+        self._memory[start + self.HEADER_SIZE : start + self.HEADER_SIZE + len(payload)] = payload
+        self.SIZES.pack_into(self._memory, start + self.SEQ.size, zlib.crc32(payload), len(payload))
+        self.SEQ.pack_into(self._memory, start, writing + 1)  # even: whole
 
     def _slot(self, key: RequestKey) -> int:
         digest = hashlib.blake2b(f"{key.route}\n{key.value}".encode(), digest_size=8).digest()

@@ -51,16 +51,21 @@ class Server:
         with open(f"/proc/{self.pid}/task/{self.pid}/children") as f:
             return [int(p) for p in f.read().split()]
 
-    def worker_of(self, client: HttpTransport) -> int:
-        """The pid of the worker holding `client`'s keep-alive connection."""
+    def worker_using(self, port: int) -> int:
+        """The pid of the worker with a TCP connection one end of which is on `port` (an ephemeral port: a client's
+        connection to the shop, or a worker's to its database)."""
         import psutil  # the tests' and benchmarks' dependency, not the shop's
 
-        client.get("/catalog/")  # connected, and the connection accepted
-        port = client.connection_port()
         for pid in self.workers():
-            if any(c.raddr and c.raddr.port == port for c in psutil.Process(pid).net_connections("tcp")):
-                return pid
-        raise RuntimeError("no worker holds the connection")
+            for c in psutil.Process(pid).net_connections("tcp"):
+                if c.laddr.port == port or (c.raddr and c.raddr.port == port):
+                    return pid
+        raise RuntimeError(f"no worker has a connection on port {port}")
+
+    def worker_of(self, client: HttpTransport) -> int:
+        """The pid of the worker holding `client`'s keep-alive connection."""
+        client.get("/catalog/")  # connected, and the connection accepted
+        return self.worker_using(client.connection_port())
 
     def client_elsewhere(self, other: HttpTransport, timeout: float = 60) -> HttpTransport:
         """A new client (with `other`'s key and `timeout`) whose connection another worker than `other`'s holds.

@@ -9,14 +9,13 @@ import threading
 import time
 from collections.abc import Callable
 
-import psutil
 import pytest
 from sqlalchemy import Connection, create_engine, text
 
 from adapters.verification import verify
 from cauldrons.exchange.stress import stress
 from cauldrons.exchange.transport import Answer, HttpTransport
-from cauldrons.testing import Server, shop_process
+from cauldrons.testing import shop_process
 from tests.helpers import API_KEY
 
 WORKERS = 3
@@ -47,14 +46,6 @@ def _until_answered(call: Callable[[], Answer], seconds: float = 60) -> Answer:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
-
-
-def _worker_serving(server: Server, database_port: int) -> int:
-    """The gunicorn worker whose database connection leaves from `database_port`."""
-    for pid in server.workers():
-        if any(c.laddr.port == database_port for c in psutil.Process(pid).net_connections("tcp")):
-            return pid
-    raise AssertionError(f"no worker holds the database connection from port {database_port}")
 
 
 def _wait_for(condition: Callable[[], object], seconds: float = 30) -> object:
@@ -108,7 +99,7 @@ def test_a_worker_killed_mid_transaction_leaves_nothing_and_the_retry_applies_on
         )
         request.start()
         port = _wait_for(lambda: _waiting_on_the_reply(watcher))
-        victim = _worker_serving(server, port)  # type: ignore[arg-type]
+        victim = server.worker_using(port)  # type: ignore[arg-type]  # its database connection's port
         os.kill(victim, signal.SIGKILL)
         request.join(30)
         assert isinstance(outcome[0], OSError), outcome  # the client never got an answer
