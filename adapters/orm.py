@@ -305,3 +305,31 @@ Index(
     account_transactions.c.game_hour,
     postgresql_include=["created_at"],
 )
+
+# The shelf the planner chose at each game tick (migration 0016): every potion's price at that tick, and the rank of
+# those chosen to show (NULL for the rest). The catalog's prices now are the latest tick's rows. Append-only.
+shelf = Table(
+    "shelf",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tick_id", Id, ForeignKey("game_clock.id"), nullable=False),
+    Column("sku", String(20), ForeignKey("potions.sku"), nullable=False),
+    Column("price", Integer, nullable=False),
+    Column("rank", SmallInteger),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    CheckConstraint("price BETWEEN 1 AND 500", name="ck_shelf_price"),
+    UniqueConstraint("tick_id", "sku", name="uq_shelf_tick_sku"),
+    Index("ix_shelf_sku_id", "sku", "id"),
+)
+
+# What each visit was shown (migration 0016): the catalog as it stood when the visit was recorded. Append-only.
+visit_catalogs = Table(
+    "visit_catalogs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("visit_pk", Id, ForeignKey("visits.id"), nullable=False),
+    Column("sku", String(20), nullable=False),
+    Column("price", Integer, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Index("ix_visit_catalogs_visit_pk", "visit_pk"),
+)

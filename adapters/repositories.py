@@ -342,6 +342,20 @@ class SqlPotionRepository(AbstractPotionRepository):
 
 
 CART = text("SELECT * FROM cauldrons_cart(:cart_id)")  # lock the cart, then read it with its lines (migration 0010)
+_i, _s, _p = orm.cart_items.c, orm.shelf.c, orm.potions.c
+# SQLite: a cart's lines with each one's price now (the latest shelf price, else the list price).
+CART_LINES = (
+    select(
+        _i.sku,
+        _i.quantity,
+        func.coalesce(
+            select(_s.price).where(_s.sku == _i.sku).order_by(desc(_s.id)).limit(1).scalar_subquery(),
+            select(_p.price).where(_p.sku == _i.sku).scalar_subquery(),
+        ),
+    )
+    .where(_i.cart_id == bindparam("cart_id"))
+    .order_by(_i.id)
+)
 CART_INSERT = orm.carts.insert().returning(orm.carts.c.cart_id)
 CART_UPDATE = (
     update(orm.carts)
@@ -380,21 +394,19 @@ class SqlCartRepository(AbstractCartRepository):
             row = self.connection.execute(CART, {"cart_id": cart_id}).first()
             if row is None:
                 return None
-            lines = list(zip(row.skus, row.quantities, strict=True))
+            lines = list(zip(row.skus, row.quantities, row.prices, strict=True))
         else:  # SQLite: the whole database is already this unit of work's (BEGIN IMMEDIATE)
-            c, i = orm.carts, orm.cart_items
+            c = orm.carts
             row = self.connection.execute(select(c).where(c.c.cart_id == cart_id)).first()
             if row is None:
                 return None
-            lines = list(
-                self.connection.execute(select(i.c.sku, i.c.quantity).where(i.c.cart_id == cart_id).order_by(i.c.id))
-            )
+            lines = list(self.connection.execute(CART_LINES, {"cart_id": cart_id}))
         customer = Customer(row.customer_id, row.customer_name, row.character_class, row.character_species, row.level)
         cart = Cart(customer, row.cart_id)
         cart.status, cart.payment = CartStatus(row.status), row.payment
-        cart.lines = [CartLine(sku, quantity) for sku, quantity in lines]
+        cart.lines = [CartLine(sku, quantity, price) for sku, quantity, price in lines]
         self._carts[cart_id] = cart
-        self._as_read[cart_id] = (cart.status, cart.payment, dict(lines))
+        self._as_read[cart_id] = (cart.status, cart.payment, {sku: quantity for sku, quantity, _ in lines})
         return cart
 
     def flush(self) -> None:
@@ -549,7 +561,13 @@ class SqlVisitRepository(AbstractVisitRepository):
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def add(self, visit_id: str, customers: Sequence[Customer], game_time: GameTime | None) -> None:
+    def add(
+        self,
+        visit_id: str,
+        customers: Sequence[Customer],
+        game_time: GameTime | None,
+        shown: Sequence[tuple[str, int, int]] = (),
+    ) -> None:
         visit_pk = self.connection.execute(
             orm.visits.insert().returning(orm.visits.c.id), {"visit_id": visit_id, **_stamp(game_time)}
         ).scalar_one()
@@ -567,6 +585,11 @@ class SqlVisitRepository(AbstractVisitRepository):
                     }
                     for c in customers
                 ],
+            )
+        if shown:
+            self.connection.execute(
+                orm.visit_catalogs.insert(),
+                [{"visit_pk": visit_pk, "sku": sku, "price": price, "quantity": n} for sku, price, n in shown],
             )
 
 

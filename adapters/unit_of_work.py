@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from adapters import metrics, offers, repositories
+from adapters import market, metrics, offers, repositories
 from adapters.db import UNIT_OF_WORK, is_postgres
 from adapters.processed_requests import KnownReplies, SqlProcessedRequests
 from adapters.writes import Writes
@@ -82,6 +82,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.clock = repositories.SqlClock(self.connection)
         self.offers = offers.SqlOfferRepository(self.connection)
         self.metrics = metrics.SqlMetricsRepository(self.connection)
+        self.shelf = market.SqlShelfRepository(self.connection)
+        self.market = market.SqlMarketRepository(self.connection)
         self.processed_requests = SqlProcessedRequests(self.connection, self.writes, self.known_replies)
         return super().__enter__()
 

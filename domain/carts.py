@@ -27,6 +27,7 @@ class CartStatus(enum.StrEnum):
 class CartLine:
     sku: str
     quantity: int
+    unit_price: int | None = None  # what the catalog asks for it now, as read with the cart (None: not read)
 
 
 class Cart:

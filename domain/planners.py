@@ -1,193 +1,281 @@
-"""What to buy and what to bottle: pure functions of the shop's balances and what is on offer.
+"""The shop's decisions, each a pure function of its balances and a `Forecast` of its market (domain.market):
 
-The contract's rules are the floor (never spend gold or space the shop does not have, only offered skus, quantities
-within what is offered); the aim is a shop that keeps a mix of colours on hand and potions of every kind in stock.
+- the shelf: which potions (at most six) to show and at what price, once a tick;
+- bottling: each shelf potion in proportion to its forecast demand until the next bottling, plus a safety stock,
+  and nothing for demand after the game's week;
+- barrels: the liquid that forecast use needs over the next day, at the least gold that covers it (a bigger barrel
+  that overshoots wins when the rest will be used before the week ends), never more than the rest of the week uses;
+- capacity: only when its forecast gain before the week ends pays for it.
+
+The contract's rules are the floor: never spend gold or space the shop does not have, only offered skus, quantities
+within what is offered.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+import random
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from domain.inventory import Inventory
-from domain.ledger import CAPACITY_UNIT_PRICE
-from domain.potions import CATALOG_SIZE, COLOURS, ML_PER_POTION, Barrel, Potion, PotionType, line_up
+from domain.ledger import CAPACITY_UNIT_PRICE, ML_PER_CAPACITY_UNIT
+from domain.market import Forecast
+from domain.potions import CATALOG_SIZE, COLOURS, ML_PER_POTION, Barrel, Potion, PotionType
 
 MAX_CAPACITY_UNITS_PER_ORDER = 10
 MAX_BOTTLES_PER_MIX = 10_000  # the contract's bound on one PotionMix quantity
-CAPACITY_GOLD_RESERVE = 500  # gold kept back from capacity purchases so the next barrels can be bought
+MIN_PRICE, MAX_PRICE = 1, 500  # the contract's bounds on a catalog price
+PRICE_GRID = tuple(sorted({round(15 * 1.05**k) for k in range(65)}))  # 15 .. ~355 gold, 5 % apart
+PRICE_TESTS = (0.85, 0.93, 1.0, 1.0, 1.0, 1.08, 1.17)  # a tick's price against the best known, drawn per tick
+BOTTLING_EVERY = 2  # ticks between two bottlings (the exchange bottles every other tick)
+SAFETY = 1.8  # stock bottled against forecast demand until the next bottling (x), and one more of each
+BARREL_DAYS_TICKS = 12  # how far ahead barrels are bought: a day, so a MEDIUM barrel's 2,500 ml get used
+BARREL_SAFETY = 1.3
+PAYBACK = 1.25  # capacity must earn this many times its price before the week ends
 
 
-def colour_weights(potions: Sequence[Potion]) -> dict[str, int]:
-    """How much each colour is used across the recipes the shop sells (0: never needed)."""
-    weights = Counter({c: 0 for c in COLOURS})
-    for p in potions:
-        weights.update(dict(zip(COLOURS, p.potion_type.as_list())))
-    return dict(weights)
+# --- the shelf -------------------------------------------------------------------------------------------------------
 
 
-def _barrels_towards(deficit: int, ml: int) -> int:
-    """How many barrels of `ml` to buy towards a `deficit`: enough to cover it if that overshoots by less than the
-    deficit itself (so one MEDIUM barrel may fill a gap of 2,000 ml, at half the price per ml of four SMALL ones),
-    otherwise as many as fit in it."""
-    if deficit <= 0:
-        return 0
-    covering = -(-deficit // ml)
-    return covering if covering * ml <= 2 * deficit else deficit // ml
+@dataclass(frozen=True)
+class Shelf:
+    """What the catalog shows this tick: the chosen potions in order, and the price of every potion."""
+
+    chosen: tuple[str, ...]
+    prices: Mapping[str, int]
 
 
-@dataclass
-class _BarrelOrder:
-    """An order being filled: what is still offered, the gold and space left, each colour's deficit, and what was
-    bought (offer index -> barrels)."""
-
-    offers: Sequence[Barrel]
-    gold: int
-    space: int
-    deficit: dict[str, int]
-    left: dict[int, int] = field(default_factory=dict)
-    bought: Counter[int] = field(default_factory=Counter)
-
-    def __post_init__(self) -> None:
-        self.left = {i: offer.quantity for i, offer in enumerate(self.offers)}
-
-    def buy(self, colour: str, budget: int) -> None:
-        """Buy barrels that are mostly `colour`, best ml per gold first, within `budget` and the gold left."""
-        budget = min(budget, self.gold)
-        mostly_colour = [
-            i
-            for i, o in enumerate(self.offers)
-            if o.ml_per_barrel and max(range(4), key=lambda k: o.potion_type[k]) == COLOURS.index(colour)
-        ]
-        mostly_colour.sort(
-            key=lambda i: (-self.offers[i].ml(1)[colour] / max(self.offers[i].price, 1e-9), self.offers[i].sku)
-        )
-        for i in mostly_colour:
-            offer = self.offers[i]
-            per_barrel = offer.ml(1)
-            limits = [self.left[i], self.space // offer.ml_per_barrel]
-            if offer.price:
-                limits.append(budget // offer.price)
-            limits += [_barrels_towards(self.deficit[c], n) for c, n in per_barrel.items() if n]
-            k = max(min(limits), 0)
-            if not k:
-                continue
-            self.bought[i] += k
-            self.left[i] -= k
-            budget -= k * offer.price
-            self.gold -= k * offer.price
-            self.space -= k * offer.ml_per_barrel
-            for c, n in per_barrel.items():
-                self.deficit[c] -= k * n
-
-    def plan(self) -> list[tuple[str, int]]:
-        by_sku: Counter[str] = Counter()
-        for i, k in self.bought.items():
-            by_sku[self.offers[i].sku] += k
-        return [(sku, k) for sku, k in by_sku.items() if k > 0]
+def on_shelf(potions: Sequence[Potion], stock: Mapping[str, int], shelf: Shelf | None) -> list[Potion]:
+    """What the catalog shows: up to six potions in stock, the shelf's chosen ones first in its order, then the most
+    plentiful others (then by sku); each at the shelf's price (its list price where no shelf was chosen yet)."""
+    chosen = {sku: n for n, sku in enumerate(shelf.chosen)} if shelf else {}
+    in_stock = [p for p in potions if stock.get(p.sku, 0) > 0]
+    ordered = sorted(in_stock, key=lambda p: (chosen.get(p.sku, CATALOG_SIZE), -stock[p.sku], p.sku))
+    prices = shelf.prices if shelf else {}
+    return [replace(p, price=prices.get(p.sku, p.price)) for p in ordered[:CATALOG_SIZE]]
 
 
-def plan_barrels(inventory: Inventory, offers: Sequence[Barrel], potions: Sequence[Potion]) -> list[tuple[str, int]]:
-    """Barrels to buy: fill each needed colour towards its share of the ml worth holding, cheapest ml first.
-
-    Gold is split between colours in proportion to how far each is below its share; gold a colour could not use
-    goes to the colour furthest behind. Never exceeds gold, free ml space, or the quantity offered.
-    """
-    weights = colour_weights(potions)
-    total_weight = sum(weights.values())
-    if not total_weight or not offers:
-        return []
-    # Enough ml to refill the empty shelf space once, plus half a shelf in reserve: gold sunk in ml that cannot be
-    # bottled earns nothing.
-    wanted_ml = min(inventory.ml_limit, (inventory.free_potion_space + inventory.potion_limit // 2) * ML_PER_POTION)
-    target = {c: wanted_ml * weights[c] // total_weight for c in COLOURS}
-    order = _BarrelOrder(
-        offers, inventory.gold, inventory.free_ml_space, {c: max(target[c] - inventory.ml[c], 0) for c in COLOURS}
-    )
-    needy = sorted((c for c in COLOURS if order.deficit[c] > 0), key=lambda c: (-order.deficit[c], c))
-    total_deficit = sum(order.deficit[c] for c in needy)
-    shares = {c: order.gold * order.deficit[c] // total_deficit for c in needy} if total_deficit else {}
-    for colour in needy:
-        order.buy(colour, shares[colour])
-    for colour in sorted(needy, key=lambda c: (-order.deficit[c], c)):  # leftover gold to whoever is furthest behind
-        order.buy(colour, order.gold)
-    return order.plan()
+def available_colours(forecast: Forecast, inventory: Inventory) -> set[str]:
+    """Colours the shop has (a potion's worth) or can buy (offered in one of the last two offer rounds); every colour
+    before any offer was seen."""
+    rounds = [t.offers for t in forecast.history.ticks if t.offers][-2:]
+    if not rounds:
+        return set(COLOURS)
+    offered = {c for offers in rounds for b in offers if b.quantity > 0 for c, f in zip(COLOURS, b.potion_type) if f}
+    return offered | {c for c in COLOURS if inventory.ml.get(c, 0) >= ML_PER_POTION}
 
 
-def plan_bottling(inventory: Inventory, potions: Sequence[Potion]) -> list[tuple[PotionType, int]]:
-    """Potions to bottle from ml on hand into free potion space, always topping up the scarcest potion first
-    (dearer first on a tie), so the catalog stays varied. Only the six potions the catalog can show are bottled:
-    those on offer now, then the dearest others.
+def plan_shelf(forecast: Forecast, inventory: Inventory) -> Shelf:
+    """This tick's price level (the best known, tested a little up or down on some ticks) and the potions that earn
+    most per visitor at it: for each class, the potion it buys most profitably on the shelf, plus its second as far
+    as carts of that class hold two. Optimistic about potions a class has seen little of, so each gets tried."""
+    tick = len(forecast.history.ticks)
+    cheapest = max((forecast.unit_cost(p) for p in forecast.potions), default=0.0)
+    best = forecast.best_price(p for p in PRICE_GRID if p >= 1.5 * cheapest)
+    level = min(max(round(best * random.Random(tick).choice(PRICE_TESTS)), MIN_PRICE), MAX_PRICE)
+    colours = available_colours(forecast, inventory)
+    makeable = [p for p in forecast.potions if all(c in colours for c, pct in _parts(p.potion_type) if pct)]
+    shares = forecast.class_shares()
+    value = {
+        (kind, p.sku): forecast.optimistic_rate(kind, p) * (level - forecast.unit_cost(p))
+        for kind in shares
+        for p in makeable
+    }
 
-    Water-filling, in arithmetic: the scarcest makeable potions are raised together, a whole number of rounds at a
-    time (one bottle each per round, in tie order), until they reach the next potion's count or ml, space or the
-    10,000-per-mix bound stops them; then one partial round. Each step merges two levels or retires a potion, so the
-    work is independent of the quantities planned."""
-    on_offer = line_up(potions, inventory.potions)
-    others = sorted((p for p in potions if p not in on_offer), key=lambda p: (-p.price, p.sku))
-    chosen = (on_offer + others)[:CATALOG_SIZE]
-    ml = dict(inventory.ml)
+    def worth(chosen: Sequence[Potion]) -> float:
+        total = 0.0
+        for kind, share in shares.items():
+            ranked = sorted((value[kind, p.sku] for p in chosen), reverse=True) + [0.0, 0.0]
+            total += share * (ranked[0] + forecast.second_lines.get(kind, 0.5) * ranked[1])
+        return total
+
+    def simpler(p: Potion) -> tuple[int, str]:
+        return (sum(1 for x in p.potion_type.as_list() if x), p.sku)
+
+    chosen: list[Potion] = []
+    for _ in range(min(CATALOG_SIZE, len(makeable))):
+        rest = sorted((p for p in makeable if p not in chosen), key=simpler)
+        chosen.append(max(rest, key=lambda p: worth([*chosen, p])))
+    improved = True
+    while improved:  # swap one in for one out while that earns more
+        improved = False
+        for i in range(len(chosen)):
+            for p in sorted((p for p in makeable if p not in chosen), key=simpler):
+                trial = [*chosen[:i], p, *chosen[i + 1 :]]
+                if worth(trial) > worth(chosen) + 1e-9:
+                    chosen, improved = trial, True
+                    break
+            if improved:
+                break
+    return Shelf(tuple(p.sku for p in chosen), {p.sku: level for p in forecast.potions})
+
+
+def _parts(potion_type: PotionType) -> list[tuple[str, int]]:
+    return list(zip(COLOURS, potion_type.as_list()))
+
+
+# --- bottling ---------------------------------------------------------------------------------------------------------
+
+
+def bottling_targets(forecast: Forecast, chosen: Sequence[Potion]) -> dict[str, int]:
+    """Potions of each shelf potion to hold after bottling: forecast demand until the next bottling with a safety
+    stock; near the end of the week, just what the ticks left will sell."""
+    left = forecast.history.remaining
+    cover = min(BOTTLING_EVERY, left)
+    ending = left <= cover + BOTTLING_EVERY
+    return {
+        p.sku: math.ceil(forecast.demand(p, cover) * (1.2 if ending else SAFETY) + (0 if ending else 1)) for p in chosen
+    }
+
+
+def plan_bottling(forecast: Forecast, inventory: Inventory, chosen: Sequence[Potion]) -> list[tuple[PotionType, int]]:
+    """Potions to bottle from ml on hand into free space: towards each shelf potion's target, the one furthest
+    below its target first, one at a time."""
+    targets = bottling_targets(forecast, chosen)
+    ml = {c: inventory.ml.get(c, 0) for c in COLOURS}
     space = inventory.free_potion_space
-    count = {p.sku: inventory.potions.get(p.sku, 0) for p in chosen}
     planned: Counter[str] = Counter()
+    wanted = {p.sku: targets[p.sku] - inventory.potions.get(p.sku, 0) for p in chosen}
 
-    def can_make(p: Potion) -> int:
-        by_ml = min((ml[c] // pct for c, pct in zip(COLOURS, p.potion_type.as_list()) if pct), default=0)
-        return min(by_ml, MAX_BOTTLES_PER_MIX - planned[p.sku])
-
-    def bottle(p: Potion, k: int) -> None:
-        nonlocal space
-        for colour, n in p.potion_type.ml(k).items():
-            ml[colour] -= n
-        count[p.sku] += k
-        planned[p.sku] += k
-        space -= k
+    def makeable(p: Potion) -> bool:
+        return all(ml[c] >= pct for c, pct in _parts(p.potion_type)) and planned[p.sku] < MAX_BOTTLES_PER_MIX
 
     while space > 0:
-        makeable = sorted((p for p in chosen if can_make(p) > 0), key=lambda p: (count[p.sku], -p.price, p.sku))
-        if not makeable:
+        short = [p for p in chosen if wanted[p.sku] - planned[p.sku] > 0 and makeable(p)]
+        if not short:
             break
-        level = count[makeable[0].sku]
-        lowest = [p for p in makeable if count[p.sku] == level]
-        higher = [count[p.sku] for p in makeable if count[p.sku] > level]
-        per_round = Counter[str]()
-        for p in lowest:
-            per_round.update(p.potion_type.ml(1))
-        rounds = min(
-            [
-                space // len(lowest),
-                *(ml[c] // n for c, n in per_round.items() if n),
-                *(MAX_BOTTLES_PER_MIX - planned[p.sku] for p in lowest),
-            ]
-            + ([higher[0] - level] if higher else [])
-        )
-        if rounds > 0:
-            for p in lowest:
-                bottle(p, rounds)
-            continue
-        for p in lowest:  # a partial round: one more each, in tie order, while ml and space last
-            if space > 0 and can_make(p) > 0:
-                bottle(p, 1)
+        p = max(short, key=lambda p: ((wanted[p.sku] - planned[p.sku]) / max(targets[p.sku], 1), p.sku))
+        for c, pct in _parts(p.potion_type):
+            ml[c] -= pct
+        planned[p.sku] += 1
+        space -= 1
     by_sku = {p.sku: p for p in chosen}
     return [(by_sku[sku].potion_type, k) for sku, k in planned.items()]
 
 
-def plan_capacity(inventory: Inventory) -> tuple[int, int]:
-    """Capacity units to buy (potion, ml): grow with spare gold, keeping a reserve for barrels and the two kinds
-    of capacity level (buy the kind the shop has fewer of)."""
-    spare = inventory.gold - CAPACITY_GOLD_RESERVE
+# --- barrels ----------------------------------------------------------------------------------------------------------
+
+
+def _ml_wanted(forecast: Forecast, inventory: Inventory, chosen: Sequence[Potion], ticks: int, safety: float) -> dict[str, int]:
+    """ml of each colour the shelf potions need over `ticks` ticks beyond the potions and ml on hand."""
+    need: Counter[str] = Counter()
+    for p in chosen:
+        potions = max(math.ceil(forecast.demand(p, ticks) * safety) - inventory.potions.get(p.sku, 0), 0)
+        need.update(p.potion_type.ml(potions))
+    return {c: need[c] - inventory.ml.get(c, 0) for c in COLOURS}
+
+
+def plan_barrels(
+    forecast: Forecast, inventory: Inventory, offers: Sequence[Barrel], chosen: Sequence[Potion]
+) -> list[tuple[str, int]]:
+    """Barrels to buy: for each colour the shelf needs over the next day (most needed first), the barrels of that
+    colour that cover the need for the least gold, counting ml beyond the need at what it would cost later as long
+    as the rest of the week will use it. While gold cannot cover a need, as much ml as it buys. Never more gold,
+    space or barrels than there are."""
+    left = forecast.history.remaining
+    soon = _ml_wanted(forecast, inventory, chosen, min(BARREL_DAYS_TICKS, left), BARREL_SAFETY)
+    week = _ml_wanted(forecast, inventory, chosen, left, 1.1)
+    gold, space = inventory.gold, inventory.free_ml_space
+    plan: Counter[str] = Counter()
+    for colour in sorted((c for c in COLOURS if soon[c] > 0), key=lambda c: (-soon[c], c)):
+        pure = [b for b in offers if b.quantity > 0 and b.ml_per_barrel > 0 and _only(b) == colour]
+        useful = max(week[colour], soon[colour])
+        bought = _cheapest_cover(pure, soon[colour], useful, forecast.ml_cost[colour], gold, space)
+        for barrel, k in bought:
+            plan[barrel.sku] += k
+            gold -= barrel.price * k
+            space -= barrel.ml_per_barrel * k
+    return [(sku, k) for sku, k in plan.items() if k > 0]
+
+
+def _only(barrel: Barrel) -> str | None:
+    """The one colour a barrel holds, if it holds one."""
+    parts = barrel.potion_type
+    return COLOURS[parts.index(max(parts))] if sum(parts) > 0 and max(parts) >= 0.999 * sum(parts) else None
+
+
+def _most(barrel: Barrel, need: int, gold: int, space: int) -> int:
+    """The most barrels of one offer worth trying towards `need`: one past covering it, within what is offered and
+    what gold and space allow."""
+    affordable = gold // barrel.price if barrel.price else barrel.quantity
+    return min(barrel.quantity, space // barrel.ml_per_barrel, affordable, need // barrel.ml_per_barrel + 2)
+
+
+def _cheapest_cover(
+    offers: Sequence[Barrel], need: int, useful: int, ml_cost: float, gold: int, space: int
+) -> list[tuple[Barrel, int]]:
+    """The barrels (of one colour) to buy for a need of `need` ml: of the mixes that cover it, the one that costs
+    least once ml beyond the need (up to `useful`) is credited at `ml_cost`; if none covers it within `gold`, the
+    one that brings most ml (then costs least). Never past `gold`, `space` or `useful` plus a barrel's slack."""
+    offers = sorted(offers, key=lambda b: (-b.ml_per_barrel, b.price, b.sku))[:4]
+    ranges = [range(_most(b, need, gold, space) + 1) for b in offers]
+    best: tuple[float, ...] | None = None
+    choice: tuple[int, ...] = ()
+    for counts in itertools.product(*ranges):
+        ml = sum(b.ml_per_barrel * k for b, k in zip(offers, counts))
+        cost = sum(b.price * k for b, k in zip(offers, counts))
+        if not ml or cost > gold or ml > space or ml > max(useful, need) + ML_PER_POTION * 5:
+            continue
+        covers = ml >= need
+        credit = min(ml - need, max(useful - need, 0)) * ml_cost * 0.9 if covers else 0.0
+        key = (0, cost - credit, -ml) if covers else (1, -ml, cost)
+        if best is None or key < best:
+            best, choice = key, counts
+    return [(b, k) for b, k in zip(offers, choice) if k]
+
+
+# --- capacity ---------------------------------------------------------------------------------------------------------
+
+
+def plan_capacity(forecast: Forecast, inventory: Inventory, chosen: Sequence[Potion]) -> tuple[int, int]:
+    """Capacity units to buy (potion, ml), one of a kind a day at most, each only if what it earns before the week
+    ends pays for it PAYBACK times, and only out of gold the next day's barrels do not need:
+    - a potion unit earns the sales a full shelf would lose between two bottlings;
+    - an ml unit earns what LARGE barrels save over the usual ml price, when today's space cannot take one."""
+    left = forecast.history.remaining
+    future = forecast.future(left)
+    spare = inventory.gold - sum(forecast.demand(p, BARREL_DAYS_TICKS) * forecast.unit_cost(p) for p in chosen)
     potion_units = ml_units = 0
-    while spare >= CAPACITY_UNIT_PRICE:
-        potion_total = inventory.potion_capacity_units + potion_units
-        ml_total = inventory.ml_capacity_units + ml_units
-        if potion_total <= ml_total and potion_units < MAX_CAPACITY_UNITS_PER_ORDER:
-            potion_units += 1
-        elif ml_units < MAX_CAPACITY_UNITS_PER_ORDER:
-            ml_units += 1
-        elif potion_units < MAX_CAPACITY_UNITS_PER_ORDER:
-            potion_units += 1
-        else:
-            break
-        spare -= CAPACITY_UNIT_PRICE
+    if spare >= CAPACITY_UNIT_PRICE and chosen:
+        per_visitor = {p.sku: sum(s * forecast.rate(k, p) for k, s in forecast.class_shares().items()) for p in chosen}
+        margin = {p.sku: _level(forecast) - forecast.unit_cost(p) for p in chosen}
+        lost = 0.0
+        for i in range(0, len(future) - 1, BOTTLING_EVERY):
+            visitors = sum(forecast.visitors_at(d, h) for d, h in future[i : i + BOTTLING_EVERY])
+            sold = {sku: r * visitors for sku, r in per_visitor.items()}
+            over = sum(sold.values()) - inventory.potion_limit
+            if over > 0:
+                lost += over * sum(sold[s] * margin[s] for s in sold) / max(sum(sold.values()), 1e-9)
+        if lost >= PAYBACK * CAPACITY_UNIT_PRICE:
+            potion_units, spare = 1, spare - CAPACITY_UNIT_PRICE
+    large = _large_ml_cost(forecast)
+    if spare >= CAPACITY_UNIT_PRICE and large and inventory.free_ml_space < ML_PER_CAPACITY_UNIT:
+        rounds = [t for t in forecast.history.ticks if t.offers]
+        share = sum(1 for t in rounds if any(b.ml_per_barrel >= ML_PER_CAPACITY_UNIT for b in t.offers)) / len(rounds)
+        week = _ml_wanted(forecast, inventory, chosen, left, 1.0)
+        saved = 0.0
+        for colour, cost in large.items():
+            usable = min(max(week[colour], 0), share * (left / BOTTLING_EVERY) * ML_PER_CAPACITY_UNIT)
+            saved += max(forecast.ml_cost[colour] - cost, 0) * (usable // ML_PER_CAPACITY_UNIT) * ML_PER_CAPACITY_UNIT
+        if saved >= PAYBACK * CAPACITY_UNIT_PRICE:
+            ml_units = 1
     return potion_units, ml_units
+
+
+def _level(forecast: Forecast) -> float:
+    now = forecast.history.now
+    level = now.price_level if now else None
+    return level if level is not None else float(forecast.best_price(PRICE_GRID))
+
+
+def _large_ml_cost(forecast: Forecast) -> dict[str, float]:
+    """Per colour, the gold per ml of the cheapest barrel of a whole capacity unit (a LARGE) ever offered."""
+    costs: dict[str, float] = {}
+    for tick in forecast.history.ticks:
+        for b in tick.offers:
+            if b.ml_per_barrel >= ML_PER_CAPACITY_UNIT and (c := _only(b)) and b.quantity > 0:
+                costs[c] = min(costs.get(c, math.inf), b.price / b.ml_per_barrel)
+    return costs

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 COLOURS: tuple[str, ...] = ("red", "green", "blue", "dark")
@@ -78,12 +77,6 @@ class Barrel:
         return self.price * self.quantity
 
 
-def line_up(potions: Sequence[Potion], stock: Mapping[str, int]) -> list[Potion]:
-    """The potions on offer: up to six in stock, the most plentiful first (then the dearest, then by sku)."""
-    in_stock = [p for p in potions if stock.get(p.sku, 0) > 0]
-    return sorted(in_stock, key=lambda p: (-stock[p.sku], -p.price, p.sku))[:CATALOG_SIZE]
-
-
 DEFAULT_POTIONS: tuple[Potion, ...] = (
     Potion("RED_POTION", "Red Potion", PotionType(100, 0, 0, 0), 50),
     Potion("GREEN_POTION", "Green Potion", PotionType(0, 100, 0, 0), 50),
@@ -92,4 +85,24 @@ DEFAULT_POTIONS: tuple[Potion, ...] = (
     Potion("PURPLE_POTION", "Purple Potion", PotionType(50, 0, 50, 0), 55),
     Potion("YELLOW_POTION", "Yellow Potion", PotionType(50, 50, 0, 0), 50),
     Potion("TEAL_POTION", "Teal Potion", PotionType(0, 50, 50, 0), 55),
+)
+
+
+def _blend(first: str, second: str, share: int) -> Potion:
+    """A two-colour blend: `share` percent of `first`, the rest `second` (sku e.g. RED75_GREEN25)."""
+    parts = {c: 0 for c in COLOURS}
+    rest = 100 - share
+    parts[first], parts[second] = share, rest
+    return Potion(
+        f"{first.upper()}{share}_{second.upper()}{rest}",
+        f"{first.title()}-{second.title()} Potion ({share}/{rest})",
+        PotionType(*parts.values()),
+        55,
+    )
+
+
+# Blends in quarters, for classes whose taste lies between two colours: the halves with dark, and every 75/25 pair.
+BLENDS: tuple[Potion, ...] = tuple(
+    [_blend(a, "dark", 50) for a in ("red", "green", "blue")]
+    + [_blend(a, b, 75) for a in COLOURS for b in COLOURS if a != b]
 )

@@ -10,7 +10,9 @@ from typing import Any
 from domain.carts import Cart, Customer
 from domain.clock import GameTime
 from domain.ledger import AccountRef, PostedTransaction, Transaction
+from domain.market import Records
 from domain.metrics import Metric, MetricsQuery
+from domain.planners import Shelf
 from domain.potions import Barrel, Potion, PotionType
 from domain.sales import Cursor, SaleLine, SearchQuery, SoldLine
 from service_layer.idempotency import RequestKey
@@ -131,7 +133,14 @@ class AbstractSalesRepository(abc.ABC):
 
 class AbstractVisitRepository(abc.ABC):
     @abc.abstractmethod
-    def add(self, visit_id: str, customers: Sequence[Customer], game_time: GameTime | None) -> None: ...
+    def add(
+        self,
+        visit_id: str,
+        customers: Sequence[Customer],
+        game_time: GameTime | None,
+        shown: Sequence[tuple[str, int, int]] = (),
+    ) -> None:
+        """Record who visited and what the catalog showed them: (sku, price, quantity) lines."""
 
 
 class AbstractClock(abc.ABC):
@@ -157,3 +166,24 @@ class AbstractMetricsRepository(abc.ABC):
     def rows(self, metric: Metric, query: MetricsQuery) -> list[dict[str, Any]]:
         """The metric's rows over the part of the history `query` names, in the metric's order (see
         `adapters/metrics.py` for the columns and the SQL of each)."""
+
+
+class AbstractShelfRepository(abc.ABC):
+    @abc.abstractmethod
+    def record(self, shelf: Shelf) -> None:
+        """Record the shelf chosen at the current game tick (before the game's first tick there is none to record it
+        at: nothing is recorded)."""
+
+    @abc.abstractmethod
+    def current(self) -> Shelf | None:
+        """The latest tick's shelf, if any tick has one."""
+
+
+class AbstractMarketRepository(abc.ABC):
+    @abc.abstractmethod
+    def records(self) -> Records:
+        """What the shop recorded of the game since the last reset (its ticks, visitors, what they were shown and
+        bought, the barrels on offer), at most the last `HISTORY_TICKS` ticks of it."""
+
+
+HISTORY_TICKS = 2 * 84  # two weeks of ticks: what the planners learn from at most

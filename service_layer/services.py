@@ -18,12 +18,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from domain import inventory, ledger, planners
-from domain.carts import Cart, Customer
+from domain.carts import Cart, CartLine, Customer
 from domain.clock import GameTime
 from domain.errors import CartNotFound, ShopError, UnknownAccount, UnknownPotionType, UnknownSku
-from domain.inventory import Inventory
 from domain.potions import Barrel, PotionType
 from domain.sales import SaleLine
+from service_layer import views
 from service_layer.idempotency import Reply, RequestAlreadyProcessed, RequestKey, Scope, fingerprint
 from service_layer.unit_of_work import AbstractUnitOfWork, BooksMoved
 
@@ -147,6 +147,8 @@ def reset(idempotency_key: str | None, uow: AbstractUnitOfWork) -> Reply:
 def set_time(day: str, hour: int, idempotency_key: str | None, uow: AbstractUnitOfWork) -> Reply:
     def work() -> Reply:
         uow.clock.set(GameTime(day, hour))
+        now = views.situation(uow)
+        uow.shelf.record(planners.plan_shelf(now.forecast, now.inventory))
         return Reply.empty()
 
     return _once(_key(Scope.CLOCK, idempotency_key), {"day": day, "hour": hour}, uow, work)
@@ -158,8 +160,7 @@ def plan_barrels(offers: Sequence[Barrel], uow: AbstractUnitOfWork) -> list[dict
     repeated plan in the same tick records nothing more, and its reply is computed afresh."""
     with uow:
         uow.offers.record(offers)
-        stock, potions = Inventory.from_balances(uow.ledger.balances(ledger.SHOP)), uow.potions.list()
-        plan = [{"sku": sku, "quantity": k} for sku, k in planners.plan_barrels(stock, offers, potions)]
+        plan = views.barrel_plan(offers, uow)
         uow.commit()
     return plan
 
@@ -202,7 +203,8 @@ def deliver_capacity(order_id: str, potion_units: int, ml_units: int, uow: Abstr
 
 def record_visit(visit_id: str, customers: Sequence[Customer], uow: AbstractUnitOfWork) -> Reply:
     def work() -> Reply:
-        uow.visits.add(visit_id, customers, uow.clock.now())
+        shown = [(item["sku"], item["price"], item["quantity"]) for item in views.catalog_items(uow)]
+        uow.visits.add(visit_id, customers, uow.clock.now(), shown)
         return Reply.empty()
 
     return _once(RequestKey(Scope.VISITS, visit_id), list(customers), uow, work)
@@ -244,10 +246,12 @@ def checkout(cart_id: int, payment: str, uow: AbstractUnitOfWork) -> Reply:
     def work() -> Reply:
         cart = _cart(uow, cart_id)
         potions = {p.sku: p for p in uow.potions.list()}
-        lines = [
-            SaleLine(cart_id, line.sku, potions[line.sku].name, line.quantity, potions[line.sku].price, cart.customer)
-            for line in cart.check_out(payment)
-        ]
+
+        def sold(line: CartLine) -> SaleLine:  # at the catalog's price now (the list price if no shelf says)
+            price = line.unit_price if line.unit_price is not None else potions[line.sku].price
+            return SaleLine(cart_id, line.sku, potions[line.sku].name, line.quantity, price, cart.customer)
+
+        lines = [sold(line) for line in cart.check_out(payment)]
         _append(uow, ledger.sale(cart_id, [(s.sku, s.quantity, s.unit_price) for s in lines], payment), key)
         uow.sales.add(lines, key)  # the sales record, stamped with the sale, in the same transaction as its entries
         return Reply.json(

@@ -13,10 +13,12 @@ from service_layer.repositories import (
     AbstractCartRepository,
     AbstractClock,
     AbstractLedgerRepository,
+    AbstractMarketRepository,
     AbstractMetricsRepository,
     AbstractOfferRepository,
     AbstractPotionRepository,
     AbstractSalesRepository,
+    AbstractShelfRepository,
     AbstractVisitRepository,
 )
 
@@ -43,6 +45,8 @@ class AbstractUnitOfWork(abc.ABC):
     clock: AbstractClock
     offers: AbstractOfferRepository
     metrics: AbstractMetricsRepository
+    shelf: AbstractShelfRepository
+    market: AbstractMarketRepository
     # Set by the service layer once the books moved under one of this unit of work's postings: from then on its
     # postings are checked by the domain before they are written (see `AbstractLedgerRepository.balances_to_check`).
     look_first: bool = False

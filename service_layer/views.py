@@ -11,8 +11,9 @@ from typing import Any
 from domain import ledger, planners
 from domain.clock import utcnow
 from domain.inventory import Inventory
+from domain.market import Forecast
 from domain.metrics import Metric, MetricsQuery
-from domain.potions import Barrel, line_up
+from domain.potions import Barrel, Potion
 from domain.sales import PAGE_SIZE, Cursor, SearchPage, SearchQuery
 from service_layer.unit_of_work import AbstractUnitOfWork
 
@@ -24,9 +25,14 @@ def _inventory(uow: AbstractUnitOfWork, at: datetime | None = None) -> Inventory
 
 
 def catalog(uow: AbstractUnitOfWork) -> list[dict[str, Any]]:
-    """Up to six potions in stock, the most plentiful first."""
+    """Up to six potions in stock, the shelf's chosen ones first, at the shelf's prices."""
     with uow:
-        stock, potions = _inventory(uow).potions, uow.potions.list()
+        return catalog_items(uow)
+
+
+def catalog_items(uow: AbstractUnitOfWork) -> list[dict[str, Any]]:
+    """`catalog`, inside a unit of work already open."""
+    stock = _inventory(uow).potions
     return [
         {
             "sku": p.sku,
@@ -35,7 +41,7 @@ def catalog(uow: AbstractUnitOfWork) -> list[dict[str, Any]]:
             "price": p.price,
             "potion_type": p.potion_type.as_list(),
         }
-        for p in line_up(potions, stock)
+        for p in planners.on_shelf(uow.potions.list(), stock, uow.shelf.current())
     ]
 
 
@@ -46,21 +52,42 @@ def audit(at: datetime | None, uow: AbstractUnitOfWork) -> dict[str, int]:
     return {"number_of_potions": inventory.total_potions, "ml_in_barrels": inventory.total_ml, "gold": inventory.gold}
 
 
+@dataclass(frozen=True)
+class Situation:
+    """What a plan is made from: the forecast of the game so far, the balances, and the potions the shelf shows."""
+
+    forecast: Forecast
+    inventory: Inventory
+    chosen: list[Potion]
+
+
+def situation(uow: AbstractUnitOfWork) -> Situation:
+    """The `Situation` now, inside a unit of work already open; the shelf is planned afresh if no tick has one."""
+    potions = uow.potions.list()
+    forecast, inventory = Forecast.of(uow.market.records().history(), potions), _inventory(uow)
+    shelf = uow.shelf.current() or planners.plan_shelf(forecast, inventory)
+    by_sku = {p.sku: p for p in potions}
+    return Situation(forecast, inventory, [by_sku[sku] for sku in shelf.chosen if sku in by_sku])
+
+
 def barrel_plan(offers: Sequence[Barrel], uow: AbstractUnitOfWork) -> list[dict[str, Any]]:
-    with uow:
-        inventory, potions = _inventory(uow), uow.potions.list()
-    return [{"sku": sku, "quantity": k} for sku, k in planners.plan_barrels(inventory, offers, potions)]
+    """Which barrels to buy from `offers`, inside a unit of work already open."""
+    now = situation(uow)
+    plan = planners.plan_barrels(now.forecast, now.inventory, offers, now.chosen)
+    return [{"sku": sku, "quantity": k} for sku, k in plan]
 
 
 def bottler_plan(uow: AbstractUnitOfWork) -> list[dict[str, Any]]:
     with uow:
-        inventory, potions = _inventory(uow), uow.potions.list()
-    return [{"potion_type": t.as_list(), "quantity": k} for t, k in planners.plan_bottling(inventory, potions)]
+        now = situation(uow)
+    plan = planners.plan_bottling(now.forecast, now.inventory, now.chosen)
+    return [{"potion_type": t.as_list(), "quantity": k} for t, k in plan]
 
 
 def capacity_plan(uow: AbstractUnitOfWork) -> dict[str, int]:
     with uow:
-        potion_units, ml_units = planners.plan_capacity(_inventory(uow))
+        now = situation(uow)
+    potion_units, ml_units = planners.plan_capacity(now.forecast, now.inventory, now.chosen)
     return {"potion_capacity": potion_units, "ml_capacity": ml_units}
 
 

@@ -16,8 +16,10 @@ from typing import Any
 from domain.carts import Cart, CartLine, Customer
 from domain.clock import GameTime, utcnow
 from domain.ledger import BUILDERS, GOLD, SHOP, SUPPLIERS, AccountRef, PostedEntry, PostedTransaction, Transaction
+from domain.market import Records
 from domain.metrics import Metric, MetricsQuery, day_order, liquid
-from domain.potions import DEFAULT_POTIONS, Barrel, Potion
+from domain.planners import Shelf
+from domain.potions import BLENDS, DEFAULT_POTIONS, Barrel, Potion
 from domain.sales import Cursor, SaleLine, SearchQuery, SoldLine
 from service_layer.idempotency import (
     AbstractProcessedRequests,
@@ -27,13 +29,16 @@ from service_layer.idempotency import (
     RequestKey,
 )
 from service_layer.repositories import (
+    HISTORY_TICKS,
     AbstractCartRepository,
     AbstractClock,
     AbstractLedgerRepository,
+    AbstractMarketRepository,
     AbstractMetricsRepository,
     AbstractOfferRepository,
     AbstractPotionRepository,
     AbstractSalesRepository,
+    AbstractShelfRepository,
     AbstractVisitRepository,
 )
 from service_layer.unit_of_work import AbstractUnitOfWork
@@ -41,7 +46,7 @@ from service_layer.unit_of_work import AbstractUnitOfWork
 
 def _clone(cart: Cart) -> Cart:
     copy = Cart(cart.customer, cart.cart_id)
-    copy.lines = [CartLine(line.sku, line.quantity) for line in cart.lines]
+    copy.lines = [CartLine(line.sku, line.quantity, line.unit_price) for line in cart.lines]
     copy.status, copy.payment = cart.status, cart.payment
     return copy
 
@@ -50,7 +55,7 @@ def _clone(cart: Cart) -> Cart:
 class FakeStore:
     """What a database would hold. Immutable records are shared between copies; carts are cloned."""
 
-    potions: list[Potion] = field(default_factory=lambda: list(DEFAULT_POTIONS))
+    potions: list[Potion] = field(default_factory=lambda: [*DEFAULT_POTIONS, *BLENDS])
     transactions: list[PostedTransaction] = field(default_factory=list)
     accounts: set[AccountRef] = field(default_factory=set)
     processed: dict[RequestKey, ProcessedRequest] = field(default_factory=dict)
@@ -62,6 +67,8 @@ class FakeStore:
     tick_times: list[datetime] = field(default_factory=list)  # when each of `ticks` was set
     visit_times: list[datetime] = field(default_factory=list)  # when each of `visits` was recorded
     offers: list[RecordedOffer] = field(default_factory=list)
+    shown: list[tuple[datetime, str, int, int]] = field(default_factory=list)  # what visits were shown, when
+    shelves: list[tuple[int, Shelf]] = field(default_factory=list)  # (the index of its tick in `ticks`, shelf)
 
     def copy(self) -> FakeStore:
         return FakeStore(
@@ -77,6 +84,8 @@ class FakeStore:
             list(self.tick_times),
             list(self.visit_times),
             list(self.offers),
+            list(self.shown),
+            list(self.shelves),
         )
 
 
@@ -178,7 +187,13 @@ class FakeCartRepository(AbstractCartRepository):
         self.store.carts[cart.cart_id] = cart
 
     def _get(self, cart_id: int) -> Cart | None:
-        return self.store.carts.get(cart_id)
+        cart = self.store.carts.get(cart_id)
+        if cart is not None:  # priced as the catalog prices them now, as the database reads them
+            prices = self.store.shelves[-1][1].prices if self.store.shelves else {}
+            list_prices = {p.sku: p.price for p in self.store.potions}
+            for line in cart.lines:
+                line.unit_price = prices.get(line.sku, list_prices.get(line.sku))
+        return cart
 
     def close_open_carts(self) -> int:
         open_carts = [c for c in self.store.carts.values() if c.is_open]
@@ -221,9 +236,17 @@ class FakeVisitRepository(AbstractVisitRepository):
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
-    def add(self, visit_id: str, customers: Sequence[Customer], game_time: GameTime | None) -> None:
+    def add(
+        self,
+        visit_id: str,
+        customers: Sequence[Customer],
+        game_time: GameTime | None,
+        shown: Sequence[tuple[str, int, int]] = (),
+    ) -> None:
+        now = utcnow()
         self.store.visits.append((visit_id, tuple(customers), game_time))
-        self.store.visit_times.append(utcnow())
+        self.store.visit_times.append(now)
+        self.store.shown.extend((now, sku, price, n) for sku, price, n in shown)
 
 
 class FakeClock(AbstractClock):
@@ -251,6 +274,50 @@ class FakeOfferRepository(AbstractOfferRepository):
             if barrel.sku not in seen:
                 self.store.offers.append(RecordedOffer(tick, self.store.ticks[tick], barrel, now))
                 seen.add(barrel.sku)
+
+
+class FakeShelfRepository(AbstractShelfRepository):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def record(self, shelf: Shelf) -> None:
+        if self.store.ticks:
+            self.store.shelves.append((len(self.store.ticks) - 1, shelf))
+
+    def current(self) -> Shelf | None:
+        return self.store.shelves[-1][1] if self.store.shelves else None
+
+
+class FakeMarketRepository(AbstractMarketRepository):
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def records(self) -> Records:
+        resets = [t.created_at for t in self.store.transactions if t.kind in ("reset", "opening")]
+        ticks = [
+            (n, t.day, t.hour, at)
+            for n, (t, at) in enumerate(zip(self.store.ticks, self.store.tick_times))
+            if not resets or at >= resets[-1]
+        ][-HISTORY_TICKS:]
+        if not ticks:
+            return Records()
+        since, first = ticks[0][3], ticks[0][0]
+        return Records(
+            [(day, hour, at) for _, day, hour, at in ticks],
+            [
+                (at, c.character_class)
+                for at, (_, customers, _) in zip(self.store.visit_times, self.store.visits)
+                if at >= since
+                for c in customers
+            ],
+            [row for row in self.store.shown if row[0] >= since],
+            [
+                (s.sold_at, s.line.customer.character_class, s.line.sku, s.line.quantity, s.line.total, s.line.cart_id)
+                for s in self.store.sales
+                if s.sold_at >= since
+            ],
+            [(o.tick - first, o.barrel) for o in self.store.offers if o.tick >= first],
+        )
 
 
 def _by_day(*rest: str) -> Any:
@@ -443,6 +510,8 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.offers = FakeOfferRepository(self.work)
         self.metrics = FakeMetricsRepository(self.work)
         self.processed_requests = FakeProcessedRequests(self.work)
+        self.shelf = FakeShelfRepository(self.work)
+        self.market = FakeMarketRepository(self.work)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._begin()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from domain.carts import Customer
-from domain.potions import DEFAULT_POTIONS, Barrel
+from domain.potions import BLENDS, DEFAULT_POTIONS, Barrel
 
 API_KEY = "test-key"
 
@@ -75,5 +75,5 @@ OPENED = {
     "world/ml_capacity": -1,
     "world/potion_capacity": -1,
     **{f"world/{c}": 0 for c in ("ml:red", "ml:green", "ml:blue", "ml:dark")},
-    **{f"world/potion:{p.sku}": 0 for p in DEFAULT_POTIONS},
+    **{f"world/potion:{p.sku}": 0 for p in (*DEFAULT_POTIONS, *BLENDS)},
 }

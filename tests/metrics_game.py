@@ -7,8 +7,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from domain.carts import Customer
-from domain.clock import utcnow
+from domain.clock import GameTime, utcnow
 from domain.metrics import Metric
+from domain.planners import Shelf
 from domain.potions import PotionType
 from service_layer import services
 from service_layer.unit_of_work import AbstractUnitOfWork
@@ -24,22 +25,31 @@ RED = PotionType(100, 0, 0, 0)
 def play(new_uow: Callable[[], AbstractUnitOfWork]) -> datetime:
     """Play the game; return a moment between Edgeday 2's sale and Bloomday."""
     services.plan_barrels([SMALL_RED, MINI_BLUE], new_uow())  # before the first tick: not recorded
-    services.set_time("Edgeday", 0, None, new_uow())
+    _tick(new_uow, "Edgeday", 0)
     first = services.plan_barrels([SMALL_RED, MINI_BLUE], new_uow())
     assert services.plan_barrels([SMALL_RED, MINI_BLUE], new_uow()) == first  # recorded once, same reply
     services.deliver_barrels("o-1", [barrel("SMALL_RED_BARREL", 500, price=100, quantity=1)], new_uow())
     services.deliver_bottles("b-1", [(RED, 5)], new_uow())
     services.record_visit("v-1", [ALICE, BOB], new_uow())
     _buy(new_uow, ALICE, 2)
-    services.set_time("Edgeday", 2, None, new_uow())
+    _tick(new_uow, "Edgeday", 2)
     services.plan_barrels([DEARER_RED], new_uow())
     _buy(new_uow, BOB, 1)
     between = utcnow()
-    services.set_time("Bloomday", 0, None, new_uow())
+    _tick(new_uow, "Bloomday", 0)
     services.correct("shop/gold", 2000, "a loan", "loan-1", new_uow())
     services.deliver_capacity("c-1", 1, 0, new_uow())
     _buy(new_uow, ALICE, 1)
     return between
+
+
+def _tick(new_uow: Callable[[], AbstractUnitOfWork], day: str, hour: int) -> None:
+    """A new tick whose shelf asks the list prices, so that the metrics can be computed by hand (what the planner
+    would choose is tests/unit/test_planners.py's)."""
+    with new_uow() as uow:
+        uow.clock.set(GameTime(day, hour))
+        uow.shelf.record(Shelf(("RED_POTION",), {p.sku: p.price for p in uow.potions.list()}))
+        uow.commit()
 
 
 def _buy(new_uow: Callable[[], AbstractUnitOfWork], customer: Customer, reds: int) -> None:

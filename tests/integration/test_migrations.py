@@ -52,6 +52,8 @@ APPEND_ONLY = (
     "processed_requests",
     "sale_lines",
     "barrel_offers",
+    "shelf",
+    "visit_catalogs",
 )
 EXPECTED_TRIGGERS = {
     "sqlite": {f"{t}_no_{op}" for t in APPEND_ONLY for op in ("update", "delete")}

@@ -18,7 +18,7 @@ from adapters.db import make_engine
 from adapters.verification import verify
 from domain.carts import Customer
 from domain.sales import SearchQuery, SoldLine, SortColumn, SortOrder
-from service_layer import services
+from service_layer import services, views
 from service_layer.idempotency import RequestKey, Scope
 from tests.helpers import ALICE
 from tests.search import NEEDLES, QUERIES, T0, expected, made_up_lines, walk
@@ -97,6 +97,7 @@ def test_a_checkout_writes_its_lines_with_its_sale_and_verify_agrees(wiring):
     cart_id = json.loads(services.create_cart(ALICE, None, uow()).body)["cart_id"]
     services.set_item_quantity(cart_id, "RED_POTION", 2, None, uow())
     services.set_item_quantity(cart_id, "BLUE_POTION", 1, None, uow())
+    price = {item["sku"]: item["price"] for item in views.catalog(uow())}  # the shelf's, this tick
     services.checkout(cart_id, "gold", uow())
     lines = walk(SearchQuery(sort_col=SortColumn.ITEM_SKU, sort_order=SortOrder.ASC), uow)[0]
     with uow() as u:
@@ -104,8 +105,8 @@ def test_a_checkout_writes_its_lines_with_its_sale_and_verify_agrees(wiring):
     assert [
         (s.line.item_sku, s.line.total, s.line.customer, s.sold_at, s.game_time, s.transaction_id) for s in lines
     ] == [
-        ("1 blue potion", 60, ALICE, sale.created_at, sale.game_time, sale.id),
-        ("2 red potion", 100, ALICE, sale.created_at, sale.game_time, sale.id),
+        ("1 blue potion", price["BLUE_POTION"], ALICE, sale.created_at, sale.game_time, sale.id),
+        ("2 red potion", 2 * price["RED_POTION"], ALICE, sale.created_at, sale.game_time, sale.id),
     ]
     with wiring.engine.connect() as conn:
         assert verify(conn).ok, verify(conn).lines()

@@ -1,0 +1,337 @@
+"""What the shop has seen of its market in one game, and what it learns from it.
+
+Everything here comes from what the exchange told the shop over the HTTP contract: the ticks (day and hour), who
+visited (their class), the catalog each visit was shown (price and quantity per sku), what each class bought, and the
+barrels on offer. Nothing knows how the exchange decides: the shop learns it.
+
+`History` is the game so far, a tick at a time; `Forecast` is what the planners read from it:
+- how many visitors of each class come in a tick of a given day and hour;
+- how many potions of a sku a visitor of a class buys when it is on the shelf (a rate per visitor, shrunk towards
+  what the class bought of similar recipes, with an optimistic bonus where the shop has seen little: a bandit over
+  recipes per class);
+- how much gold a visitor brings at a price level (a kernel regression over the ticks' price tests);
+- what a ml of each colour costs at the cheapest barrels that are usually on offer.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.clock import DAYS
+from domain.potions import COLOURS, Barrel, Potion
+
+TICKS_PER_DAY = 12
+WEEK = TICKS_PER_DAY * len(DAYS)
+DAY_ALIASES = {"Aracanaday": "Arcanaday"}  # the course template's spelling of day 3
+REFERENCE_ML_COST = {"red": 0.10, "green": 0.10, "blue": 0.12, "dark": 0.10}  # MEDIUM barrels, until offers say
+FIRST_PRICE = 55  # the price level before any sale has been seen
+PRIOR_RATE = 0.6  # potions a visitor of a class buys of a recipe nobody has seen it buy yet: optimism explores
+PRIOR_WEIGHT = 2.0  # how many visitors' worth of evidence that prior is worth
+RECIPE_BANDWIDTH = 50.0  # how far (L1 distance, in percent points) a class's taste for one recipe tells of another
+PRICE_BANDWIDTH = 0.12  # in log price: how far a price test tells of a nearby price
+DEFAULT_VISITORS = 5.0  # visitors a tick, before any visit has been seen
+
+
+def day_index(day: str) -> int | None:
+    """The day's place in the week (0 = Edgeday), whichever spelling of day 3; None for a day not in the week."""
+    day = DAY_ALIASES.get(day, day)
+    return DAYS.index(day) if day in DAYS else None
+
+
+def ticks_left(day: str, hour: int) -> int:
+    """Ticks from this one to the end of the game's week, this one included (Soulday 22:00 has one left). A day the
+    shop does not know is treated as the first of a whole week."""
+    index = day_index(day)
+    if index is None:
+        return WEEK
+    return WEEK - index * TICKS_PER_DAY - min(max(hour, 0), 23) // 2
+
+
+@dataclass(frozen=True)
+class Sold:
+    units: int = 0
+    gold: int = 0
+
+
+@dataclass(frozen=True)
+class Tick:
+    """One tick of the game: when, who came (visitors by class), what they were shown (sku -> (price, quantity)),
+    what they bought ((class, sku) -> Sold), carts by class ((class) -> (carts, lines)) and the barrels on offer."""
+
+    day: str
+    hour: int
+    visitors: Mapping[str, int] = field(default_factory=dict)
+    shown: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    sold: Mapping[tuple[str, str], Sold] = field(default_factory=dict)
+    carts: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    offers: tuple[Barrel, ...] = ()
+
+    @property
+    def total_visitors(self) -> int:
+        return sum(self.visitors.values())
+
+    @property
+    def price_level(self) -> float | None:
+        """The price the shelf asked at this tick (its median price), if anything was shown."""
+        prices = sorted(price for price, _ in self.shown.values())
+        return float(prices[len(prices) // 2]) if prices else None
+
+
+@dataclass(frozen=True)
+class History:
+    """The game so far, oldest tick first; the last tick is the current one."""
+
+    ticks: tuple[Tick, ...] = ()
+
+    @property
+    def now(self) -> Tick | None:
+        return self.ticks[-1] if self.ticks else None
+
+    @property
+    def remaining(self) -> int:
+        """Ticks left in the game's week, the current one included."""
+        now = self.now
+        return ticks_left(now.day, now.hour) if now else WEEK
+
+
+# --- building a history from what the repositories recorded ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Records:
+    """What the shop recorded, as rows: the ticks (day, hour, when set), visitors (when, class), what visits were
+    shown (when, sku, price, quantity), sale lines (when, class, sku, units, gold, cart) and offers (tick number in
+    `ticks`, barrel). A repository reads these; `history` buckets them by tick."""
+
+    ticks: Sequence[tuple[str, int, datetime]] = ()
+    visitors: Sequence[tuple[datetime, str]] = ()
+    shown: Sequence[tuple[datetime, str, int, int]] = ()
+    sales: Sequence[tuple[datetime, str, str, int, int, int]] = ()
+    offers: Sequence[tuple[int, Barrel]] = ()
+
+    def history(self) -> History:
+        """The records by tick: each row belongs to the latest tick set at or before it. A tick told twice in a row
+        (a retried time without a key) is one tick."""
+        starts: list[datetime] = []
+        times: list[tuple[str, int]] = []
+        merged: dict[int, int] = {}  # tick number in `self.ticks` -> index in `times`
+        for n, (day, hour, started) in enumerate(self.ticks):
+            if times and times[-1] == (day, hour):
+                merged[n] = len(times) - 1
+                continue
+            merged[n] = len(times)
+            starts.append(started)
+            times.append((day, hour))
+
+        def at(moment: datetime) -> int | None:
+            i = bisect.bisect_right(starts, moment) - 1
+            return i if i >= 0 else None
+
+        visitors: defaultdict[int, Counter[str]] = defaultdict(Counter)
+        for moment, kind in self.visitors:
+            if (i := at(moment)) is not None:
+                visitors[i][kind] += 1
+        shown: defaultdict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+        for moment, sku, price, quantity in self.shown:
+            if (i := at(moment)) is not None:
+                shown[i][sku] = (price, quantity)
+        sold: defaultdict[int, dict[tuple[str, str], Sold]] = defaultdict(dict)
+        lines: defaultdict[int, defaultdict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(Counter))
+        for moment, kind, sku, units, gold, cart in self.sales:
+            if (i := at(moment)) is not None:
+                before = sold[i].get((kind, sku), Sold())
+                sold[i][kind, sku] = Sold(before.units + units, before.gold + gold)
+                lines[i][kind][cart] += 1
+        offers: defaultdict[int, list[Barrel]] = defaultdict(list)
+        for n, barrel in self.offers:
+            if n in merged:
+                offers[merged[n]].append(barrel)
+        return History(
+            tuple(
+                Tick(
+                    day,
+                    hour,
+                    dict(visitors[i]),
+                    shown[i],
+                    sold[i],
+                    {kind: (len(carts), sum(carts.values())) for kind, carts in lines[i].items()},
+                    tuple(offers[i]),
+                )
+                for i, (day, hour) in enumerate(times)
+            )
+        )
+
+
+# --- what the shop learns ---------------------------------------------------------------------------------------------
+
+
+def distance(a: Potion, b: Potion) -> int:
+    """How far apart two recipes are: the percent points that differ (0..200)."""
+    return sum(abs(x - y) for x, y in zip(a.potion_type.as_list(), b.potion_type.as_list()))
+
+
+def _single_colour(barrel: Barrel) -> str | None:
+    parts = barrel.potion_type
+    return COLOURS[parts.index(max(parts))] if max(parts) >= 0.999 * sum(parts) > 0 else None
+
+
+@dataclass
+class Forecast:
+    """What the planners read of a `History` (see the module's docstring)."""
+
+    history: History
+    potions: Sequence[Potion]
+    class_visitors: Counter[str] = field(default_factory=Counter)
+    exposure: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    units: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    second_lines: dict[str, float] = field(default_factory=dict)
+    ml_cost: dict[str, float] = field(default_factory=lambda: dict(REFERENCE_ML_COST))
+
+    @classmethod
+    def of(cls, history: History, potions: Sequence[Potion]) -> Forecast:
+        forecast = cls(history, list(potions))
+        carts: Counter[str] = Counter()
+        lines: Counter[str] = Counter()
+        for tick in history.ticks:
+            forecast.class_visitors.update(tick.visitors)
+            for kind, n in tick.visitors.items():
+                for sku in tick.shown:
+                    forecast.exposure[kind][sku] += n
+            for (kind, sku), sold in tick.sold.items():
+                forecast.units[kind][sku] += sold.units
+            for kind, (c, n) in tick.carts.items():
+                carts[kind] += c
+                lines[kind] += n
+        # How much of a second potion a class buys: 0 if a cart never holds two, 1 if it always does.
+        forecast.second_lines = {kind: min(max(lines[kind] / carts[kind] - 1, 0.0), 1.0) for kind in carts}
+        forecast.ml_cost.update(forecast._ml_cost())
+        return forecast
+
+    def _ml_cost(self) -> dict[str, float]:
+        """Per colour, the gold per ml of the cheapest barrel that has been on offer in at least a quarter of the
+        offer rounds (the price the shop can count on, not a rare bargain)."""
+        rounds = [t.offers for t in self.history.ticks if t.offers]
+        seen: defaultdict[str, Counter[float]] = defaultdict(Counter)
+        for offers in rounds:
+            for colour, ppm in {
+                (c, round(b.price / b.ml_per_barrel, 4))
+                for b in offers
+                if (c := _single_colour(b)) and b.quantity > 0 and b.ml_per_barrel >= 1000
+            }:
+                seen[colour][ppm] += 1
+        costs = {}
+        for colour, prices in seen.items():
+            usual = [ppm for ppm, n in prices.items() if n * 4 >= len(rounds)]
+            if usual:
+                costs[colour] = min(usual)
+        return costs
+
+    # --- potions -----------------------------------------------------------------------------------------------------
+
+    def unit_cost(self, potion: Potion) -> float:
+        """The liquid in one potion, at the barrels the shop can count on."""
+        return sum(self.ml_cost[c] * pct for c, pct in zip(COLOURS, potion.potion_type.as_list()))
+
+    def rate(self, kind: str, potion: Potion) -> float:
+        """Potions of `potion` a visitor of class `kind` buys when it is on the shelf: what they bought, shrunk
+        towards what they bought of similar recipes (or an optimistic prior where they bought nothing yet)."""
+        exposed, bought = self.exposure[kind][potion.sku], self.units[kind][potion.sku]
+        return (bought + PRIOR_WEIGHT * self._prior(kind, potion)) / (exposed + PRIOR_WEIGHT)
+
+    def _prior(self, kind: str, potion: Potion) -> float:
+        weight = evidence = 0.0
+        for other in self.potions:
+            exposed = self.exposure[kind][other.sku]
+            if other.sku == potion.sku or not exposed:
+                continue
+            k = math.exp(-distance(potion, other) / RECIPE_BANDWIDTH)
+            weight += k * exposed
+            evidence += k * self.units[kind][other.sku]
+        if weight < 1.0:
+            return PRIOR_RATE
+        return (evidence + PRIOR_RATE) / (weight + 1.0)
+
+    def optimistic_rate(self, kind: str, potion: Potion) -> float:
+        """`rate` plus a bonus that shrinks as the shop shows the potion to the class: what the catalog's choice
+        explores with."""
+        exposed = self.exposure[kind][potion.sku]
+        return self.rate(kind, potion) + 0.5 * self._prior(kind, potion) / math.sqrt(1.0 + exposed)
+
+    def class_shares(self) -> dict[str, float]:
+        total = sum(self.class_visitors.values())
+        return {kind: n / total for kind, n in self.class_visitors.items()} if total else {}
+
+    # --- visitors ----------------------------------------------------------------------------------------------------
+
+    def visitors_at(self, day: str, hour: int) -> float:
+        """Visitors expected in a tick: the mean at that hour so far, scaled by how busy that day was (if seen)."""
+        ticks = [t for t in self.history.ticks if t.visitors]
+        if not ticks:
+            return DEFAULT_VISITORS
+        mean = sum(t.total_visitors for t in ticks) / len(ticks)
+        same_hour = [t.total_visitors for t in ticks if t.hour == hour]
+        expected = sum(same_hour) / len(same_hour) if same_hour else mean
+        same_day = [t.total_visitors for t in ticks if day_index(t.day) == day_index(day)]
+        if same_day and mean:
+            expected *= (sum(same_day) / len(same_day)) / mean
+        return expected
+
+    def future(self, ticks: int) -> list[tuple[str, int]]:
+        """The (day, hour) of the next `ticks` ticks from the current one (included), within the game's week."""
+        now = self.history.now
+        if now is None:
+            return [(DAYS[0], 2 * h) for h in range(min(ticks, TICKS_PER_DAY))]
+        start = day_index(now.day)
+        first = (start if start is not None else 0) * TICKS_PER_DAY + min(max(now.hour, 0), 23) // 2
+        return [(DAYS[(first + k) // TICKS_PER_DAY], 2 * ((first + k) % TICKS_PER_DAY)) for k in range(ticks)]
+
+    def demand(self, potion: Potion, ticks: int) -> float:
+        """Potions of `potion` expected to sell over the next `ticks` ticks (the current one included) if it is on
+        the shelf throughout."""
+        shares = self.class_shares()
+        per_visitor = sum(share * self.rate(kind, potion) for kind, share in shares.items()) if shares else 0.3
+        return per_visitor * sum(self.visitors_at(day, hour) for day, hour in self.future(ticks))
+
+    # --- prices ------------------------------------------------------------------------------------------------------
+
+    def price_tests(self) -> list[tuple[float, float, float]]:
+        """Each tick that showed a catalog to visitors: (log price level, visitors, gold less liquid per visitor)."""
+        by_sku = {p.sku: p for p in self.potions}
+        points = []
+        for tick in self.history.ticks:
+            level, visitors = tick.price_level, tick.total_visitors
+            if level is None or not visitors:
+                continue
+            margin = sum(
+                s.gold - s.units * self.unit_cost(by_sku[sku]) for (_, sku), s in tick.sold.items() if sku in by_sku
+            )
+            points.append((math.log(level), float(visitors), margin / visitors))
+        return points
+
+    def best_price(self, candidates: Iterable[int]) -> int:
+        """The price level with the most gold less liquid per visitor by a kernel regression over the price tests,
+        plus a bonus where few tests were made; prices far from any test are not considered. Before any test: the
+        first price."""
+        points = self.price_tests()
+        if not points:
+            return FIRST_PRICE
+        mean = sum(w * y for _, w, y in points) / sum(w for _, w, _ in points)
+        spread = math.sqrt(sum(w * (y - mean) ** 2 for _, w, y in points) / sum(w for _, w, _ in points)) or 1.0
+        low, high = min(x for x, _, _ in points), max(x for x, _, _ in points)
+        best, best_score = FIRST_PRICE, -math.inf
+        for price in candidates:
+            x = math.log(price)
+            if not low - 2 * PRICE_BANDWIDTH <= x <= high + 2 * PRICE_BANDWIDTH:
+                continue
+            weights = [w * math.exp(-(((x - px) / PRICE_BANDWIDTH) ** 2) / 2) for px, w, _ in points]
+            n = sum(weights)
+            fitted = sum(k * y for k, (_, _, y) in zip(weights, points)) / n if n > 1e-9 else mean
+            score = fitted + 0.5 * spread / math.sqrt(1.0 + n)
+            if score > best_score:
+                best, best_score = price, score
+        return best
