@@ -137,16 +137,38 @@ def report(out: Path) -> None:
     help="Write gold, ml and potions over the run to this PNG.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (progress goes to stderr).")
+@click.option(
+    "--world",
+    default="2026",
+    show_default=True,
+    type=click.Choice(["2026", "classic"]),
+    help="The world's rules: 2026 (docs/world-2026.md) or classic (the invented rules).",
+)
+@click.option(
+    "--no-oracle",
+    "no_oracle",
+    is_flag=True,
+    help="Skip the oracle (the best fixed catalog for the same shoppers, and the shop's gold / its gold).",
+)
 def simulate(
-    url: str | None, api_key: str | None, days: int, seed: int, faults: float, plot: str | None, as_json: bool
+    url: str | None,
+    api_key: str | None,
+    days: int,
+    seed: int,
+    faults: float,
+    plot: str | None,
+    as_json: bool,
+    world: str,
+    no_oracle: bool,
 ) -> None:
-    """Play the potion exchange against the shop over HTTP, with faults, checking its books after every tick.
+    """Play the potion exchange against the shop over HTTP, with faults, checking its books after every tick, and
+    compare its gold with the oracle's best fixed catalog for the same shoppers.
 
     Exits 1 if the books ever differed from the shop's, the shop broke the contract, or any 5xx came back."""
     from cauldrons.exchange.run import CannotPlay, run
 
     try:
-        ok = run(url, api_key, days, seed, faults, plot, as_json)
+        ok = run(url, api_key, days, seed, faults, plot, as_json, world, not no_oracle)
     except CannotPlay as err:
         raise click.ClickException(str(err)) from None
     except ValueError as err:

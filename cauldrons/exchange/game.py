@@ -2,7 +2,10 @@
 
 Each tick (12 a day, hours 0, 2, ..., 22): the time is set; once a day (hour 0) the capacity sequence; every other
 tick the barrel sequence (a wholesale catalog -> /barrels/plan -> /barrels/deliver) and the bottler sequence;
-then customers visit, read the catalog, fill carts and check out. Each sequence starts with every answer in (so
+then customers visit, read the catalog, fill carts and check out. Who visits, with what purse and wants, and what
+the wholesalers offer come from the world profile and the seed alone (`world.shoppers`, `world.offers`); what a
+visitor buys is the profile's choice from the catalog they read and the shop's successful checkouts by class up to
+the end of the previous tick. Each sequence starts with every answer in (so
 plans are checked against settled books), and the tick ends with the books compared with the audit, the ledger's
 accounts and the catalog. Every difference is a discrepancy.
 
@@ -22,11 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from cauldrons.exchange import world
+from cauldrons.exchange import world, worlds
 from cauldrons.exchange.books import Books, Difference
 from cauldrons.exchange.faults import FaultyClient, Traffic
 from cauldrons.exchange.transport import Answer, Transport
-from cauldrons.exchange.world import CatalogItem, Customer, Recipe
+from cauldrons.exchange.world import CatalogItem, Customer, Recipe, Visit
 
 PAYMENT = "gold coins"
 
@@ -37,6 +40,7 @@ class Settings:
     seed: int = 0
     faults: float = 0.0
     customers: int = 150  # the town's size
+    world: str = worlds.DEFAULT  # the world profile's name (worlds.WORLDS)
 
 
 @dataclass(frozen=True)
@@ -78,11 +82,14 @@ class Tally:
     revenue_by_class: Counter[str] = field(default_factory=Counter)
     barrels_bought: Counter[str] = field(default_factory=Counter)  # by sku
     gold_on_barrels: int = 0
+    ml_bought: int = 0
     potions_bottled: int = 0
     capacity_bought: Counter[str] = field(default_factory=Counter)  # potion / ml units
     gold_on_capacity: int = 0
     refusals: Counter[str] = field(default_factory=Counter)  # "checkout: insufficient_stock" -> n
     prices: dict[str, int] = field(default_factory=dict)  # by sku, as the catalog last showed them
+    recipes: dict[str, Recipe] = field(default_factory=dict)  # by sku, as the catalog last showed them
+    sales_by_class: Counter[str] = field(default_factory=Counter)  # successful checkouts
     lines_sold: Counter[tuple[str, str, int]] = field(default_factory=Counter)  # (customer, "2 red potion", total)
     lines_found: int = 0  # of those, found by the shop's order search
 
@@ -103,6 +110,7 @@ class Result:
     points: list[Point]
     gold_start: int
     seconds: float
+    visits: list[Visit]  # every visitor of the game, with their draws (what the oracle replays)
 
     @property
     def ok(self) -> bool:
@@ -139,8 +147,13 @@ class Game:
         self.client = client
         self.settings = settings
         self.observer = observer or Silent()
-        self.rng = random.Random(f"world-{settings.seed}")
-        self.town = world.population(self.rng, settings.customers)
+        self.world = worlds.named(settings.world)
+        self.visits = world.shoppers(self.world, settings.seed, settings.days, settings.customers)
+        self.crowds: dict[int, list[Visit]] = {}
+        for visit in self.visits:
+            self.crowds.setdefault(visit.tick, []).append(visit)
+        self.sales: Counter[str] = Counter()  # successful checkouts by class, up to the end of the last tick
+        self._sales_now: Counter[str] = Counter()  # this tick's
         self.run_id = uuid.uuid4().hex[:10]
         self.books = Books()
         self.tally = Tally()
@@ -158,11 +171,10 @@ class Game:
         gold_start = self.books.gold
         self._check_books()
         self._record_point()
-        for day_number in range(self.settings.days):
-            day = world.DAYS[day_number % len(world.DAYS)]
-            self.observer.day_started(day, len(world.HOURS))
-            for hour in world.HOURS:
-                self._tick(day, hour)
+        for tick, day, hour in world.week_moments(self.world, self.settings.days):
+            if hour == world.HOURS[0]:
+                self.observer.day_started(day, len(world.HOURS))
+            self._tick(tick, day, hour)
         self.client.settle()
         self._check_search()
         self._note_violations()
@@ -177,15 +189,15 @@ class Game:
             self.points,
             gold_start,
             time.monotonic() - started,
+            self.visits,
         )
 
     def _key(self, what: str) -> str:
         """A key (or order/visit id) unique to this run: 1-64 of [A-Za-z0-9_-]."""
         return f"{self.run_id}-{what}"
 
-    def _tick(self, day: str, hour: int) -> None:
-        self.moment = Moment(self.moment.tick + 1, day, hour)
-        tick = self.moment.tick
+    def _tick(self, tick: int, day: str, hour: int) -> None:
+        self.moment = Moment(tick, day, hour)
         self.client.send(
             "/info/current_time", {"day": day, "hour": hour}, self._expect("time"), key=self._key(f"t{tick}-time")
         )
@@ -194,8 +206,10 @@ class Game:
         if tick % 2 == 1:
             self._buy_barrels()
             self._bottle()
-        self._serve_customers(day, hour)
+        self._serve_customers()
         self.client.settle()
+        self.sales.update(self._sales_now)
+        self._sales_now.clear()
         self._check_books()
         self.observer.tick_done(self._record_point())
 
@@ -237,7 +251,7 @@ class Game:
 
     def _buy_barrels(self) -> None:
         self.client.settle()
-        offers = world.wholesale_catalog(self.rng)
+        offers = world.offers(self.world, self.settings.seed, self.moment.tick, self.moment.day, self.moment.hour)
         plan = self._plan("/barrels/plan", list, [offer.as_json() for offer in offers])
         if plan is None:
             return
@@ -253,6 +267,7 @@ class Game:
             for offer, quantity in order:
                 self.tally.barrels_bought[offer.sku] += quantity
                 self.tally.gold_on_barrels += offer.price * quantity
+                self.tally.ml_bought += offer.ml_per_barrel * quantity
 
         self.client.send(
             f"/barrels/deliver/{self._key(f'b{self.moment.tick}')}",
@@ -278,18 +293,18 @@ class Game:
 
         self.client.send(f"/bottler/deliver/{self._key(f'p{self.moment.tick}')}", plan, delivered)
 
-    def _serve_customers(self, day: str, hour: int) -> None:
+    def _serve_customers(self) -> None:
         tick = self.moment.tick
-        crowd = world.visitors(self.town, day, hour, self.rng)
+        crowd = self.crowds.get(tick, [])
         self.tally.visitors += len(crowd)
-        self.client.send(f"/carts/visits/{self._key(f'v{tick}')}", [c.as_json() for c in crowd], self._expect("visit"))
+        self.client.send(
+            f"/carts/visits/{self._key(f'v{tick}')}", [v.customer.as_json() for v in crowd], self._expect("visit")
+        )
         catalog = self._catalog()
-        for n, customer in enumerate(crowd):
-            if not world.goes_shopping(self.rng):
-                continue
-            lines = world.choose(customer, catalog, world.purse(customer, self.rng), self.rng)
+        for visit in crowd:
+            lines = self.world.choose(visit, catalog, self.sales)
             if lines:
-                self._shop(customer, lines, f"t{tick}-{n}")
+                self._shop(visit.customer, lines, f"t{tick}-{visit.n}")
 
     def _shop(self, customer: Customer, lines: list[tuple[CatalogItem, int]], tag: str) -> None:
         answer = self.client.call("/carts/", customer.as_json(), key=self._key(f"cart-{tag}"))
@@ -323,6 +338,8 @@ class Game:
             self.books.sold(sold, paid_gold)
             self.tally.checkouts += 1
             self.tally.revenue_by_class[customer.character_class] += paid_gold
+            self.tally.sales_by_class[customer.character_class] += 1
+            self._sales_now[customer.character_class] += 1
             for item, q in lines:
                 self.tally.potions_sold[item.sku] += q
                 self.tally.lines_sold[customer.name, f"{q} {item.name.lower()}", item.price * q] += 1
@@ -350,6 +367,7 @@ class Game:
             if answer.ok:
                 catalog = [CatalogItem.from_json(item) for item in answer.json()]
                 self.tally.prices.update({item.sku: item.price for item in catalog})
+                self.tally.recipes.update({item.sku: item.potion_type for item in catalog})
                 return catalog
         except (ValueError, TypeError, KeyError):
             pass

@@ -1,5 +1,6 @@
 """What a run shows: a progress bar per day, discrepancies as they are found, then a summary (a rich table or
-JSON) and, on request, a plot of gold, ml and potions over the run."""
+JSON), with the oracle's best fixed catalog for the same shoppers when it was asked for, and, on request, a plot of
+gold, ml and potions over the run."""
 
 from __future__ import annotations
 
@@ -12,18 +13,31 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from cauldrons.exchange.game import Discrepancy, Moment, Point, Result
+from cauldrons.exchange.oracle import Verdict
 from cauldrons.exchange.world import COLOURS, HOURS
 
 SHOWN_REQUESTS = 12  # of the POSTs since the last check, printed with a discrepancy
 PLOT_COLOURS = {"red": "#c0392b", "green": "#27ae60", "blue": "#2e86de", "dark": "#34495e"}
 
 
-def summary(result: Result) -> dict[str, Any]:
-    """The run as plain data (the --json output)."""
+def oracle_summary(verdict: Verdict, gold_end: int) -> dict[str, Any]:
+    return {
+        "gold": verdict.gold,
+        "shop_share": round(gold_end / verdict.gold, 4) if verdict.gold > 0 else None,
+        "catalog": [{"potion_type": list(o.recipe), "price": o.price} for o in verdict.catalog],
+        "potions": verdict.score.potions,
+        "checkouts": verdict.score.checkouts,
+        "seconds": round(verdict.seconds, 2),
+    }
+
+
+def summary(result: Result, verdict: Verdict | None = None) -> dict[str, Any]:
+    """The run as plain data (the --json output); `oracle` is null when it was not asked for."""
     books, tally, traffic = result.books, result.tally, result.traffic
     return {
         "ok": result.ok,
         "run_id": result.run_id,
+        "world": result.settings.world,
         "days": result.settings.days,
         "seed": result.settings.seed,
         "faults": result.settings.faults,
@@ -36,6 +50,8 @@ def summary(result: Result) -> dict[str, Any]:
         "revenue_by_class": dict(sorted(tally.revenue_by_class.items())),
         "barrels_bought": dict(sorted(tally.barrels_bought.items())),
         "gold_on_barrels": tally.gold_on_barrels,
+        "ml_bought": tally.ml_bought,
+        "gold_per_ml_bought": round(tally.gold_on_barrels / tally.ml_bought, 4) if tally.ml_bought else None,
         "potions_bottled": tally.potions_bottled,
         "capacity_bought": {"potion": tally.capacity_bought["potion"], "ml": tally.capacity_bought["ml"]},
         "gold_on_capacity": tally.gold_on_capacity,
@@ -45,7 +61,10 @@ def summary(result: Result) -> dict[str, Any]:
             "potion_capacity_units": books.potion_capacity,
             "ml_capacity_units": books.ml_capacity,
         },
+        "potions_end": sum(books.potions_by_sku().values()),
+        "ml_end": sum(books.ml[c] for c in COLOURS),
         "stock_value_at_list_price": sum(n * tally.prices.get(sku, 0) for sku, n in books.potions_by_sku().items()),
+        "oracle": oracle_summary(verdict, books.gold) if verdict is not None else None,
         "customers": {"visitors": tally.visitors, "carts": tally.carts, "checkouts": tally.checkouts},
         "order_search": {"lines_sold": sum(tally.lines_sold.values()), "lines_found": tally.lines_found},
         "refusals": dict(sorted(tally.refusals.items())),
@@ -80,10 +99,11 @@ def _counts(counts: dict[str, int]) -> str:
     return "\n".join(f"{name}: {n}" for name, n in counts.items()) or "none"
 
 
-def table(result: Result) -> Table:
-    data = summary(result)
+def table(result: Result, verdict: Verdict | None = None) -> Table:
+    data = summary(result, verdict)
     grid = Table(
-        title=f"cauldrons simulate: {data['days']} days, seed {data['seed']}, faults {data['faults']}",
+        title=f"cauldrons simulate: world {data['world']}, {data['days']} days, seed {data['seed']}, "
+        f"faults {data['faults']}",
         show_header=False,
         show_lines=True,
     )
@@ -101,14 +121,26 @@ def table(result: Result) -> Table:
         f"{sum(data['stock_end']['ml'].values())} ml; {data['gold_on_capacity']} gold went into "
         f"capacity",
     )
+    oracle = data["oracle"]
+    if oracle is not None:
+        catalog = ", ".join(f"{_recipe(o['potion_type'])} at {o['price']}" for o in oracle["catalog"])
+        share = "n/a" if oracle["shop_share"] is None else f"{oracle['shop_share']:.2f}"
+        grid.add_row(
+            "oracle",
+            f"{oracle['gold']} gold with the best fixed catalog for these shoppers (perfect stock, MEDIUM barrel "
+            f"liquid): {catalog or 'nothing'}; the shop's gold / the oracle's: [bold]{share}[/] "
+            f"({oracle['seconds']} s to find)",
+        )
     grid.add_row(
         "revenue",
         f"{data['revenue']} gold from {data['customers']['checkouts']} checkouts "
         f"({data['customers']['visitors']} visitors, {data['customers']['carts']} carts)",
     )
+    per_ml = data["gold_per_ml_bought"]
     grid.add_row(
         "spent",
-        f"{data['gold_on_barrels']} gold on barrels, {data['gold_on_capacity']} on capacity "
+        f"{data['gold_on_barrels']} gold on barrels ({data['ml_bought']} ml, "
+        f"{'n/a' if per_ml is None else f'{per_ml:.3f}'} gold/ml), {data['gold_on_capacity']} on capacity "
         f"({data['capacity_bought']['potion']} potion + {data['capacity_bought']['ml']} ml units)",
     )
     search = data["order_search"]
@@ -142,6 +174,10 @@ def table(result: Result) -> Table:
         grid.add_row("contract violations", "[red]" + escape("\n".join(shown)) + "[/]")
     grid.add_row("time", f"{data['seconds']} s")
     return grid
+
+
+def _recipe(recipe: list[int]) -> str:
+    return "/".join(f"{pct}{colour[0]}" for colour, pct in zip(COLOURS, recipe) if pct)
 
 
 def _inline(counts: dict[str, int]) -> str:
@@ -180,7 +216,8 @@ def plot(result: Result, path: str) -> None:
     for p in first_ticks:
         gold.text(p.tick, 1.02, p.day, transform=gold.get_xaxis_transform(), fontsize="small")
     figure.suptitle(
-        f"cauldrons simulate: seed {result.settings.seed}, faults {result.settings.faults}, "
+        f"cauldrons simulate: world {result.settings.world}, seed {result.settings.seed}, "
+        f"faults {result.settings.faults}, "
         f"{len(result.discrepancies)} discrepancies"
     )
     figure.tight_layout()

@@ -1,5 +1,6 @@
 """`cauldrons simulate`: play a game against a shop (one served here on a temporary database, or one at a URL),
-show progress, and print the summary; the CLI only parses its options."""
+show progress, find the oracle's best fixed catalog for the same shoppers, and print the summary; the CLI only
+parses its options."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from contextlib import ExitStack
 from rich.console import Console
 
 from cauldrons.config import DEV_API_KEY
-from cauldrons.exchange import report
+from cauldrons.exchange import oracle, report, worlds
 from cauldrons.exchange.embedded import embedded_shop
-from cauldrons.exchange.game import GameAborted, Settings, play
+from cauldrons.exchange.game import GameAborted, Result, Settings, play
 from cauldrons.exchange.transport import HttpTransport, TransportError
 
 
@@ -21,14 +22,30 @@ class CannotPlay(Exception):
     """The shop could not be played at all (unreachable, a wrong key, not a shop)."""
 
 
+def judge(result: Result) -> oracle.Verdict:
+    """The oracle's best fixed catalog for the game's shoppers (also improved from the shop's best sellers)."""
+    tally = result.tally
+    start = oracle.from_sales(tally.potions_sold, tally.recipes, tally.prices)
+    return oracle.best_catalog(worlds.named(result.settings.world), result.visits, starts=[start] if start else [])
+
+
 def run(
-    url: str | None, api_key: str | None, days: int, seed: int, faults: float, plot: str | None, as_json: bool
+    url: str | None,
+    api_key: str | None,
+    days: int,
+    seed: int,
+    faults: float,
+    plot: str | None,
+    as_json: bool,
+    world: str = worlds.DEFAULT,
+    with_oracle: bool = True,
 ) -> bool:
-    """Play the game and print its summary (JSON or a table); whether the shop passed. A bad `url` is a
-    ValueError."""
+    """Play the game and print its summary (JSON or a table); whether the shop passed. A bad `url` or `world` is
+    a ValueError."""
     for noisy in ("alembic", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    settings = Settings(days=days, seed=seed, faults=faults)
+    worlds.named(world)
+    settings = Settings(days=days, seed=seed, faults=faults, world=world)
     with ExitStack() as stack:
         if url is None:
             api_key = api_key or secrets.token_urlsafe(24)
@@ -39,10 +56,11 @@ def run(
             result = play(transport, settings, progress)
         except (GameAborted, TransportError) as err:
             raise CannotPlay(f"cannot play the shop at {url}: {err}") from None
+    verdict = judge(result) if with_oracle else None
     if plot:
         report.plot(result, plot)
     if as_json:
-        print(json.dumps(report.summary(result), indent=2))
+        print(json.dumps(report.summary(result, verdict), indent=2))
     else:
-        Console().print(report.table(result))
+        Console().print(report.table(result, verdict))
     return result.ok

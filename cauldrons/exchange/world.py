@@ -1,7 +1,14 @@
-"""The exchange's world: who visits, what they like and can afford, and what the wholesalers offer.
+"""The exchange's world: what every world profile shares (customers, catalog lines, barrel offers, visits), the
+`World` protocol a profile implements, and `shoppers`, which draws a whole game's visitors from the seed alone.
 
-Pure rules after the course's exchange (API.md): every function that chooses takes a `random.Random`, so one seed
-plays one game. Nothing here knows HTTP or the shop's code.
+A profile's rules are pure: every draw comes from a `random.Random` derived from the seed and the purpose
+(`f"{seed}-crowd-{tick}"`, `f"{seed}-visit-{tick}-{n}"`, `f"{seed}-barrels-{tick}"`), so what the shop sells or
+prices never moves a later draw: the same seed brings the same visitors, with the same purses, wants and rivals,
+and the same barrel offers, whatever the shop does. A visitor's choice is then a pure function of their visit, the
+catalog they read and the shop's standing with their class (`World.choose`), which the game and the oracle both
+call. Nothing here knows HTTP or the shop's code.
+
+The profiles live in classic.py and world2026.py; worlds.py names them.
 """
 
 from __future__ import annotations
@@ -9,34 +16,13 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 COLOURS: tuple[str, ...] = ("red", "green", "blue", "dark")
-DAYS: tuple[str, ...] = ("Edgeday", "Bloomday", "Arcanaday", "Hearthday", "Crownday", "Blesseday", "Soulday")
 HOURS: tuple[int, ...] = tuple(range(0, 24, 2))  # 12 ticks a day
-BUSY_DAYS = frozenset({"Blesseday", "Soulday"})
 Recipe = tuple[int, int, int, int]  # percent of red, green, blue, dark; 100 in all
+Line = tuple["CatalogItem", int]  # a catalog item and how many the customer puts in the cart
 
-# What each class likes, as weights over the colours; a potion's appeal is its recipe weighed by them.
-CLASS_COLOURS: Mapping[str, Mapping[str, int]] = {
-    "Warrior": {"red": 3, "green": 1},
-    "Paladin": {"red": 2, "green": 2},
-    "Wizard": {"blue": 3, "red": 1},
-    "Sorcerer": {"blue": 2, "dark": 2},
-    "Druid": {"green": 3, "blue": 1},
-    "Cleric": {"green": 2, "blue": 2},
-    "Rogue": {"dark": 3, "green": 1},
-    "Necromancer": {"dark": 1},
-    "Bard": {"red": 1, "green": 1, "blue": 1, "dark": 1},
-}
-SPECIES_WEALTH: Mapping[str, float] = {
-    "Human": 1.0,
-    "Elf": 1.2,
-    "Dwarf": 1.3,
-    "Gnome": 1.1,
-    "Halfling": 0.8,
-    "Orc": 0.9,
-}
 NAMES = (
     "Aldric",
     "Brenna",
@@ -65,25 +51,6 @@ NAMES = (
     "Zephyr",
 )
 
-BASE_WEALTH = 40  # gold a level-1 Human carries at most; each level adds WEALTH_PER_LEVEL
-WEALTH_PER_LEVEL = 20
-LIKES = 0.5  # the least appeal at which a customer buys a potion
-MAX_LINES = 2  # different potions one customer buys at most
-SHOPPING_CHANCE = 0.8  # a visitor who goes on to look at the catalog and maybe buy
-
-# Wholesale offers: (size, ml per barrel, price); blue costs more, LARGE is priced by the day.
-BARREL_SIZES: tuple[tuple[str, int, int], ...] = (
-    ("MINI", 200, 60),
-    ("SMALL", 500, 100),
-    ("MEDIUM", 2500, 250),
-    ("LARGE", 10_000, 0),
-)
-BLUE_PRICES = {"SMALL": 120, "MEDIUM": 300}
-LARGE_PRICES = (400, 750)
-OFFERED = (10, 30)  # barrels of each kind on offer
-SOLD_OUT = 0.15  # chance a kind of barrel is not on offer this time
-DARK_SOLD_OUT = 0.4  # dark barrels are rarer
-
 
 @dataclass(frozen=True)
 class Customer:
@@ -94,21 +61,10 @@ class Customer:
     level: int
 
     def __post_init__(self) -> None:
-        if self.character_class not in CLASS_COLOURS or self.species not in SPECIES_WEALTH:
-            raise ValueError(f"no such customer: a {self.species} {self.character_class}")
+        if not self.character_class or not self.species:
+            raise ValueError(f"no such customer: a {self.species!r} {self.character_class!r}")
         if not 1 <= self.level <= 20:
             raise ValueError(f"a level is 1..20, not {self.level}")
-
-    @property
-    def wealth(self) -> int:
-        """The most gold this customer ever carries: grows with level, and some species are richer."""
-        return round((BASE_WEALTH + WEALTH_PER_LEVEL * self.level) * SPECIES_WEALTH[self.species])
-
-    def appeal(self, recipe: Recipe) -> float:
-        """How much this customer's class likes a potion, 0..1: its colours weighed by the class's taste."""
-        weights = CLASS_COLOURS[self.character_class]
-        best = max(weights.values())
-        return sum(pct * weights.get(colour, 0) for colour, pct in zip(COLOURS, recipe)) / (100 * best)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -165,77 +121,89 @@ class BarrelOffer:
         }
 
 
-# --- customers -----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Visit:
+    """One visitor in one tick, with every draw their choice may need, made before any catalog is read.
+
+    `n` is the visitor's place in the tick's crowd. Which fields a world reads is the world's business: the classic
+    world reads `shops`, `purse` and `wanted`; the 2026 world reads `purse`, `wanted`, `second`, `rival` and `look`.
+    """
+
+    tick: int
+    day: str
+    hour: int
+    n: int
+    customer: Customer
+    shops: bool  # goes on to read the catalog (classic)
+    purse: int  # gold carried on this visit
+    wanted: tuple[int, int]  # how many of a first and of a second line
+    second: bool = False  # would buy a second line (2026)
+    rival: int | None = None  # a rival shop's price for the visitor's preferred recipe; None: no rival (2026)
+    look: float = 0.0  # uniform 0..1, compared with the chance to look at our catalog (2026)
 
 
-def population(rng: random.Random, size: int = 150) -> list[Customer]:
-    """The town's customers, each with a class, a species and a level (most are low-level, a few are heroes)."""
-    classes, species = sorted(CLASS_COLOURS), sorted(SPECIES_WEALTH)
-    town = []
-    for n in range(1, size + 1):
-        kind = rng.choice(classes)
-        name = f"{rng.choice(NAMES)} the {kind}"
-        level = min(20, 1 + int(rng.expovariate(1 / 5)))
-        town.append(Customer(f"c{n:04d}", name, kind, rng.choice(species), level))
-    return town
+class World(Protocol):
+    """A world profile: who lives in town, when and how they visit, what they buy, what the wholesalers offer."""
+
+    name: str
+    days: tuple[str, ...]  # the week, as the exchange names its days
+
+    def population(self, rng: random.Random, size: int) -> list[Customer]:
+        """The town's customers."""
+        ...
+
+    def crowd_size(self, day: str, hour: int, rng: random.Random) -> int:
+        """How many of the town visit in one tick."""
+        ...
+
+    def visit(self, tick: int, day: str, hour: int, n: int, customer: Customer, rng: random.Random) -> Visit:
+        """One visitor's draws (the same draws, in the same order, whatever the shop does)."""
+        ...
+
+    def choose(self, visit: Visit, catalog: Sequence[CatalogItem], sales: Mapping[str, int]) -> list[Line]:
+        """What the visitor puts in the cart, given the catalog they read and the shop's successful checkouts so
+        far by customer class (counted up to the end of the previous tick). Pure."""
+        ...
+
+    def wholesale_catalog(self, day: str, hour: int, rng: random.Random) -> list[BarrelOffer]:
+        """The barrels offered at a barrel tick."""
+        ...
 
 
-def crowd_size(day: str, hour: int, rng: random.Random) -> int:
-    """How many customers visit in one tick: few at night, most in the evening, more on the busy days."""
-    low, high = (1, 3) if hour < 6 or hour >= 22 else (4, 8) if hour >= 16 else (2, 6)
-    if day in BUSY_DAYS:
-        high += 3
-    return rng.randint(low, high)
+def week_moments(world: World, days: int) -> list[tuple[int, str, int]]:
+    """(tick, day, hour) of every tick of a game of `days` days, ticks numbered from 1."""
+    return [
+        (d * len(HOURS) + h + 1, world.days[d % len(world.days)], hour)
+        for d in range(days)
+        for h, hour in enumerate(HOURS)
+    ]
 
 
-def visitors(town: Sequence[Customer], day: str, hour: int, rng: random.Random) -> list[Customer]:
-    return rng.sample(list(town), min(crowd_size(day, hour, rng), len(town)))
+def town(world: World, seed: int, size: int) -> list[Customer]:
+    return world.population(random.Random(f"{seed}-town"), size)
 
 
-def goes_shopping(rng: random.Random) -> bool:
-    return rng.random() < SHOPPING_CHANCE
+def crowd(world: World, seed: int, people: Sequence[Customer], tick: int, day: str, hour: int) -> list[Visit]:
+    """One tick's visitors and their draws, from the seed and the tick alone."""
+    rng = random.Random(f"{seed}-crowd-{tick}")
+    chosen = rng.sample(list(people), min(world.crowd_size(day, hour, rng), len(people)))
+    return [
+        world.visit(tick, day, hour, n, customer, random.Random(f"{seed}-visit-{tick}-{n}"))
+        for n, customer in enumerate(chosen)
+    ]
 
 
-def purse(customer: Customer, rng: random.Random) -> int:
-    """The gold a customer carries on this visit: between 60% and all of their wealth."""
-    return round(customer.wealth * rng.uniform(0.6, 1.0))
+def shoppers(world: World, seed: int, days: int, customers: int) -> list[Visit]:
+    """Every visit of a whole game, in the order the game serves them (by tick, then place in the crowd)."""
+    people = town(world, seed, customers)
+    return [
+        visit for tick, day, hour in week_moments(world, days) for visit in crowd(world, seed, people, tick, day, hour)
+    ]
 
 
-def choose(
-    customer: Customer, catalog: Sequence[CatalogItem], gold: int, rng: random.Random
-) -> list[tuple[CatalogItem, int]]:
-    """What a customer puts in the cart: the potions they like best (cheaper first on a tie), at most MAX_LINES of
-    them, a few of each (more at higher levels), never more than their gold or the catalog's quantity."""
-    liked = sorted(
-        (item for item in catalog if customer.appeal(item.potion_type) >= LIKES),
-        key=lambda item: (-customer.appeal(item.potion_type), item.price, item.sku),
-    )
-    lines = []
-    for item in liked[:MAX_LINES]:
-        wanted = rng.randint(1, 1 + customer.level // 5)
-        quantity = min(wanted, gold // item.price if item.price > 0 else wanted, item.quantity)
-        if quantity > 0:
-            lines.append((item, quantity))
-            gold -= quantity * item.price
-    return lines
-
-
-# --- wholesale -----------------------------------------------------------------------------------------------------
-
-
-def wholesale_catalog(rng: random.Random) -> list[BarrelOffer]:
-    """Today's barrels: single-colour MINI/SMALL/MEDIUM/LARGE of each colour, some sold out, prices moving ±10%."""
-    offers = []
-    for colour in COLOURS:
-        for size, ml, base in BARREL_SIZES:
-            if rng.random() < (DARK_SOLD_OUT if colour == "dark" else SOLD_OUT):
-                continue
-            if size == "LARGE":
-                price = rng.randint(*LARGE_PRICES)
-            else:
-                price = round((BLUE_PRICES.get(size, base) if colour == "blue" else base) * rng.uniform(0.9, 1.1))
-            offers.append(BarrelOffer(f"{size}_{colour.upper()}_BARREL", ml, colour, price, rng.randint(*OFFERED)))
-    return offers
+def offers(world: World, seed: int, tick: int, day: str, hour: int) -> list[BarrelOffer]:
+    """The wholesale catalog at a barrel tick, from the seed and the tick alone."""
+    return world.wholesale_catalog(day, hour, random.Random(f"{seed}-barrels-{tick}"))
 
 
 def fill_order(
