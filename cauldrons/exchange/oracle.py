@@ -196,11 +196,13 @@ class ClassicEvaluator(_Recipes):
             mine = [v for v in shoppers if v.customer.character_class == name]
             purse = np.array([v.purse for v in mine], dtype=np.int64)
             want = [np.array([v.wanted[i] for v in mine], dtype=np.int64) for i in range(2)]
-            for a in range(1, len(prices)):
+            richest = int(purse.max(initial=0))
+            for a in range(1, min(richest + 1, self.top_price) + 1):  # dearer than every purse: as at richest + 1
                 taken = np.minimum(want[0], purse // a)
                 self.first[c, a] = taken.sum()
                 left = purse - taken * a
                 self.second[c, a] = np.minimum(want[1][:, None], left[:, None] // prices[None, :]).sum(axis=0)
+            self.second[c, richest + 2 :] = self.second[c, min(richest + 1, self.top_price)]
         self.appeal: list[list[float]] = []  # by recipe, by class
         self.cost: list[float] = []
 

@@ -1,5 +1,6 @@
-"""`cauldrons simulate` against the real shop: in-process for two game days with faults on, a shop that forgets its
-keys (which the simulator must catch), and the command itself on its embedded shop."""
+"""`cauldrons simulate` against the real shop: in-process for two game days with faults on, on each world, a shop
+that forgets its keys (which the simulator must catch), the same shoppers whatever the shop does, and the command
+itself on its embedded shop."""
 
 import json
 from collections.abc import Iterator
@@ -42,12 +43,14 @@ class ForgetfulShop(Transport):
 
 
 def test_two_game_days_with_faults_keep_the_books_exact(shop):
-    result = play(shop, Settings(days=2, seed=1, faults=0.1))
+    result = play(shop, Settings(days=2, seed=1, faults=0.1, world="classic"))
     assert result.discrepancies == []
     assert result.violations == []
     assert result.traffic.server_errors == 0
     traffic = result.traffic
-    assert traffic.lost and traffic.delayed and traffic.duplicated and traffic.replayed >= traffic.lost
+    # every keyed 2xx whose reply was lost came back as a replay (the wire makes it a violation otherwise); plans and
+    # refusals are not stored, so their retries are answered afresh
+    assert traffic.lost and traffic.delayed and traffic.duplicated and traffic.replayed > 0
     assert result.tally.checkouts > 20 and sum(result.tally.potions_sold.values()) > 30
     assert result.books.gold > result.gold_start
     assert result.tally.lines_found == sum(result.tally.lines_sold.values()) > 30  # the order search found them all
@@ -55,9 +58,49 @@ def test_two_game_days_with_faults_keep_the_books_exact(shop):
     assert len(result.points) == 1 + 2 * 12
 
 
+class Recorder(Transport):
+    """The shop behind a proxy that keeps the bodies of the visits and barrel catalogs sent, and can stand for a
+    shop that never buys a barrel (so never sells a potion)."""
+
+    def __init__(self, shop: Transport, buys: bool = True) -> None:
+        self.shop = shop
+        self.buys = buys
+        self.seen: list[tuple[str, bytes | None]] = []
+
+    def send(self, request: Request) -> Answer:
+        if request.path.startswith(("/carts/visits/", "/barrels/plan", "/info/current_time")):
+            self.seen.append((request.path.split("/")[-1 if "visits" not in request.path else 1], request.body))
+            if request.path.startswith("/barrels/plan") and not self.buys:
+                return Answer(200, b"[]")
+        return self.shop.send(request)
+
+
+def test_two_game_days_of_the_2026_world_with_faults_keep_the_books_exact(shop):
+    recorder = Recorder(shop)
+    result = play(recorder, Settings(days=2, seed=1, faults=0.1, world="2026"))
+    assert result.discrepancies == [] and result.violations == [] and result.traffic.server_errors == 0
+    assert result.ok and result.tally.visitors == len(result.visits) > 40
+    days = {json.loads(body)["day"] for path, body in recorder.seen if path == "current_time" and body}
+    assert days == {"Edgeday", "Bloomday"}
+    catalogs = [json.loads(body) for body in dict.fromkeys(body for path, body in recorder.seen if path == "plan")]
+    assert len(catalogs) == 12, "one wholesale catalog every other tick (retries aside)"
+    assert all({"sku", "ml_per_barrel", "price", "quantity"} <= set(barrel) for barrel in catalogs[0])
+
+
+def test_the_shoppers_and_the_offers_do_not_depend_on_the_shop(shop):
+    """A shop that sells and one that never buys a barrel (so sells nothing and has no recognition) meet the same
+    visitors, in the same ticks, and are offered the same barrels."""
+    trading, idle = Recorder(shop), Recorder(shop, buys=False)
+    sold = play(trading, Settings(days=1, seed=5, world="2026"))
+    nothing = play(idle, Settings(days=1, seed=5, world="2026"))
+    assert sold.ok and nothing.ok and nothing.tally.checkouts == 0
+    assert sold.visits == nothing.visits
+    assert [body for _, body in trading.seen] == [body for _, body in idle.seen]
+
+
 def test_faults_change_the_traffic_but_not_the_game(shop):
-    calm = play(shop, Settings(days=1, seed=2, faults=0.0))
-    stormy = play(shop, Settings(days=1, seed=2, faults=0.3))
+    calm = play(shop, Settings(days=1, seed=2, faults=0.0, world="classic"))
+    stormy = play(shop, Settings(days=1, seed=2, faults=0.3, world="classic"))
     assert calm.ok and stormy.ok
     assert stormy.traffic.retried > 0 and calm.traffic.retried == 0
     assert stormy.tally.potions_sold == calm.tally.potions_sold
@@ -65,7 +108,7 @@ def test_faults_change_the_traffic_but_not_the_game(shop):
 
 
 def test_a_shop_that_processes_a_retried_delivery_twice_is_caught(shop):
-    result = play(ForgetfulShop(shop), Settings(days=1, seed=1, faults=0.9))
+    result = play(ForgetfulShop(shop), Settings(days=1, seed=1, faults=0.9, world="classic"))
     assert not result.ok
     assert any(d.difference.what in ("audit gold", "shop/gold") for d in result.discrepancies)
     found = result.discrepancies[0]
@@ -90,7 +133,7 @@ class SearchThatLosesALine(Transport):
 
 
 def test_a_shop_whose_order_search_misses_a_sale_is_caught(shop):
-    result = play(SearchThatLosesALine(shop), Settings(days=1, seed=1))
+    result = play(SearchThatLosesALine(shop), Settings(days=1, seed=1, world="classic"))
     assert not result.ok and result.discrepancies == []
     assert result.tally.lines_found == sum(result.tally.lines_sold.values()) - 1
     assert any("order search found" in v for v in result.violations)
@@ -98,11 +141,20 @@ def test_a_shop_whose_order_search_misses_a_sale_is_caught(shop):
 
 def test_the_command_plays_its_own_shop_and_prints_a_json_summary(tmp_path):
     png = tmp_path / "run.png"
-    run = CliRunner().invoke(main, ["simulate", "--days", "1", "--faults", "0.1", "--json", "--plot", str(png)])
+    run = CliRunner().invoke(
+        main, ["simulate", "--days", "1", "--faults", "0.1", "--json", "--plot", str(png), "--world", "classic"]
+    )
     assert run.exit_code == 0, run.output
     summary = json.loads(run.stdout)
     assert summary["ok"] is True and summary["discrepancies"] == [] and summary["violations"] == []
     assert summary["days"] == 1 and summary["faults"] == 0.1 and summary["gold_start"] == 100
+    assert summary["world"] == "classic"
+    oracle = summary["oracle"]
+    assert oracle["gold"] > 100 and 1 <= len(oracle["catalog"]) <= 6
+    assert oracle["shop_share"] == round(summary["gold_end"] / oracle["gold"], 4)
+    assert summary["ml_bought"] >= 0 and summary["potions_end"] >= 0 and summary["ml_end"] >= 0
+    if summary["ml_bought"]:
+        assert summary["gold_per_ml_bought"] == round(summary["gold_on_barrels"] / summary["ml_bought"], 4)
     for field in (
         "gold_end",
         "potions_sold_by_sku",
@@ -123,6 +175,7 @@ def test_the_command_plays_its_own_shop_and_prints_a_json_summary(tmp_path):
 def test_the_command_shows_a_summary_table():
     run = CliRunner().invoke(main, ["simulate", "--days", "1", "--seed", "3"])
     assert run.exit_code == 0, run.output
+    assert "world 2026" in run.stdout and "Aracanaday" not in run.stderr  # one day: Edgeday only
     for row in (
         "gold",
         "result",
@@ -132,5 +185,15 @@ def test_the_command_shows_a_summary_table():
         "requests",
         "errors by status",
         "discrepancies",
+        "oracle",
     ):
         assert row in run.stdout
+
+
+def test_the_command_plays_either_world_and_can_skip_the_oracle():
+    run = CliRunner().invoke(main, ["simulate", "--days", "1", "--world", "2026", "--no-oracle", "--json"])
+    assert run.exit_code == 0, run.output
+    summary = json.loads(run.stdout)
+    assert summary["world"] == "2026" and summary["oracle"] is None and summary["ok"] is True
+    wrong = CliRunner().invoke(main, ["simulate", "--days", "1", "--world", "1999"])
+    assert wrong.exit_code == 2 and "1999" in wrong.output
