@@ -2,12 +2,13 @@
 
 Each tick (12 a day, hours 0, 2, ..., 22): the time is set; once a day (hour 0) the capacity sequence; every other
 tick the barrel sequence (a wholesale catalog -> /barrels/plan -> /barrels/deliver) and the bottler sequence;
-then customers visit, read the catalog, fill carts and check out. Who visits, with what purse and wants, and what
-the wholesalers offer come from the world profile and the seed alone (`world.shoppers`, `world.offers`); what a
-visitor buys is the profile's choice from the catalog they read and the shop's successful checkouts by class up to
-the end of the previous tick. Each sequence starts with every answer in (so
+then customers visit, read the catalog, fill carts and check out. Each sequence starts with every answer in (so
 plans are checked against settled books), and the tick ends with the books compared with the audit, the ledger's
 accounts and the catalog. Every difference is a discrepancy.
+
+Who visits, with what purse and wants, and what the wholesalers offer come from the world profile and the seed
+alone (`world.shoppers`, `world.offers`); what a visitor buys is the profile's choice from the catalog they read and
+the shop's successful checkouts by class up to the end of the previous tick.
 
 Keys are unique to the run (the shop never forgets a key, not even across a reset), and every retry reuses its key
 and body. Only 2xx answers change the books; a 409 is a refusal the shop may give, counted and nothing more.

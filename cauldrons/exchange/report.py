@@ -48,6 +48,7 @@ def summary(result: Result, verdict: Verdict | None = None) -> dict[str, Any]:
         "revenue": tally.revenue,
         "potions_sold_by_sku": dict(sorted(tally.potions_sold.items())),
         "revenue_by_class": dict(sorted(tally.revenue_by_class.items())),
+        "checkouts_by_class": dict(sorted(tally.sales_by_class.items())),
         "barrels_bought": dict(sorted(tally.barrels_bought.items())),
         "gold_on_barrels": tally.gold_on_barrels,
         "ml_bought": tally.ml_bought,

@@ -49,6 +49,14 @@ def test_the_worlds_are_named_and_2026_is_the_default():
     assert len(world.week_moments(Y2026, 2)) == 24 and world.week_moments(Y2026, 8)[-1] == (96, "Edgeday", 22)
 
 
+def test_the_simulate_command_offers_every_world_and_defaults_to_2026():
+    from cauldrons.cli import simulate
+
+    option = next(p for p in simulate.params if p.name == "world")
+    assert set(option.type.choices) == set(worlds.WORLDS)  # type: ignore[attr-defined]
+    assert option.default == worlds.DEFAULT == "2026"
+
+
 def test_a_customer_is_checked_when_made():
     with pytest.raises(ValueError, match="level"):
         customer(level=21)
