@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import bisect
 import math
+import random
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,11 +30,18 @@ TICKS_PER_DAY = 12
 WEEK = TICKS_PER_DAY * len(DAYS)
 DAY_ALIASES = {"Aracanaday": "Arcanaday"}  # the course template's spelling of day 3
 REFERENCE_ML_COST = {"red": 0.10, "green": 0.10, "blue": 0.12, "dark": 0.10}  # MEDIUM barrels, until offers say
-FIRST_PRICE = 55  # the price level before any sale has been seen
+FIRST_PRICE = 40  # the price level until enough price tests were made
+MIN_PRICE_TESTS = 6  # ticks that sold something before the price moves
+RECENT_TICKS = 6  # the price moves from the median of these ticks' price levels
+PRICE_TESTS = (0.87, 1.0, 1.0, 1.15)  # a tick's price against the base, drawn per tick of the week
+PRICE_MEMORY = 36  # the ticks whose price tests move the price: tests far from today's base say little of it
+PRICE_EDGE = 1.5  # how many standard errors more the tests one side must earn for the price to move that way
+SHELF_SIZE = 6  # potions on a full shelf
 PRIOR_RATE = 0.6  # potions a visitor of a class buys of a recipe nobody has seen it buy yet: optimism explores
 PRIOR_WEIGHT = 2.0  # how many visitors' worth of evidence that prior is worth
-RECIPE_BANDWIDTH = 50.0  # how far (L1 distance, in percent points) a class's taste for one recipe tells of another
-PRICE_BANDWIDTH = 0.12  # in log price: how far a price test tells of a nearby price
+EXPLORE = 0.3  # the optimistic bonus, as a share of the prior, for a potion a class has not been shown
+TRIAL = 8  # visitors a potion is shown to before its forecast is trusted for more than a trial batch
+RECIPE_BANDWIDTH = 40.0  # how fast (L1 distance, in percent points) the prior falls away from a class's taste
 DEFAULT_VISITORS = 5.0  # visitors a tick, before any visit has been seen
 
 
@@ -190,6 +198,7 @@ class Forecast:
     exposure: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     units: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     second_lines: dict[str, float] = field(default_factory=dict)
+    taste: dict[str, tuple[list[float], float]] = field(default_factory=dict)  # class -> (centre, best rate)
     ml_cost: dict[str, float] = field(default_factory=lambda: dict(REFERENCE_ML_COST))
 
     @classmethod
@@ -207,6 +216,16 @@ class Forecast:
             for kind, (c, n) in tick.carts.items():
                 carts[kind] += c
                 lines[kind] += n
+        by_sku = {p.sku: p for p in potions}
+        for kind, bought in forecast.units.items():
+            total = sum(n for sku, n in bought.items() if sku in by_sku)
+            if total:
+                centre = [
+                    sum(n * by_sku[sku].potion_type.as_list()[k] for sku, n in bought.items() if sku in by_sku) / total
+                    for k in range(len(COLOURS))
+                ]
+                best = max(n / max(forecast.exposure[kind][sku], TRIAL) for sku, n in bought.items())
+                forecast.taste[kind] = (centre, best)
         # How much of a second potion a class buys: 0 if a cart never holds two, 1 if it always does.
         forecast.second_lines = {kind: min(max(lines[kind] / carts[kind] - 1, 0.0), 1.0) for kind in carts}
         forecast.ml_cost.update(forecast._ml_cost())
@@ -244,23 +263,24 @@ class Forecast:
         return (bought + PRIOR_WEIGHT * self._prior(kind, potion)) / (exposed + PRIOR_WEIGHT)
 
     def _prior(self, kind: str, potion: Potion) -> float:
-        weight = evidence = 0.0
-        for other in self.potions:
-            exposed = self.exposure[kind][other.sku]
-            if other.sku == potion.sku or not exposed:
-                continue
-            k = math.exp(-distance(potion, other) / RECIPE_BANDWIDTH)
-            weight += k * exposed
-            evidence += k * self.units[kind][other.sku]
-        if weight < 1.0:
+        """What a class is expected to buy of a potion it has seen little of: as much as of the potion it buys most,
+        for a recipe at the heart of its taste (the mean recipe of what it bought, by units), less the further the
+        recipe lies from there; PRIOR_RATE for a class that has bought nothing yet."""
+        if kind not in self.taste:
             return PRIOR_RATE
-        return (evidence + PRIOR_RATE) / (weight + 1.0)
+        centre, best = self.taste[kind]
+        away = sum(abs(a - b) for a, b in zip(potion.potion_type.as_list(), centre))
+        return best * math.exp(-away / RECIPE_BANDWIDTH)
 
     def optimistic_rate(self, kind: str, potion: Potion) -> float:
         """`rate` plus a bonus that shrinks as the shop shows the potion to the class: what the catalog's choice
         explores with."""
         exposed = self.exposure[kind][potion.sku]
-        return self.rate(kind, potion) + 0.5 * self._prior(kind, potion) / math.sqrt(1.0 + exposed)
+        return self.rate(kind, potion) + EXPLORE * self._prior(kind, potion) / math.sqrt(1.0 + exposed)
+
+    def exposed(self, potion: Potion) -> int:
+        """Visitors the potion has been shown to."""
+        return sum(self.exposure[kind][potion.sku] for kind in self.exposure)
 
     def class_shares(self) -> dict[str, float]:
         total = sum(self.class_visitors.values())
@@ -288,6 +308,7 @@ class Forecast:
             return [(DAYS[0], 2 * h) for h in range(min(ticks, TICKS_PER_DAY))]
         start = day_index(now.day)
         first = (start if start is not None else 0) * TICKS_PER_DAY + min(max(now.hour, 0), 23) // 2
+        ticks = min(ticks, WEEK - first)
         return [(DAYS[(first + k) // TICKS_PER_DAY], 2 * ((first + k) % TICKS_PER_DAY)) for k in range(ticks)]
 
     def demand(self, potion: Potion, ticks: int) -> float:
@@ -300,38 +321,81 @@ class Forecast:
     # --- prices ------------------------------------------------------------------------------------------------------
 
     def price_tests(self) -> list[tuple[float, float, float]]:
-        """Each tick that showed a catalog to visitors: (log price level, visitors, gold less liquid per visitor)."""
+        """Each tick that showed potions to visitors: (price level, weight, gold less liquid per visitor). A tick
+        weighs its visitors times the share of a full shelf it had in stock, so that ticks with little to sell say
+        little about the price."""
         by_sku = {p.sku: p for p in self.potions}
         points = []
         for tick in self.history.ticks:
             level, visitors = tick.price_level, tick.total_visitors
-            if level is None or not visitors:
+            stocked = sum(1 for _, quantity in tick.shown.values() if quantity > 0)
+            if level is None or not visitors or not stocked:
                 continue
             margin = sum(
                 s.gold - s.units * self.unit_cost(by_sku[sku]) for (_, sku), s in tick.sold.items() if sku in by_sku
             )
-            points.append((math.log(level), float(visitors), margin / visitors))
+            points.append((level, visitors * min(stocked / SHELF_SIZE, 1.0), margin / visitors))
         return points
 
-    def best_price(self, candidates: Iterable[int]) -> int:
-        """The price level with the most gold less liquid per visitor by a kernel regression over the price tests,
-        plus a bonus where few tests were made; prices far from any test are not considered. Before any test: the
-        first price."""
+    def base_price(self) -> float | None:
+        """The price level the latest priced tick was tested around (its level without its test)."""
+        for tick in reversed(self.history.ticks):
+            if tick.price_level is not None:
+                return tick.price_level / price_test(tick.day, tick.hour)
+        return None
+
+    def price_level(self, grid: Sequence[int]) -> int:
+        """The price level to ask: the base the last ticks were tested around, or a grid step up or down from it
+        as the price tests of the last PRICE_MEMORY ticks say. Each tick's sales are held against what its
+        visitors' classes buy in a tick (so the mix of classes cancels); the tests above the base and those below it each give potions sold per
+        potion expected, and so the gold less liquid per visitor either way. The price moves towards the side
+        that earns more by PRICE_EDGE standard errors. Until enough ticks have sold something: the first price."""
+        base = self.base_price()
         points = self.price_tests()
-        if not points:
+        if base is None or sum(1 for _, _, y in points if y > 0) < MIN_PRICE_TESTS:
             return FIRST_PRICE
-        mean = sum(w * y for _, w, y in points) / sum(w for _, w, _ in points)
-        spread = math.sqrt(sum(w * (y - mean) ** 2 for _, w, y in points) / sum(w for _, w, _ in points)) or 1.0
-        low, high = min(x for x, _, _ in points), max(x for x, _, _ in points)
-        best, best_score = FIRST_PRICE, -math.inf
-        for price in candidates:
-            x = math.log(price)
-            if not low - 2 * PRICE_BANDWIDTH <= x <= high + 2 * PRICE_BANDWIDTH:
+        rates = {kind: sum(self.units[kind].values()) / n for kind, n in self.class_visitors.items() if n}
+        sold: Counter[float] = Counter()
+        expected: Counter[float] = Counter()
+        for tick in self.history.ticks[-PRICE_MEMORY:]:
+            if tick.price_level is None or not any(quantity for _, quantity in tick.shown.values()):
                 continue
-            weights = [w * math.exp(-(((x - px) / PRICE_BANDWIDTH) ** 2) / 2) for px, w, _ in points]
-            n = sum(weights)
-            fitted = sum(k * y for k, (_, _, y) in zip(weights, points)) / n if n > 1e-9 else mean
-            score = fitted + 0.5 * spread / math.sqrt(1.0 + n)
-            if score > best_score:
-                best, best_score = price, score
-        return best
+            test = price_test(tick.day, tick.hour)
+            sold[test] += sum(s.units for s in tick.sold.values())
+            expected[test] += sum(n * rates.get(kind, 0.0) for kind, n in tick.visitors.items())
+        cost = sum(self.unit_cost(p) for p in self.potions) / max(len(self.potions), 1)
+        earns: dict[float, tuple[float, float]] = {}  # test -> (gold less liquid per potion expected, its error)
+        for test in sold:
+            if expected[test] < MIN_PRICE_TESTS:
+                continue
+            demand = sold[test] / expected[test]
+            error = math.sqrt(max(sold[test], 1.0)) / expected[test]
+            margin = base * test - cost
+            earns[test] = (demand * margin, error * abs(margin))
+        steps = sorted(set(grid) | {round(base)})
+        at = min(range(len(steps)), key=lambda k: abs(steps[k] - base))
+        up = [earns[t] for t in earns if t > 1]
+        down = [earns[t] for t in earns if t < 1]
+        if up and down:
+            (high, high_error), (low, low_error) = max(up), max(down)
+            edge = PRICE_EDGE * math.hypot(high_error, low_error)
+            if high - low > edge:
+                return steps[min(at + 1, len(steps) - 1)]
+            if low - high > edge:
+                return steps[max(at - 1, 0)]
+        return steps[at]
+
+
+def price_test(day: str, hour: int) -> float:
+    """How a tick's price is set against the base price: raised or lowered by a step on about half the ticks
+    (the same ticks each week), so that the shop learns what its customers pay."""
+    return random.Random(f"{day_index(day)}-{hour}").choice(PRICE_TESTS)
+
+
+def _mean(pairs: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """The weighted mean of (weight, value) pairs and its standard error."""
+    total = sum(w for w, _ in pairs)
+    mean = sum(w * y for w, y in pairs) / total
+    variance = sum(w * (y - mean) ** 2 for w, y in pairs) / total
+    effective = total**2 / sum(w * w for w, _ in pairs)
+    return mean, math.sqrt(variance / effective)

@@ -15,25 +15,30 @@ from __future__ import annotations
 
 import itertools
 import math
-import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from domain.inventory import Inventory
 from domain.ledger import CAPACITY_UNIT_PRICE, ML_PER_CAPACITY_UNIT
-from domain.market import Forecast
+from domain.market import TRIAL, Forecast, price_test
 from domain.potions import CATALOG_SIZE, COLOURS, ML_PER_POTION, Barrel, Potion, PotionType
 
 MAX_CAPACITY_UNITS_PER_ORDER = 10
 MAX_BOTTLES_PER_MIX = 10_000  # the contract's bound on one PotionMix quantity
 MIN_PRICE, MAX_PRICE = 1, 500  # the contract's bounds on a catalog price
 PRICE_GRID = tuple(sorted({round(15 * 1.05**k) for k in range(65)}))  # 15 .. ~355 gold, 5 % apart
-PRICE_TESTS = (0.85, 0.93, 1.0, 1.0, 1.0, 1.08, 1.17)  # a tick's price against the best known, drawn per tick
+ON_HAND = 1.25  # what a potion on hand is worth on the shelf against one that must be bottled first
+TRIAL_BATCH = 2  # potions bottled of one shown to few visitors yet
 BOTTLING_EVERY = 2  # ticks between two bottlings (the exchange bottles every other tick)
 SAFETY = 1.8  # stock bottled against forecast demand until the next bottling (x), and one more of each
-BARREL_DAYS_TICKS = 12  # how far ahead barrels are bought: a day, so a MEDIUM barrel's 2,500 ml get used
-BARREL_SAFETY = 1.3
+BARREL_TICKS = 8  # how far ahead barrels are bought: long enough for a MEDIUM barrel's 2,500 ml to get used
+BARREL_SAFETY = 1.2
+DEAR_BARREL = 1.5  # a barrel dearer per ml than this times the usual is bought only to avoid running out,
+LIQUID_SHARE = 0.6  # and only while its liquid costs at most this share of the price a potion fetches,
+IDLE = 1.0  # unless the shop has next to nothing to sell (fewer potions than this forecast to sell in IDLE_TICKS)
+IDLE_TICKS = 4
+POOR = 250  # gold below which the shop cannot stock a MEDIUM barrel: it shows single colours only
 PAYBACK = 1.25  # capacity must earn this many times its price before the week ends
 
 
@@ -72,15 +77,20 @@ def plan_shelf(forecast: Forecast, inventory: Inventory) -> Shelf:
     """This tick's price level (the best known, tested a little up or down on some ticks) and the potions that earn
     most per visitor at it: for each class, the potion it buys most profitably on the shelf, plus its second as far
     as carts of that class hold two. Optimistic about potions a class has seen little of, so each gets tried."""
-    tick = len(forecast.history.ticks)
-    cheapest = max((forecast.unit_cost(p) for p in forecast.potions), default=0.0)
-    best = forecast.best_price(p for p in PRICE_GRID if p >= 1.5 * cheapest)
-    level = min(max(round(best * random.Random(tick).choice(PRICE_TESTS)), MIN_PRICE), MAX_PRICE)
+    now = forecast.history.now
+    test = price_test(now.day, now.hour) if now else 1.0
+    dearest = max((forecast.unit_cost(p) for p in forecast.potions), default=0.0)
+    best = forecast.price_level([p for p in PRICE_GRID if p >= 1.5 * dearest])
+    level = min(max(round(best * test), MIN_PRICE), MAX_PRICE)
     colours = available_colours(forecast, inventory)
     makeable = [p for p in forecast.potions if all(c in colours for c, pct in _parts(p.potion_type) if pct)]
+    if inventory.gold < POOR:  # blends want two barrels: while poor, the shop explores single colours
+        makeable = [p for p in makeable if max(p.potion_type.as_list()) == ML_PER_POTION] or makeable
     shares = forecast.class_shares()
-    value = {
-        (kind, p.sku): forecast.optimistic_rate(kind, p) * (level - forecast.unit_cost(p))
+    value = {  # potions on hand sell without another barrel: they are worth a little more
+        (kind, p.sku): forecast.optimistic_rate(kind, p)
+        * (level - forecast.unit_cost(p))
+        * (ON_HAND if inventory.potions.get(p.sku, 0) > 0 else 1.0)
         for kind in shares
         for p in makeable
     }
@@ -126,9 +136,11 @@ def bottling_targets(forecast: Forecast, chosen: Sequence[Potion]) -> dict[str, 
     left = forecast.history.remaining
     cover = min(BOTTLING_EVERY, left)
     ending = left <= cover + BOTTLING_EVERY
-    return {
-        p.sku: math.ceil(forecast.demand(p, cover) * (1.2 if ending else SAFETY) + (0 if ending else 1)) for p in chosen
-    }
+    targets = {}
+    for p in chosen:
+        target = math.ceil(forecast.demand(p, cover) * (1.2 if ending else SAFETY) + (0 if ending else 1))
+        targets[p.sku] = target if forecast.exposed(p) >= TRIAL else min(target, TRIAL_BATCH)
+    return targets
 
 
 def plan_bottling(forecast: Forecast, inventory: Inventory, chosen: Sequence[Potion]) -> list[tuple[PotionType, int]]:
@@ -159,7 +171,9 @@ def plan_bottling(forecast: Forecast, inventory: Inventory, chosen: Sequence[Pot
 # --- barrels ----------------------------------------------------------------------------------------------------------
 
 
-def _ml_wanted(forecast: Forecast, inventory: Inventory, chosen: Sequence[Potion], ticks: int, safety: float) -> dict[str, int]:
+def _ml_wanted(
+    forecast: Forecast, inventory: Inventory, chosen: Sequence[Potion], ticks: int, safety: float
+) -> dict[str, int]:
     """ml of each colour the shelf potions need over `ticks` ticks beyond the potions and ml on hand."""
     need: Counter[str] = Counter()
     for p in chosen:
@@ -173,22 +187,41 @@ def plan_barrels(
 ) -> list[tuple[str, int]]:
     """Barrels to buy: for each colour the shelf needs over the next day (most needed first), the barrels of that
     colour that cover the need for the least gold, counting ml beyond the need at what it would cost later as long
-    as the rest of the week will use it. While gold cannot cover a need, as much ml as it buys. Never more gold,
-    space or barrels than there are."""
+    as the rest of the week will use it. While gold cannot cover a need, as much ml as it buys. Small barrels
+    (dearer per ml than DEAR_BARREL times the usual) only for a colour the shelf would run out of before the next
+    round. Never more gold, space or barrels than there are."""
     left = forecast.history.remaining
-    soon = _ml_wanted(forecast, inventory, chosen, min(BARREL_DAYS_TICKS, left), BARREL_SAFETY)
-    week = _ml_wanted(forecast, inventory, chosen, left, 1.1)
+    soon = _ml_wanted(forecast, inventory, chosen, min(BARREL_TICKS, left), BARREL_SAFETY)
+    week = _ml_wanted(forecast, inventory, chosen, left, 1.0)
+    urgent = _ml_wanted(forecast, inventory, chosen, min(BOTTLING_EVERY, left), 1.0)
     gold, space = inventory.gold, inventory.free_ml_space
+    idle = _sellable(forecast, inventory, IDLE_TICKS) < IDLE
+    fetches = _level(forecast)
     plan: Counter[str] = Counter()
     for colour in sorted((c for c in COLOURS if soon[c] > 0), key=lambda c: (-soon[c], c)):
+        usual = forecast.ml_cost[colour]
+        dearest = min(usual * (DEAR_BARREL if urgent[colour] <= 0 else math.inf), LIQUID_SHARE * fetches / 100)
         pure = [b for b in offers if b.quantity > 0 and b.ml_per_barrel > 0 and _only(b) == colour]
+        good = [b for b in pure if b.price <= dearest * b.ml_per_barrel]
+        if idle and not plan and not any(b.price <= gold for b in good):
+            good = pure  # the only way to have something to sell
         useful = max(week[colour], soon[colour])
-        bought = _cheapest_cover(pure, soon[colour], useful, forecast.ml_cost[colour], gold, space)
+        bought = _cheapest_cover(good, soon[colour], useful, forecast.ml_cost[colour], gold, space)
         for barrel, k in bought:
             plan[barrel.sku] += k
             gold -= barrel.price * k
             space -= barrel.ml_per_barrel * k
     return [(sku, k) for sku, k in plan.items() if k > 0]
+
+
+def _sellable(forecast: Forecast, inventory: Inventory, ticks: int) -> float:
+    """Potions on hand (or in the ml on hand) forecast to sell over the next `ticks` ticks."""
+    can_make = {
+        p.sku: inventory.potions.get(p.sku, 0)
+        + min((inventory.ml.get(c, 0) // pct for c, pct in _parts(p.potion_type) if pct), default=0)
+        for p in forecast.potions
+    }
+    return sum(min(n, forecast.demand(p, ticks)) for p in forecast.potions if (n := can_make[p.sku]))
 
 
 def _only(barrel: Barrel) -> str | None:
@@ -237,7 +270,7 @@ def plan_capacity(forecast: Forecast, inventory: Inventory, chosen: Sequence[Pot
     - an ml unit earns what LARGE barrels save over the usual ml price, when today's space cannot take one."""
     left = forecast.history.remaining
     future = forecast.future(left)
-    spare = inventory.gold - sum(forecast.demand(p, BARREL_DAYS_TICKS) * forecast.unit_cost(p) for p in chosen)
+    spare = inventory.gold - sum(forecast.demand(p, BARREL_TICKS) * forecast.unit_cost(p) for p in chosen)
     potion_units = ml_units = 0
     if spare >= CAPACITY_UNIT_PRICE and chosen:
         per_visitor = {p.sku: sum(s * forecast.rate(k, p) for k, s in forecast.class_shares().items()) for p in chosen}
@@ -268,7 +301,7 @@ def plan_capacity(forecast: Forecast, inventory: Inventory, chosen: Sequence[Pot
 def _level(forecast: Forecast) -> float:
     now = forecast.history.now
     level = now.price_level if now else None
-    return level if level is not None else float(forecast.best_price(PRICE_GRID))
+    return level if level is not None else float(forecast.price_level(PRICE_GRID))
 
 
 def _large_ml_cost(forecast: Forecast) -> dict[str, float]:
