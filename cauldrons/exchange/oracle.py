@@ -218,15 +218,16 @@ class ClassicEvaluator(_Recipes):
         cost = np.array([self.cost[i] for i in items])
         appeal = np.array([self.appeal[i] for i in items]).T  # (C, K)
         liked = appeal >= classic.LIKES
-        key = np.repeat(np.where(liked, -appeal, np.inf)[:, :, None], g, axis=2)  # (C, K, G)
-        shape = (classes, k, g)
-        order = np.lexsort(
-            (np.broadcast_to(np.arange(k)[None, :, None], shape), np.broadcast_to(matrix, shape), key), axis=1
-        )
+        # the liked order (appeal down, then price, then sku) as one whole number per class, item and column
+        better = (appeal[:, None, :] > appeal[:, :, None]).sum(axis=2)  # (C, K): items of higher appeal
+        key = (better * (PRICES[1] + 1) * k)[:, :, None] + (matrix * k + np.arange(k)[:, None])[None, :, :]
+        key = np.where(liked[:, :, None], key, np.iinfo(np.int64).max)  # (C, K, G)
+        a_item = key.argmin(axis=1)  # (C, G)
+        np.put_along_axis(key, a_item[:, None, :], np.iinfo(np.int64).max, axis=1)
+        b_item = key.argmin(axis=1)
         count = liked.sum(axis=1)[:, None]  # (C, 1)
         rows = np.arange(classes)[:, None]
         columns = np.arange(g)[None, :]
-        a_item, b_item = order[:, 0, :], order[:, min(1, k - 1), :]  # (C, G)
         a, b = matrix[a_item, columns], matrix[b_item, columns]
         first = np.where(count >= 1, self.first[rows, a], 0)
         second = np.where(count >= 2, self.second[rows, a, b], 0)
@@ -245,12 +246,26 @@ class Evaluator2026(_Recipes):
         self.cls = np.array([self.classes.index(v.customer.character_class) for v in visits], dtype=np.int64)
         self.purse = np.array([v.purse for v in visits], dtype=np.int64)[:, None, None]
         self.want = [np.array([v.wanted[i] for v in visits], dtype=np.int64)[:, None] for i in range(2)]
-        self.second = np.array([v.second for v in visits])[:, None]
+        self.seconds = np.flatnonzero([v.second for v in visits])
         self.rival = np.array([world2026.rival_surplus(v) for v in visits])[:, None]
-        self.look = np.array([v.look for v in visits])
-        self.look_chance = np.array([world2026.look_chance(n) for n in range(len(visits) + 1)])
-        ticks = [v.tick for v in visits]
-        self.groups = [(ticks.index(t), len(ticks) - ticks[::-1].index(t)) for t in sorted(set(ticks))]
+        # Recognition: a visitor looks iff our checkouts to their class in earlier ticks reach `needs` (the chance
+        # to look grows with them, so each visitor's draw is a threshold on the count).
+        chances = [world2026.look_chance(n) for n in range(len(visits) + 1)]
+        self.needs = np.array(
+            [next((n for n, chance in enumerate(chances) if v.look < chance), len(visits) + 1) for v in visits]
+        )[:, None]
+        # Visits by class, then tick: a running sum in this order, read at `earlier` and less its value at `before`,
+        # counts a visitor's class's checkouts in earlier ticks.
+        self.order = np.array(sorted(range(len(visits)), key=lambda i: (self.cls[i], visits[i].tick)), dtype=np.int64)
+        rank = np.empty_like(self.order)
+        rank[self.order] = np.arange(len(visits))
+        self.earlier = np.zeros(len(visits), dtype=np.int64)  # 1 + the place of the last earlier-tick visit
+        self.before = np.zeros(len(visits), dtype=np.int64)  # the place where the visitor's class starts
+        for place, i in enumerate(self.order):
+            same = [j for j in self.order[:place] if self.cls[j] == self.cls[i]]
+            self.before[i] = place - len(same)
+            self.earlier[i] = 1 + max((int(rank[j]) for j in same if visits[j].tick < visits[i].tick), default=-1)
+        self.earlier = np.maximum(self.earlier, self.before)
         self.wealth = [world2026.wealth(v.customer) for v in visits]
         self.top_price = max(1, min(PRICES[1], int(max(self.wealth, default=1)) + 1))
         self.kicks = 0  # a kick found nothing better on seeds 1-10
@@ -275,21 +290,32 @@ class Evaluator2026(_Recipes):
         ok1 = (best1 > 0) & (best1 >= self.rival)
         price1 = matrix[0][line1, np.arange(g)]
         q1 = np.where(ok1, np.minimum(self.want[0], self.purse[:, :, 0] // price1), 0)
-        gold = self.purse[:, :, 0] - q1 * price1  # (S, G)
-        others = np.arange(k)[None, :, None] != line1[:, None, :]
-        line2, best2 = self._best(surplus, others & (matrix <= gold[:, None, :]), matrix)
-        ok2 = self.second & ok1 & (best2 > 0) & (best2 >= self.rival)
+        profit = q1 * (price1 - cost[line1, 0])  # (S, G)
+        two = self.seconds  # the second line, for those who would buy one
+        gold = self.purse[two, :, 0] - q1[two] * price1[two]
+        others = np.arange(k)[None, :, None] != line1[two][:, None, :]
+        line2, best2 = self._best(surplus[two], others & (matrix <= gold[:, None, :]), matrix)
+        ok2 = ok1[two] & (best2 > 0) & (best2 >= self.rival[two])
         price2 = matrix[0][line2, np.arange(g)]
-        q2 = np.where(ok2, np.minimum(self.want[1], gold // price2), 0)
-        profit = q1 * (price1 - cost[line1, 0]) + q2 * (price2 - cost[line2, 0])  # (S, G)
-        counts = np.zeros((len(self.classes), g), dtype=np.int64)
-        total = np.zeros(g)
-        for start, end in self.groups:
-            cls = self.cls[start:end]
-            looks = self.look[start:end, None] < self.look_chance[counts[cls]]
-            total += np.where(looks, profit[start:end], 0).sum(axis=0)
-            np.add.at(counts, cls, looks & ok1[start:end])
-        return total
+        q2 = np.where(ok2, np.minimum(self.want[1][two], gold // price2), 0)
+        profit[two] += q2 * (price2 - cost[line2, 0])
+        return (np.where(self._looks(ok1), profit, 0)).sum(axis=0)
+
+    def _looks(self, sold: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """Who looks at our catalog, by shopper and price column, given who would buy if they looked. Start from
+        those who look with no sales at all and grow: each round counts the checkouts of earlier ticks and lets
+        in whoever now reaches their threshold. Counts only grow with looks, so the rounds climb to the one
+        answer that tick-by-tick play gives (the first tick's looks need no sales, each next tick's only earlier
+        ones)."""
+        looks = np.broadcast_to(self.needs == 0, sold.shape)
+        while True:
+            running = np.zeros((sold.shape[0] + 1, sold.shape[1]), dtype=np.int64)
+            np.cumsum((looks & sold)[self.order], axis=0, out=running[1:])
+            counts = running[self.earlier] - running[self.before]
+            grown = counts >= self.needs
+            if np.array_equal(grown, looks):
+                return looks
+            looks = grown
 
     @staticmethod
     def _best(surplus: Floats, allowed: npt.NDArray[np.bool_], matrix: Ints) -> tuple[Ints, Floats]:
