@@ -9,12 +9,14 @@ is on hand, no capacity is bought, and a potion's liquid costs what MEDIUM barre
 replayed exactly for each candidate catalog.
 
 The search: per shopper, the facts the choice needs are computed once (class, purse, wants, the value of every
-candidate recipe to them, rival surplus, the uniform draw for recognition), so one evaluation scores a catalog for
-every price of one of its items at once (numpy, shoppers x items x prices). Recipes are added greedily (each with
-its best price), prices are tuned by coordinate descent over every whole price, then swaps (each item for each
-other candidate), removals and additions are tried until none pays; the search is repeated from a few starting
-catalogs (the greedy one, each class's preferred recipes in the 2026 world, and any catalogs the caller passes), and
-the best is kept. The winner is scored once more by `replay`, which runs the world's own `choose` visit by visit.
+candidate recipe to them, rival surplus, the recognition draw as a threshold on earlier sales; in the classic world,
+per class, tables of potions taken at every price), so one evaluation scores a catalog for every price of one of
+its items at once (numpy). Recipes are added greedily (each with its best price), prices are tuned by coordinate
+descent over every whole price, then the best swap (an item for another candidate at its best price), removal or
+addition is taken, until none pays (2026 screens these moves on every third price). The search runs from a few
+starting catalogs (the greedy one, each class's preferred recipes in the 2026 world, any catalogs the caller
+passes); in the classic world the best is then kicked a few times (two items replaced at random, deterministic) and
+improved again. The winner is scored once more by `replay`, which runs the world's own `choose` visit by visit.
 """
 
 from __future__ import annotations
@@ -254,18 +256,18 @@ class Evaluator2026(_Recipes):
         self.needs = np.array(
             [next((n for n, chance in enumerate(chances) if v.look < chance), len(visits) + 1) for v in visits]
         )[:, None]
-        # Visits by class, then tick: a running sum in this order, read at `earlier` and less its value at `before`,
-        # counts a visitor's class's checkouts in earlier ticks.
+        # Visits by class, then tick: a running sum in this order, read where the visitor's (class, tick) starts
+        # less where their class starts, counts the class's checkouts in earlier ticks.
         self.order = np.array(sorted(range(len(visits)), key=lambda i: (self.cls[i], visits[i].tick)), dtype=np.int64)
-        rank = np.empty_like(self.order)
-        rank[self.order] = np.arange(len(visits))
-        self.earlier = np.zeros(len(visits), dtype=np.int64)  # 1 + the place of the last earlier-tick visit
-        self.before = np.zeros(len(visits), dtype=np.int64)  # the place where the visitor's class starts
+        self.earlier = np.zeros(len(visits), dtype=np.int64)
+        self.before = np.zeros(len(visits), dtype=np.int64)
+        group: tuple[int, int] | None = None
         for place, i in enumerate(self.order):
-            same = [j for j in self.order[:place] if self.cls[j] == self.cls[i]]
-            self.before[i] = place - len(same)
-            self.earlier[i] = 1 + max((int(rank[j]) for j in same if visits[j].tick < visits[i].tick), default=-1)
-        self.earlier = np.maximum(self.earlier, self.before)
+            if group is None or group[0] != self.cls[i]:
+                class_start = place
+            if group != (self.cls[i], visits[i].tick):
+                group, group_start = (int(self.cls[i]), visits[i].tick), place
+            self.earlier[i], self.before[i] = group_start, class_start
         self.wealth = [world2026.wealth(v.customer) for v in visits]
         self.top_price = max(1, min(PRICES[1], int(max(self.wealth, default=1)) + 1))
         self.kicks = 0  # a kick found nothing better on seeds 1-10
