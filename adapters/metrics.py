@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, DateTime, Integer, String, bindparam, text
 from sqlalchemy.sql.elements import TextClause
 
-from domain.clock import DAYS
+from domain.clock import DAYS, WEEKDAYS
 from domain.metrics import TITLES, Metric, MetricsQuery
 from service_layer.repositories import AbstractMetricsRepository
 
@@ -29,7 +29,7 @@ BEGINNING_OF_TIME = datetime(1, 1, 1)  # "no since": earlier than any row
 
 
 def _day_order(column: str) -> str:
-    whens = " ".join(f"WHEN '{day}' THEN {i}" for i, day in enumerate(DAYS))
+    whens = " ".join(f"WHEN '{day}' THEN {i}" for day, i in WEEKDAYS.items())
     return f"CASE {column} {whens} ELSE {len(DAYS)} END"
 
 

@@ -23,12 +23,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.clock import DAYS
+from domain.clock import DAYS, day_index
 from domain.potions import COLOURS, Barrel, Potion
 
 TICKS_PER_DAY = 12
 WEEK = TICKS_PER_DAY * len(DAYS)
-DAY_ALIASES = {"Aracanaday": "Arcanaday"}  # the course template's spelling of day 3
 REFERENCE_ML_COST = {"red": 0.10, "green": 0.10, "blue": 0.12, "dark": 0.10}  # MEDIUM barrels, until offers say
 FIRST_PRICE = 40  # the price level until enough price tests were made
 MIN_PRICE_TESTS = 6  # ticks that sold something before the price moves
@@ -37,18 +36,13 @@ PRICE_TESTS = (0.87, 1.0, 1.0, 1.15)  # a tick's price against the base, drawn p
 PRICE_MEMORY = 36  # the ticks whose price tests move the price: tests far from today's base say little of it
 PRICE_EDGE = 1.5  # how many standard errors more the tests one side must earn for the price to move that way
 SHELF_SIZE = 6  # potions on a full shelf
-PRIOR_RATE = 0.6  # potions a visitor of a class buys of a recipe nobody has seen it buy yet: optimism explores
+HOPEFUL_RATE = 0.6  # potions a visitor of a class that bought nothing yet is hoped to buy of a potion not tried
+NEUTRAL_RATE = 0.1  # and is expected to buy of it
 PRIOR_WEIGHT = 2.0  # how many visitors' worth of evidence that prior is worth
 EXPLORE = 0.3  # the optimistic bonus, as a share of the prior, for a potion a class has not been shown
 TRIAL = 8  # visitors a potion is shown to before its forecast is trusted for more than a trial batch
 RECIPE_BANDWIDTH = 40.0  # how fast (L1 distance, in percent points) the prior falls away from a class's taste
 DEFAULT_VISITORS = 5.0  # visitors a tick, before any visit has been seen
-
-
-def day_index(day: str) -> int | None:
-    """The day's place in the week (0 = Edgeday), whichever spelling of day 3; None for a day not in the week."""
-    day = DAY_ALIASES.get(day, day)
-    return DAYS.index(day) if day in DAYS else None
 
 
 def ticks_left(day: str, hour: int) -> int:
@@ -256,27 +250,29 @@ class Forecast:
         """The liquid in one potion, at the barrels the shop can count on."""
         return sum(self.ml_cost[c] * pct for c, pct in zip(COLOURS, potion.potion_type.as_list()))
 
-    def rate(self, kind: str, potion: Potion) -> float:
+    def rate(self, kind: str, potion: Potion, hopeful: bool = False) -> float:
         """Potions of `potion` a visitor of class `kind` buys when it is on the shelf: what they bought, shrunk
-        towards what they bought of similar recipes (or an optimistic prior where they bought nothing yet)."""
+        towards the prior (`_prior`)."""
         exposed, bought = self.exposure[kind][potion.sku], self.units[kind][potion.sku]
-        return (bought + PRIOR_WEIGHT * self._prior(kind, potion)) / (exposed + PRIOR_WEIGHT)
+        return (bought + PRIOR_WEIGHT * self._prior(kind, potion, hopeful)) / (exposed + PRIOR_WEIGHT)
 
-    def _prior(self, kind: str, potion: Potion) -> float:
+    def _prior(self, kind: str, potion: Potion, hopeful: bool) -> float:
         """What a class is expected to buy of a potion it has seen little of: as much as of the potion it buys most,
         for a recipe at the heart of its taste (the mean recipe of what it bought, by units), less the further the
-        recipe lies from there; PRIOR_RATE for a class that has bought nothing yet."""
+        recipe lies from there. For a class that has bought nothing yet: little (NEUTRAL_RATE) when forecasting
+        what will sell, much (HOPEFUL_RATE) when choosing what to try."""
         if kind not in self.taste:
-            return PRIOR_RATE
+            return HOPEFUL_RATE if hopeful else NEUTRAL_RATE
         centre, best = self.taste[kind]
         away = sum(abs(a - b) for a, b in zip(potion.potion_type.as_list(), centre))
         return best * math.exp(-away / RECIPE_BANDWIDTH)
 
     def optimistic_rate(self, kind: str, potion: Potion) -> float:
-        """`rate` plus a bonus that shrinks as the shop shows the potion to the class: what the catalog's choice
-        explores with."""
+        """A hopeful `rate` plus a bonus that shrinks as the shop shows the potion to the class: what the catalog's
+        choice explores with (a bandit's upper confidence bound)."""
         exposed = self.exposure[kind][potion.sku]
-        return self.rate(kind, potion) + EXPLORE * self._prior(kind, potion) / math.sqrt(1.0 + exposed)
+        bonus = EXPLORE * self._prior(kind, potion, hopeful=True) / math.sqrt(1.0 + exposed)
+        return self.rate(kind, potion, hopeful=True) + bonus
 
     def exposed(self, potion: Potion) -> int:
         """Visitors the potion has been shown to."""

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.clock import DAYS
+from domain.clock import DAYS, day_index
 from domain.potions import COLOURS, Barrel
 
 MIXED = "mixed"  # a barrel holding more than one colour
@@ -59,8 +59,9 @@ class MetricsQuery:
 
 
 def day_order(day: str | None) -> tuple[int, str]:
-    """Sort key of a game day: the week's order, then other names."""
-    return (DAYS.index(day), "") if day in DAYS else (len(DAYS), day or "")
+    """Sort key of a game day: the week's order (either spelling of day 3), then other names."""
+    index = day_index(day)
+    return (index, "") if index is not None else (len(DAYS), day or "")
 
 
 def liquid(barrel: Barrel) -> str:

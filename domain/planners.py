@@ -32,6 +32,7 @@ ON_HAND = 1.25  # what a potion on hand is worth on the shelf against one that m
 TRIAL_BATCH = 2  # potions bottled of one shown to few visitors yet
 BOTTLING_EVERY = 2  # ticks between two bottlings (the exchange bottles every other tick)
 SAFETY = 1.8  # stock bottled against forecast demand until the next bottling (x), and one more of each
+FILL = 4  # the most a shelf potion is filled to, as a multiple of its target, when ml and space are left
 BARREL_TICKS = 8  # how far ahead barrels are bought: long enough for a MEDIUM barrel's 2,500 ml to get used
 BARREL_SAFETY = 1.2
 DEAR_BARREL = 1.5  # a barrel dearer per ml than this times the usual is bought only to avoid running out,
@@ -102,8 +103,11 @@ def plan_shelf(forecast: Forecast, inventory: Inventory) -> Shelf:
             total += share * (ranked[0] + forecast.second_lines.get(kind, 0.5) * ranked[1])
         return total
 
-    def simpler(p: Potion) -> tuple[int, str]:
-        return (sum(1 for x in p.potion_type.as_list() if x), p.sku)
+    def simpler(p: Potion) -> tuple[int, list[int], str]:
+        """On a tie (nothing known yet): fewer colours first, then the colours in the contract's order (red first,
+        as the course's shops start)."""
+        parts = p.potion_type.as_list()
+        return (sum(1 for x in parts if x), [-x for x in parts], p.sku)
 
     chosen: list[Potion] = []
     for _ in range(min(CATALOG_SIZE, len(makeable))):
@@ -144,28 +148,49 @@ def bottling_targets(forecast: Forecast, chosen: Sequence[Potion]) -> dict[str, 
 
 
 def plan_bottling(forecast: Forecast, inventory: Inventory, chosen: Sequence[Potion]) -> list[tuple[PotionType, int]]:
-    """Potions to bottle from ml on hand into free space: towards each shelf potion's target, the one furthest
-    below its target first, one at a time."""
+    """Potions to bottle from ml on hand into free space, one at a time: first towards each shelf potion's target
+    (the one furthest below it first); then, since the liquid is bought already and a sold-out shelf loses sales
+    the forecast never sees, on to fill the shelf in proportion to forecast demand, never past what the rest of
+    the week will sell (a potion still on trial stays at its trial batch)."""
     targets = bottling_targets(forecast, chosen)
+    left = forecast.history.remaining
+    week = {p.sku: math.ceil(forecast.demand(p, left) * 1.1) for p in chosen}
+    rate = {p.sku: max(forecast.demand(p, BOTTLING_EVERY), 1e-6) for p in chosen}
     ml = {c: inventory.ml.get(c, 0) for c in COLOURS}
     space = inventory.free_potion_space
-    planned: Counter[str] = Counter()
-    wanted = {p.sku: targets[p.sku] - inventory.potions.get(p.sku, 0) for p in chosen}
+    held = {p.sku: inventory.potions.get(p.sku, 0) for p in chosen}
 
     def makeable(p: Potion) -> bool:
-        return all(ml[c] >= pct for c, pct in _parts(p.potion_type)) and planned[p.sku] < MAX_BOTTLES_PER_MIX
+        return (
+            all(ml[c] >= pct for c, pct in _parts(p.potion_type))
+            and held[p.sku] - inventory.potions.get(p.sku, 0) < MAX_BOTTLES_PER_MIX
+        )
 
-    while space > 0:
-        short = [p for p in chosen if wanted[p.sku] - planned[p.sku] > 0 and makeable(p)]
-        if not short:
-            break
-        p = max(short, key=lambda p: ((wanted[p.sku] - planned[p.sku]) / max(targets[p.sku], 1), p.sku))
+    def bottle(p: Potion) -> None:
+        nonlocal space
         for c, pct in _parts(p.potion_type):
             ml[c] -= pct
-        planned[p.sku] += 1
+        held[p.sku] += 1
         space -= 1
-    by_sku = {p.sku: p for p in chosen}
-    return [(by_sku[sku].potion_type, k) for sku, k in planned.items()]
+
+    while space > 0:
+        short = [p for p in chosen if held[p.sku] < targets[p.sku] and makeable(p)]
+        if not short:
+            break
+        bottle(max(short, key=lambda p: ((targets[p.sku] - held[p.sku]) / max(targets[p.sku], 1), p.sku)))
+    while space > 0:
+        fill = [
+            p
+            for p in chosen
+            if held[p.sku] < week[p.sku]
+            and forecast.exposed(p) >= TRIAL
+            and held[p.sku] < targets[p.sku] * FILL
+            and makeable(p)
+        ]
+        if not fill:
+            break
+        bottle(min(fill, key=lambda p: (held[p.sku] / rate[p.sku], p.sku)))
+    return [(p.potion_type, k) for p in chosen if (k := held[p.sku] - inventory.potions.get(p.sku, 0)) > 0]
 
 
 # --- barrels ----------------------------------------------------------------------------------------------------------
@@ -185,7 +210,7 @@ def _ml_wanted(
 def plan_barrels(
     forecast: Forecast, inventory: Inventory, offers: Sequence[Barrel], chosen: Sequence[Potion]
 ) -> list[tuple[str, int]]:
-    """Barrels to buy: for each colour the shelf needs over the next day (most needed first), the barrels of that
+    """Barrels to buy: for each colour the shelf needs over the next day (in the order of the shelf's ranking), the barrels of that
     colour that cover the need for the least gold, counting ml beyond the need at what it would cost later as long
     as the rest of the week will use it. While gold cannot cover a need, as much ml as it buys. Small barrels
     (dearer per ml than DEAR_BARREL times the usual) only for a colour the shelf would run out of before the next
@@ -198,7 +223,7 @@ def plan_barrels(
     idle = _sellable(forecast, inventory, IDLE_TICKS) < IDLE
     fetches = _level(forecast)
     plan: Counter[str] = Counter()
-    for colour in sorted((c for c in COLOURS if soon[c] > 0), key=lambda c: (-soon[c], c)):
+    for colour in sorted((c for c in COLOURS if soon[c] > 0), key=lambda c: (_first_use(chosen, c), -soon[c], c)):
         usual = forecast.ml_cost[colour]
         dearest = min(usual * (DEAR_BARREL if urgent[colour] <= 0 else math.inf), LIQUID_SHARE * fetches / 100)
         pure = [b for b in offers if b.quantity > 0 and b.ml_per_barrel > 0 and _only(b) == colour]
@@ -212,6 +237,11 @@ def plan_barrels(
             gold -= barrel.price * k
             space -= barrel.ml_per_barrel * k
     return [(sku, k) for sku, k in plan.items() if k > 0]
+
+
+def _first_use(chosen: Sequence[Potion], colour: str) -> int:
+    """The rank on the shelf of the first potion that uses `colour` (the shelf ranks what earns most first)."""
+    return next((n for n, p in enumerate(chosen) if dict(_parts(p.potion_type))[colour]), len(chosen))
 
 
 def _sellable(forecast: Forecast, inventory: Inventory, ticks: int) -> float:
