@@ -343,16 +343,17 @@ class Forecast:
     def price_level(self, grid: Sequence[int]) -> int:
         """The price level to ask: the base the last ticks were tested around, or a grid step up or down from it
         as the price tests of the last PRICE_MEMORY ticks say. Each tick's sales are held against what its
-        visitors' classes buy in a tick (so the mix of classes cancels); the tests above the base and those below it each give potions sold per
-        potion expected, and so the gold less liquid per visitor either way. The price moves towards the side
-        that earns more by PRICE_EDGE standard errors. Until enough ticks have sold something: the first price."""
+        visitors' classes buy in a tick, so the mix of classes cancels: the tests above the base and those below
+        it each give potions sold per potion expected, and so the gold less liquid either way. The price moves
+        towards the side that earns more by PRICE_EDGE standard errors. Until enough ticks have sold something:
+        the first price."""
         base = self.base_price()
         points = self.price_tests()
         if base is None or sum(1 for _, _, y in points if y > 0) < MIN_PRICE_TESTS:
             return FIRST_PRICE
         rates = {kind: sum(self.units[kind].values()) / n for kind, n in self.class_visitors.items() if n}
-        sold: Counter[float] = Counter()
-        expected: Counter[float] = Counter()
+        sold: defaultdict[float, float] = defaultdict(float)
+        expected: defaultdict[float, float] = defaultdict(float)
         for tick in self.history.ticks[-PRICE_MEMORY:]:
             if tick.price_level is None or not any(quantity for _, quantity in tick.shown.values()):
                 continue

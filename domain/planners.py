@@ -210,11 +210,12 @@ def _ml_wanted(
 def plan_barrels(
     forecast: Forecast, inventory: Inventory, offers: Sequence[Barrel], chosen: Sequence[Potion]
 ) -> list[tuple[str, int]]:
-    """Barrels to buy: for each colour the shelf needs over the next day (in the order of the shelf's ranking), the barrels of that
-    colour that cover the need for the least gold, counting ml beyond the need at what it would cost later as long
-    as the rest of the week will use it. While gold cannot cover a need, as much ml as it buys. Small barrels
-    (dearer per ml than DEAR_BARREL times the usual) only for a colour the shelf would run out of before the next
-    round. Never more gold, space or barrels than there are."""
+    """Barrels to buy: for each colour the shelf needs over the next BARREL_TICKS (in the order of the shelf's
+    ranking), the barrels of that colour that cover the need for the least gold, counting ml beyond the need at
+    what it would cost later as long as the rest of the week will use it; while gold cannot cover a need, as much
+    ml as it buys. A barrel dearer per ml than DEAR_BARREL times the usual only for a colour the shelf would run out
+    of before the next round, and none whose liquid eats more than LIQUID_SHARE of a potion's price unless the
+    shop has nothing to sell and no gold for better. Never more gold, space or barrels than there are."""
     left = forecast.history.remaining
     soon = _ml_wanted(forecast, inventory, chosen, min(BARREL_TICKS, left), BARREL_SAFETY)
     week = _ml_wanted(forecast, inventory, chosen, left, 1.0)
