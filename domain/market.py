@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.clock import DAYS, day_index
+from domain.ledger import ML_PER_CAPACITY_UNIT
 from domain.potions import COLOURS, Barrel, Potion
 
 TICKS_PER_DAY = 12
@@ -34,7 +35,7 @@ MIN_PRICE_TESTS = 6  # ticks that sold something before the price moves
 RECENT_TICKS = 6  # the price moves from the median of these ticks' price levels
 PRICE_TESTS = (0.87, 1.0, 1.0, 1.15)  # a tick's price against the base, drawn per tick of the week
 PRICE_MEMORY = 36  # the ticks whose price tests move the price: tests far from today's base say little of it
-PRICE_EDGE = 1.5  # how many standard errors more the tests one side must earn for the price to move that way
+PRICE_EDGE = 1.0  # how many standard errors more the tests one side must earn for the price to move that way
 SHELF_SIZE = 6  # potions on a full shelf
 HOPEFUL_RATE = 0.6  # potions a visitor of a class that bought nothing yet is hoped to buy of a potion not tried
 NEUTRAL_RATE = 0.1  # and is expected to buy of it
@@ -177,7 +178,8 @@ def distance(a: Potion, b: Potion) -> int:
     return sum(abs(x - y) for x, y in zip(a.potion_type.as_list(), b.potion_type.as_list()))
 
 
-def _single_colour(barrel: Barrel) -> str | None:
+def single_colour(barrel: Barrel) -> str | None:
+    """The one colour a barrel holds, if it holds one."""
     parts = barrel.potion_type
     return COLOURS[parts.index(max(parts))] if max(parts) >= 0.999 * sum(parts) > 0 else None
 
@@ -227,14 +229,15 @@ class Forecast:
 
     def _ml_cost(self) -> dict[str, float]:
         """Per colour, the gold per ml of the cheapest barrel that has been on offer in at least a quarter of the
-        offer rounds (the price the shop can count on, not a rare bargain)."""
+        offer rounds (the price the shop can count on, not a rare bargain), of those that fit in a capacity unit
+        beside other liquid (a LARGE fills a whole unit: what it saves is capacity's to earn)."""
         rounds = [t.offers for t in self.history.ticks if t.offers]
         seen: defaultdict[str, Counter[float]] = defaultdict(Counter)
         for offers in rounds:
             for colour, ppm in {
                 (c, round(b.price / b.ml_per_barrel, 4))
                 for b in offers
-                if (c := _single_colour(b)) and b.quantity > 0 and b.ml_per_barrel >= 1000
+                if (c := single_colour(b)) and b.quantity > 0 and 1000 <= b.ml_per_barrel < ML_PER_CAPACITY_UNIT
             }:
                 seen[colour][ppm] += 1
         costs = {}

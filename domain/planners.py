@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from domain.inventory import Inventory
 from domain.ledger import CAPACITY_UNIT_PRICE, ML_PER_CAPACITY_UNIT
-from domain.market import TRIAL, Forecast, price_test
+from domain.market import TRIAL, Forecast, price_test, single_colour
 from domain.potions import CATALOG_SIZE, COLOURS, ML_PER_POTION, Barrel, Potion, PotionType
 
 MAX_CAPACITY_UNITS_PER_ORDER = 10
@@ -227,7 +227,7 @@ def plan_barrels(
     for colour in sorted((c for c in COLOURS if soon[c] > 0), key=lambda c: (_first_use(chosen, c), -soon[c], c)):
         usual = forecast.ml_cost[colour]
         dearest = min(usual * (DEAR_BARREL if urgent[colour] <= 0 else math.inf), LIQUID_SHARE * fetches / 100)
-        pure = [b for b in offers if b.quantity > 0 and b.ml_per_barrel > 0 and _only(b) == colour]
+        pure = [b for b in offers if b.quantity > 0 and b.ml_per_barrel > 0 and single_colour(b) == colour]
         good = [b for b in pure if b.price <= dearest * b.ml_per_barrel]
         if idle and not plan and not any(b.price <= gold for b in good):
             good = pure  # the only way to have something to sell
@@ -253,12 +253,6 @@ def _sellable(forecast: Forecast, inventory: Inventory, ticks: int) -> float:
         for p in forecast.potions
     }
     return sum(min(n, forecast.demand(p, ticks)) for p in forecast.potions if (n := can_make[p.sku]))
-
-
-def _only(barrel: Barrel) -> str | None:
-    """The one colour a barrel holds, if it holds one."""
-    parts = barrel.potion_type
-    return COLOURS[parts.index(max(parts))] if sum(parts) > 0 and max(parts) >= 0.999 * sum(parts) else None
 
 
 def _most(barrel: Barrel, need: int, gold: int, space: int) -> int:
@@ -340,6 +334,6 @@ def _large_ml_cost(forecast: Forecast) -> dict[str, float]:
     costs: dict[str, float] = {}
     for tick in forecast.history.ticks:
         for b in tick.offers:
-            if b.ml_per_barrel >= ML_PER_CAPACITY_UNIT and (c := _only(b)) and b.quantity > 0:
+            if b.ml_per_barrel >= ML_PER_CAPACITY_UNIT and (c := single_colour(b)) and b.quantity > 0:
                 costs[c] = min(costs.get(c, math.inf), b.price / b.ml_per_barrel)
     return costs

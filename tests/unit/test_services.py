@@ -279,10 +279,33 @@ def test_the_catalog_lists_at_most_six_potions_in_stock(uow):
 def test_plans_change_nothing(uow):
     services.deliver_barrels("1", [SMALL_RED], uow)
     before = list(uow.store.transactions)
-    assert views.barrel_plan(WHOLESALE, uow) == []  # no gold left
-    assert views.bottler_plan(uow) == [{"potion_type": [100, 0, 0, 0], "quantity": 5}]
+    with uow:
+        assert views.barrel_plan(WHOLESALE, uow) == []  # no gold left
+    assert views.bottler_plan(uow) == [{"potion_type": [100, 0, 0, 0], "quantity": 2}]  # a trial batch: nothing known
     assert views.capacity_plan(uow) == {"potion_capacity": 0, "ml_capacity": 0}
-    assert uow.store.transactions == before
+    assert uow.store.transactions == before and uow.store.shelves == []
+
+
+def test_each_tick_the_shelf_is_planned_and_the_catalog_and_checkout_use_its_prices(uow):
+    services.correct("shop/potion:GREEN_POTION", 3, "stock", "g", uow)
+    services.set_time("Edgeday", 2, None, uow)
+    ((tick, shelf),) = uow.store.shelves
+    assert tick == 0 and shelf.chosen == ("RED_POTION", "GREEN_POTION", "BLUE_POTION", "DARK_POTION")  # poor: pure
+    assert set(shelf.prices) == {p.sku for p in uow.store.potions}
+    price = shelf.prices["GREEN_POTION"]
+    assert views.catalog(uow) == [
+        {"sku": "GREEN_POTION", "name": "Green Potion", "quantity": 3, "price": price, "potion_type": [0, 100, 0, 0]}
+    ]
+    services.record_visit("v1", [ALICE], uow)
+    assert [row[1:] for row in uow.store.shown] == [("GREEN_POTION", price, 3)]  # what the visit was shown
+    cart_id = json.loads(services.create_cart(ALICE, None, uow).body)["cart_id"]
+    services.set_item_quantity(cart_id, "GREEN_POTION", 2, None, uow)
+    assert json.loads(services.checkout(cart_id, "gold", uow).body) == {
+        "total_potions_bought": 2,
+        "total_gold_paid": 2 * price,
+    }
+    services.set_time("Edgeday", 4, None, uow)
+    assert len(uow.store.shelves) == 2  # a shelf a tick
 
 
 def test_following_the_plans_never_gets_refused(uow):
