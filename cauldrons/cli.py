@@ -90,11 +90,12 @@ def verify() -> None:
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
     metavar="DIR",
-    help="Where to write metrics.md and its charts (created if missing).",
+    help="Where to write metrics.md, its charts and strategy.md (created if missing).",
 )
 def report(out: Path) -> None:
-    """Write the course's metrics deliverable from the shop's database (DATABASE_URL): metrics.md with each chart as
-    a PNG and the exact SQL behind it. Reads only."""
+    """Write the course's deliverable from the shop's database (DATABASE_URL): metrics.md with each chart as a PNG
+    and the exact SQL behind it, and strategy.md, what the planner decided, on which data, and what it earned.
+    Reads only."""
     from rich.console import Console
 
     from cauldrons.report import CannotReport, write_report
@@ -104,7 +105,8 @@ def report(out: Path) -> None:
         written = write_report(Config.from_env(host="127.0.0.1").database_url, out, Console(stderr=True))
     except CannotReport as err:
         raise click.ClickException(str(err)) from None
-    click.echo(f"wrote {written}")
+    for path in written:
+        click.echo(f"wrote {path}")
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""`cauldrons report --out DIR`: metrics.md with a PNG per chart and the exact SQL beside it,
+"""`cauldrons report --out DIR`: metrics.md with a PNG per chart and the exact SQL beside it, and strategy.md,
 from a played shop on both databases; a clear refusal (exit 1) for a missing, un-migrated or empty database, run
 as a user would."""
 
@@ -17,6 +17,7 @@ from tests.e2e.test_cli import cauldrons
 from tests.metrics_game import play
 
 PNG = b"\x89PNG\r\n\x1a\n"
+STRATEGY_FILES = ("metrics.md", "strategy.md")
 
 
 def report(database_url: str, out: Path):  # type: ignore[no-untyped-def]
@@ -32,7 +33,7 @@ def test_the_report_shows_each_chart_with_its_exact_sql(wiring, database_url, tm
     )
     assert result.exit_code == 0, result.output
     written = (tmp_path / "deliverable" / "metrics.md").read_text()
-    assert result.stdout.strip() == f"wrote {tmp_path / 'deliverable' / 'metrics.md'}"
+    assert result.stdout.splitlines() == [f"wrote {tmp_path / 'deliverable' / name}" for name in STRATEGY_FILES]
     assert "6/6" in result.stderr  # the progress bar, finished
     for metric in Metric:
         assert (tmp_path / "deliverable" / f"{metric}.png").read_bytes().startswith(PNG)
@@ -40,6 +41,20 @@ def test_the_report_shows_each_chart_with_its_exact_sql(wiring, database_url, tm
         assert f"```sql\n{METRICS[metric].sql.strip()}\n```" in written
     assert "| Bard | Human | 3 | RED_POTION | 1 | 1 | 50 |" in written  # the buyers' first row
     assert "| Bloomday | 50 | 0 | 1000 | -950 |" in written  # the profit's last
+    assert "[strategy.md](strategy.md)" in written
+
+
+def test_the_strategy_shows_each_day_and_class_the_shop_saw_without_an_oracle(wiring, database_url, tmp_path):
+    play(wiring.uow_factory)
+    result = CliRunner().invoke(main, ["report", "--out", str(tmp_path)], env={"DATABASE_URL": database_url})
+    assert result.exit_code == 0, result.output
+    strategy = (tmp_path / "strategy.md").read_text()
+    # Alice (a Wizard) and Bob (a Bard) visit once on Edgeday 0 and buy 2 + 1 red at 50 on Edgeday; Alice buys one
+    # more on Bloomday, after no visit of that day.
+    assert "| Edgeday | 2 | 50 / 50 / 50 | RED_POTION 1 | Bard 1, Wizard 1 | 3 | 150 |" in strategy
+    assert "| Bloomday | 1 | — | — | — | 1 | 50 |" in strategy
+    assert "| Wizard | 1 | 50% | 3 | RED_POTION " in strategy and "| Bard | 1 | 50% | 1 | RED_POTION " in strategy
+    assert "oracle" not in strategy and "What the game earned" not in strategy
 
 
 def test_the_report_refuses_a_database_it_cannot_report_on(sqlite_url, tmp_path):
