@@ -152,6 +152,15 @@ def report(out: Path) -> None:
     is_flag=True,
     help="Skip the oracle (the best fixed catalog for the same shoppers, and the shop's gold / its gold).",
 )
+@click.option(
+    "--report",
+    "report_to",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Write the game's report here (as `cauldrons report`, with the game's gold against the oracle's), from "
+    "the shop served here: not with --url.",
+)
 def simulate(
     url: str | None,
     api_key: str | None,
@@ -162,16 +171,24 @@ def simulate(
     as_json: bool,
     world: str,
     no_oracle: bool,
+    report_to: Path | None,
 ) -> None:
     """Play the potion exchange against the shop over HTTP, with faults, checking its books after every tick, and
     compare its gold with the oracle's best fixed catalog for the same shoppers.
 
     Exits 1 if the books ever differed from the shop's, the shop broke the contract, or any 5xx came back."""
     from cauldrons.exchange.run import CannotPlay, run
+    from cauldrons.report import CannotReport
 
+    if report_to is not None and url is not None:
+        raise click.BadParameter(
+            "the report is read from the shop's database, which a shop at --url does not share: play without --url, "
+            "or run `cauldrons report` where that shop's database is",
+            param_hint="'--report'",
+        )
     try:
-        ok = run(url, api_key, days, seed, faults, plot, as_json, world, not no_oracle)
-    except CannotPlay as err:
+        ok = run(url, api_key, days, seed, faults, plot, as_json, world, not no_oracle, report_to)
+    except (CannotPlay, CannotReport) as err:
         raise click.ClickException(str(err)) from None
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--url") from None

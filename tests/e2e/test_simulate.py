@@ -3,6 +3,7 @@ that forgets its keys (which the simulator must catch), the same shoppers whatev
 itself on its embedded shop."""
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -197,3 +198,31 @@ def test_the_command_plays_either_world_and_can_skip_the_oracle():
     assert summary["world"] == "2026" and summary["oracle"] is None and summary["ok"] is True
     wrong = CliRunner().invoke(main, ["simulate", "--days", "1", "--world", "1999"])
     assert wrong.exit_code == 2 and "1999" in wrong.output
+
+
+def test_the_command_writes_the_report_of_the_game_it_played_with_the_oracles_verdict(tmp_path):
+    out = tmp_path / "report"
+    run = CliRunner().invoke(main, ["simulate", "--days", "1", "--world", "2026", "--json", "--report", str(out)])
+    assert run.exit_code == 0, run.output
+    summary = json.loads(run.stdout)  # the report's lines go to stderr, with the progress
+    assert f"wrote {out / 'strategy.md'}" in run.stderr and (out / "metrics.md").is_file()
+    strategy = (out / "strategy.md").read_text()
+    assert "`cauldrons simulate` on world 2026, 1 game day, seed 0." in strategy
+    assert f"| the shop at the end | {summary['gold_end']:,} |" in strategy
+    assert f"| the oracle (the best fixed catalog for the same shoppers) | {summary['oracle']['gold']:,} |" in strategy
+    assert f"| the shop's gold / the oracle's | {summary['oracle']['shop_share']:.4f} |" in strategy
+    all_days = re.search(r"^\| \*\*all\*\* \| 12 \|  \|  \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \|$", strategy, re.M)
+    assert all_days, strategy
+    visitors, sold, gold = (int(n.replace(",", "")) for n in all_days.groups())
+    assert visitors == summary["customers"]["visitors"] > 0
+    assert sold == sum(summary["potions_sold_by_sku"].values()) and gold == summary["revenue"]
+    for kind in summary["revenue_by_class"]:  # each class that bought has its row of what the planner learned
+        assert re.search(rf"^\| {re.escape(kind)} \| \d+ \| \d+% \| [1-9]", strategy, re.M), kind
+
+
+def test_the_command_refuses_to_report_on_a_shop_at_a_url(tmp_path):
+    run = CliRunner().invoke(
+        main, ["simulate", "--url", "http://127.0.0.1:9", "--days", "1", "--report", str(tmp_path / "report")]
+    )
+    assert run.exit_code == 2 and "--report" in run.output and "--url" in run.output
+    assert not (tmp_path / "report").exists()
