@@ -34,7 +34,7 @@ FIRST_PRICE = 40  # the price level until enough price tests were made
 MIN_PRICE_TESTS = 6  # ticks that sold something before the price moves
 RECENT_TICKS = 6  # the price moves from the median of these ticks' price levels
 PRICE_TESTS = (0.87, 1.0, 1.0, 1.15)  # a tick's price against the base, drawn per tick of the week
-PRICE_MEMORY = 36  # the ticks whose price tests move the price: tests far from today's base say little of it
+PRICE_MEMORY = 24  # ticks over which a price test's weight falls by e: tests around an old base say less of today
 PRICE_EDGE = 1.0  # how many standard errors more the tests one side must earn for the price to move that way
 SHELF_SIZE = 6  # potions on a full shelf
 HOPEFUL_RATE = 0.6  # potions a visitor of a class that bought nothing yet is hoped to buy of a potion not tried
@@ -345,44 +345,40 @@ class Forecast:
 
     def price_level(self, grid: Sequence[int]) -> int:
         """The price level to ask: the base the last ticks were tested around, or a grid step up or down from it
-        as the price tests of the last PRICE_MEMORY ticks say. Each tick's sales are held against what its
-        visitors' classes buy in a tick, so the mix of classes cancels: the tests above the base and those below
-        it each give potions sold per potion expected, and so the gold less liquid either way. The price moves
-        towards the side that earns more by PRICE_EDGE standard errors. Until enough ticks have sold something:
-        the first price."""
+        as the price tests say. Each tick's sales are held against what its visitors' classes buy in a tick, so the
+        mix of classes cancels; the ticks tested up, down and not at all each give potions sold per potion
+        expected (recent ticks weigh more: PRICE_MEMORY), and so the gold less liquid each way. The price moves
+        towards a side that earns more than the untested ticks by PRICE_EDGE standard errors. Until enough ticks
+        have sold something: the first price."""
         base = self.base_price()
         points = self.price_tests()
         if base is None or sum(1 for _, _, y in points if y > 0) < MIN_PRICE_TESTS:
             return FIRST_PRICE
         rates = {kind: sum(self.units[kind].values()) / n for kind, n in self.class_visitors.items() if n}
         sold: defaultdict[float, float] = defaultdict(float)
+        spread: defaultdict[float, float] = defaultdict(float)
         expected: defaultdict[float, float] = defaultdict(float)
-        for tick in self.history.ticks[-PRICE_MEMORY:]:
+        for age, tick in enumerate(reversed(self.history.ticks)):
             if tick.price_level is None or not any(quantity for _, quantity in tick.shown.values()):
                 continue
-            test = price_test(tick.day, tick.hour)
-            sold[test] += sum(s.units for s in tick.sold.values())
-            expected[test] += sum(n * rates.get(kind, 0.0) for kind, n in tick.visitors.items())
+            test, weight = price_test(tick.day, tick.hour), math.exp(-age / PRICE_MEMORY)
+            units = sum(s.units for s in tick.sold.values())
+            sold[test] += weight * units
+            spread[test] += weight * weight * max(units, 1)
+            expected[test] += weight * sum(n * rates.get(kind, 0.0) for kind, n in tick.visitors.items())
         cost = sum(self.unit_cost(p) for p in self.potions) / max(len(self.potions), 1)
         earns: dict[float, tuple[float, float]] = {}  # test -> (gold less liquid per potion expected, its error)
         for test in sold:
-            if expected[test] < MIN_PRICE_TESTS:
-                continue
-            demand = sold[test] / expected[test]
-            error = math.sqrt(max(sold[test], 1.0)) / expected[test]
-            margin = base * test - cost
-            earns[test] = (demand * margin, error * abs(margin))
+            if expected[test] >= MIN_PRICE_TESTS:
+                margin = base * test - cost
+                earns[test] = (sold[test] / expected[test] * margin, math.sqrt(spread[test]) / expected[test] * margin)
         steps = sorted(set(grid) | {round(base)})
         at = min(range(len(steps)), key=lambda k: abs(steps[k] - base))
-        up = [earns[t] for t in earns if t > 1]
-        down = [earns[t] for t in earns if t < 1]
-        if up and down:
-            (high, high_error), (low, low_error) = max(up), max(down)
-            edge = PRICE_EDGE * math.hypot(high_error, low_error)
-            if high - low > edge:
-                return steps[min(at + 1, len(steps) - 1)]
-            if low - high > edge:
-                return steps[max(at - 1, 0)]
+        if 1.0 in earns:
+            flat, flat_error = earns[1.0]
+            best = max((t for t in earns if t != 1.0), key=lambda t: earns[t][0], default=None)
+            if best is not None and earns[best][0] - flat > PRICE_EDGE * math.hypot(earns[best][1], flat_error):
+                return steps[min(at + 1, len(steps) - 1)] if best > 1 else steps[max(at - 1, 0)]
         return steps[at]
 
 
@@ -390,12 +386,3 @@ def price_test(day: str, hour: int) -> float:
     """How a tick's price is set against the base price: raised or lowered by a step on about half the ticks
     (the same ticks each week), so that the shop learns what its customers pay."""
     return random.Random(f"{day_index(day)}-{hour}").choice(PRICE_TESTS)
-
-
-def _mean(pairs: Sequence[tuple[float, float]]) -> tuple[float, float]:
-    """The weighted mean of (weight, value) pairs and its standard error."""
-    total = sum(w for w, _ in pairs)
-    mean = sum(w * y for w, y in pairs) / total
-    variance = sum(w * (y - mean) ** 2 for w, y in pairs) / total
-    effective = total**2 / sum(w * w for w, _ in pairs)
-    return mean, math.sqrt(variance / effective)

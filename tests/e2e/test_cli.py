@@ -77,7 +77,7 @@ def test_ledger_verify_reports_sound_books_and_refuses_a_database_that_is_not_a_
 
     sound = CliRunner().invoke(main, ["ledger", "verify"], env={"DATABASE_URL": database_url})
     assert sound.exit_code == 0, sound.output
-    assert "ledger: 17 accounts, 1 transactions" in sound.output and "the books are sound" in sound.output
+    assert "ledger: 32 accounts, 1 transactions" in sound.output and "the books are sound" in sound.output
     empty = CliRunner().invoke(main, ["ledger", "verify"], env={"DATABASE_URL": "sqlite://"})
     assert empty.exit_code == 1 and "not a shop at the newest schema" in empty.output
 

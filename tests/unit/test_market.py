@@ -11,6 +11,7 @@ from domain.potions import BLENDS, DEFAULT_POTIONS, Barrel
 POTIONS = [*DEFAULT_POTIONS, *BLENDS]
 BY_SKU = {p.sku: p for p in POTIONS}
 T0 = datetime(2026, 12, 7, 12, 0)
+MEDIUM_RED = Barrel("MEDIUM_RED_BARREL", 2500, (1, 0, 0, 0), 250, 5)
 HOURS = range(0, 24, 2)
 
 
@@ -34,7 +35,10 @@ def test_records_are_bucketed_into_the_tick_they_happened_in():
         visitors=[(at[1], "Warrior"), (at[1], "Seer"), (at[5], "Warrior")],
         shown=[(at[1], "RED_POTION", 40, 3), (at[5], "RED_POTION", 46, 2)],
         sales=[(at[2], "Warrior", "RED_POTION", 2, 80, 1), (at[6], "Warrior", "RED_POTION", 1, 46, 2)],
-        offers=[(0, Barrel("MEDIUM_RED_BARREL", 2500, (1, 0, 0, 0), 250, 5)), (2, Barrel("X", 500, (1, 0, 0, 0), 9, 1))],
+        offers=[
+            (0, Barrel("MEDIUM_RED_BARREL", 2500, (1, 0, 0, 0), 250, 5)),
+            (2, Barrel("X", 500, (1, 0, 0, 0), 9, 1)),
+        ],
     )
     first, second, third = records.history().ticks  # the time told twice in a row is one tick
     assert (first.day, first.hour, second.hour, third.hour) == ("Edgeday", 0, 2, 4)
@@ -137,13 +141,15 @@ def test_the_first_price_holds_until_enough_has_sold():
 
 
 def test_the_price_rises_when_dearer_ticks_sell_about_as_much():
-    assert Forecast.of(priced(36, 40, lambda p: 3), POTIONS).price_level(GRID) == 41
+    assert Forecast.of(priced(48, 40, lambda p: 9, visitors=12), POTIONS).price_level(GRID) == 41
 
 
-def test_the_price_falls_when_dearer_ticks_sell_nothing():
-    assert Forecast.of(priced(36, 40, lambda p: 3 if p <= 40 else 0), POTIONS).price_level(GRID) == 39
+def test_the_price_falls_when_cheaper_ticks_sell_enough_more():
+    sells = {35: 13, 40: 9, 46: 0}
+    assert Forecast.of(priced(48, 40, sells.get, visitors=12), POTIONS).price_level(GRID) == 39
 
 
 def test_the_price_holds_when_the_tests_earn_alike():
-    # a step down sells as many more potions as it earns less on each: the same gold less liquid either way
-    assert Forecast.of(priced(36, 40, lambda p: 13 if p < 40 else 9, visitors=12), POTIONS).price_level(GRID) == 40
+    # a step down sells as many more potions as it earns less on each, a step up as many fewer as it earns more
+    sells = {35: 22, 40: 18, 46: 15}
+    assert Forecast.of(priced(48, 40, sells.get, visitors=24), POTIONS).price_level(GRID) == 40

@@ -76,7 +76,9 @@ def test_a_potion_no_class_buys_gives_way_to_one_not_tried():
     chosen = planners.plan_shelf(only_red, inventory(1000)).chosen
     assert chosen[0] != "GREEN_POTION" and "RED_POTION" in chosen
     untried = [sku for sku in chosen if sku not in PURE]  # the pure potions were shown 96 times to Seers, never sold
-    assert untried and planners.plan_shelf(only_red, inventory(1000)).chosen.index(untried[0]) < chosen.index("GREEN_POTION")
+    assert untried and planners.plan_shelf(only_red, inventory(1000)).chosen.index(untried[0]) < chosen.index(
+        "GREEN_POTION"
+    )
 
 
 def test_a_poor_shop_shows_single_colours_only():
@@ -145,9 +147,13 @@ def test_a_potion_on_trial_is_bottled_a_trial_batch():
     now=st.integers(0, 83),
 )
 def test_bottling_never_uses_more_ml_or_space_than_there_is(ml, potion_units, stock, now):
-    demand = forecast(SIX_CLASSES, {"Warrior": 40, "Seer": 30, "Runesmith": 30, "Shadow Walker": 30}, ticks=1, start=now)
+    demand = forecast(
+        SIX_CLASSES, {"Warrior": 40, "Seer": 30, "Runesmith": 30, "Shadow Walker": 30}, ticks=1, start=now
+    )
     chosen = [BY_SKU[sku] for sku in [*PURE, "YELLOW_POTION", "PURPLE_POTION"]]
-    inv = inventory(ml=dict(zip(COLOURS, ml)), potions={p.sku: n for p, n in zip(chosen, stock)}, potion_units=potion_units)
+    inv = inventory(
+        ml=dict(zip(COLOURS, ml)), potions={p.sku: n for p, n in zip(chosen, stock)}, potion_units=potion_units
+    )
     plan = planners.plan_bottling(demand, inv, chosen)
     used: Counter[str] = Counter()
     for potion_type, k in plan:
