@@ -33,8 +33,10 @@ REFERENCE_ML_COST = {"red": 0.10, "green": 0.10, "blue": 0.12, "dark": 0.10}  # 
 FIRST_PRICE = 40  # the price level until enough price tests were made
 MIN_PRICE_TESTS = 6  # ticks that sold something before the price moves
 RECENT_TICKS = 6  # the price moves from the median of these ticks' price levels
-PRICE_TESTS = (0.87, 1.0, 1.0, 1.15)  # a tick's price against the base, drawn per tick of the week
-PRICE_MEMORY = 24  # ticks over which a price test's weight falls by e: tests around an old base say less of today
+PRICE_TESTS = (0.8, 1.0, 1.0, 1.25)  # a tick's price against the base, drawn per tick of the week
+PRICE_MEMORY = 36  # ticks over which a price test's weight falls by e: tests around an old base say less of today
+TEST_WINDOW = 6  # a price test is held against the untested ticks this many ticks either side of it
+STOCKED = 1  # potions of a class's favourite on the shelf for its visitors to tell of the price
 PRICE_EDGE = 1.0  # how many standard errors more the tests one side must earn for the price to move that way
 SHELF_SIZE = 6  # potions on a full shelf
 HOPEFUL_RATE = 0.6  # potions a visitor of a class that bought nothing yet is hoped to buy of a potion not tried
@@ -345,9 +347,10 @@ class Forecast:
 
     def price_level(self, grid: Sequence[int]) -> int:
         """The price level to ask: the base the last ticks were tested around, or a grid step up or down from it
-        as the price tests say. Each tick's sales are held against what its visitors' classes buy in a tick, so the
-        mix of classes cancels; the ticks tested up, down and not at all each give potions sold per potion
-        expected (recent ticks weigh more: PRICE_MEMORY), and so the gold less liquid each way. The price moves
+        as the price tests say. What each class bought at a tick is held against what it buys on average, and only
+        where the potion it buys most was on the shelf (at least STOCKED of it), so that neither the mix of classes
+        nor a thin shelf moves the price; the ticks tested up, down and not at all each give potions sold per
+        potion expected (recent ticks weigh more: PRICE_MEMORY), and so the gold less liquid each way. The price moves
         towards a side that earns more than the untested ticks by PRICE_EDGE standard errors. Until enough ticks
         have sold something: the first price."""
         base = self.base_price()
@@ -355,31 +358,46 @@ class Forecast:
         if base is None or sum(1 for _, _, y in points if y > 0) < MIN_PRICE_TESTS:
             return FIRST_PRICE
         rates = {kind: sum(self.units[kind].values()) / n for kind, n in self.class_visitors.items() if n}
-        sold: defaultdict[float, float] = defaultdict(float)
-        spread: defaultdict[float, float] = defaultdict(float)
-        expected: defaultdict[float, float] = defaultdict(float)
-        for age, tick in enumerate(reversed(self.history.ticks)):
-            if tick.price_level is None or not any(quantity for _, quantity in tick.shown.values()):
-                continue
-            test, weight = price_test(tick.day, tick.hour), math.exp(-age / PRICE_MEMORY)
-            units = sum(s.units for s in tick.sold.values())
-            sold[test] += weight * units
-            spread[test] += weight * weight * max(units, 1)
-            expected[test] += weight * sum(n * rates.get(kind, 0.0) for kind, n in tick.visitors.items())
+        favourite = {
+            kind: max(self.potions, key=lambda p: (self.units[kind][p.sku], p.sku)).sku
+            for kind in rates
+            if self.units[kind]
+        }
+        ticks = []  # (test, potions sold, potions expected) of each tick that tells of the price
+        for tick in self.history.ticks:
+            sold = expected = 0.0
+            for kind, n in tick.visitors.items():
+                if kind in favourite and tick.shown.get(favourite[kind], (0, 0))[1] >= STOCKED:
+                    sold += sum(s.units for (k, _), s in tick.sold.items() if k == kind)
+                    expected += n * rates[kind]
+            if tick.price_level is not None and expected > 0:
+                ticks.append((price_test(tick.day, tick.hour), sold, expected))
+        # Each test against the untested ticks around it (the same base, stock and crowd): its log price step x and
+        # log relative demand y, recent tests weighing more. The elasticity is their slope.
+        xs, ys, ws = [], [], []
+        for n, (test, sold, expected) in enumerate(ticks):
+            window = ticks[max(n - TEST_WINDOW, 0) : n + TEST_WINDOW + 1]
+            around = [t for t in window if t[0] == 1.0 and t is not ticks[n]]
+            usual_sold, usual_expected = sum(t[1] for t in around), sum(t[2] for t in around)
+            if test != 1.0 and usual_sold > 0:
+                xs.append(math.log(test))
+                ys.append(math.log((sold + 0.5) / expected) - math.log((usual_sold + 0.5) / usual_expected))
+                ws.append(math.exp(-(len(ticks) - 1 - n) / PRICE_MEMORY))
         cost = sum(self.unit_cost(p) for p in self.potions) / max(len(self.potions), 1)
-        earns: dict[float, tuple[float, float]] = {}  # test -> (gold less liquid per potion expected, its error)
-        for test in sold:
-            if expected[test] >= MIN_PRICE_TESTS:
-                margin = base * test - cost
-                earns[test] = (sold[test] / expected[test] * margin, math.sqrt(spread[test]) / expected[test] * margin)
+        move = 0
+        if len(xs) >= MIN_PRICE_TESTS and base > cost:
+            spread = sum(w * x * x for w, x in zip(ws, xs))
+            elasticity = sum(w * x * y for w, x, y in zip(ws, xs, ys)) / spread
+            error = math.sqrt(sum((w * x * (y - elasticity * x)) ** 2 for w, x, y in zip(ws, xs, ys))) / spread
+            # Gold less liquid, (p - cost) * demand(p), grows with the price while the elasticity is above this:
+            balance = -base / (base - cost)
+            if elasticity - balance > PRICE_EDGE * error:
+                move = 1
+            elif balance - elasticity > PRICE_EDGE * error:
+                move = -1
         steps = sorted(set(grid) | {round(base)})
         at = min(range(len(steps)), key=lambda k: abs(steps[k] - base))
-        if 1.0 in earns:
-            flat, flat_error = earns[1.0]
-            best = max((t for t in earns if t != 1.0), key=lambda t: earns[t][0], default=None)
-            if best is not None and earns[best][0] - flat > PRICE_EDGE * math.hypot(earns[best][1], flat_error):
-                return steps[min(at + 1, len(steps) - 1)] if best > 1 else steps[max(at - 1, 0)]
-        return steps[at]
+        return steps[min(max(at + move, 0), len(steps) - 1)]
 
 
 def price_test(day: str, hour: int) -> float:

@@ -27,7 +27,9 @@ from domain.potions import CATALOG_SIZE, COLOURS, ML_PER_POTION, Barrel, Potion,
 MAX_CAPACITY_UNITS_PER_ORDER = 10
 MAX_BOTTLES_PER_MIX = 10_000  # the contract's bound on one PotionMix quantity
 MIN_PRICE, MAX_PRICE = 1, 500  # the contract's bounds on a catalog price
-PRICE_GRID = tuple(sorted({round(15 * 1.05**k) for k in range(65)}))  # 15 .. ~355 gold, 5 % apart
+# The price levels the shop asks: 5 % apart, near what sells at the exchange (other shops ask 30-50 a potion): from
+# well below the cheapest rival to twice the dearest.
+PRICE_GRID = tuple(sorted({round(25 * 1.05**k) for k in range(29)}))  # 25 .. 98 gold
 ON_HAND = 1.25  # what a potion on hand is worth on the shelf against one that must be bottled first
 TRIAL_BATCH = 2  # potions bottled of one shown to few visitors yet
 BOTTLING_EVERY = 2  # ticks between two bottlings (the exchange bottles every other tick)
@@ -81,7 +83,11 @@ def plan_shelf(forecast: Forecast, inventory: Inventory) -> Shelf:
     now = forecast.history.now
     test = price_test(now.day, now.hour) if now else 1.0
     dearest = max((forecast.unit_cost(p) for p in forecast.potions), default=0.0)
-    best = forecast.price_level([p for p in PRICE_GRID if p >= 1.5 * dearest])
+    base = forecast.base_price()
+    if inventory.gold < POOR and base is not None:  # while poor, the price tests are too thin to move on
+        best = round(base)
+    else:
+        best = forecast.price_level([p for p in PRICE_GRID if p >= 1.5 * dearest])
     level = min(max(round(best * test), MIN_PRICE), MAX_PRICE)
     colours = available_colours(forecast, inventory)
     makeable = [p for p in forecast.potions if all(c in colours for c, pct in _parts(p.potion_type) if pct)]

@@ -12,7 +12,7 @@ from domain.market import Forecast, History, Sold, Tick
 from domain.planners import Shelf
 from domain.potions import BLENDS, COLOURS, DEFAULT_POTIONS, PotionType
 from tests.helpers import BLUE, GREEN, RED, WHOLESALE, barrel
-from tests.unit.test_market import week
+from tests.unit.test_market import priced, week
 
 POTIONS = [*DEFAULT_POTIONS, *BLENDS]
 BY_SKU = {p.sku: p for p in POTIONS}
@@ -79,6 +79,14 @@ def test_a_potion_no_class_buys_gives_way_to_one_not_tried():
     assert untried and planners.plan_shelf(only_red, inventory(1000)).chosen.index(untried[0]) < chosen.index(
         "GREEN_POTION"
     )
+
+
+def test_a_poor_shop_holds_its_price_whatever_the_tests_say():
+    dear_sells = Forecast.of(priced(48, 40, lambda p: 9, visitors=12), POTIONS)  # a step up would earn more
+    now = dear_sells.history.ticks[-1]
+    test = market.price_test(now.day, now.hour)
+    assert set(planners.plan_shelf(dear_sells, inventory(planners.POOR - 1)).prices.values()) == {round(40 * test)}
+    assert set(planners.plan_shelf(dear_sells, inventory(10_000)).prices.values()) == {round(41 * test)}
 
 
 def test_a_poor_shop_shows_single_colours_only():
