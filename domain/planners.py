@@ -154,49 +154,64 @@ def bottling_targets(forecast: Forecast, chosen: Sequence[Potion]) -> dict[str, 
 
 
 def plan_bottling(forecast: Forecast, inventory: Inventory, chosen: Sequence[Potion]) -> list[tuple[PotionType, int]]:
-    """Potions to bottle from ml on hand into free space, one at a time: first towards each shelf potion's target
-    (the one furthest below it first); then, since the liquid is bought already and a sold-out shelf loses sales
-    the forecast never sees, on to fill the shelf in proportion to forecast demand, never past what the rest of
-    the week will sell (a potion still on trial stays at its trial batch)."""
+    """Potions to bottle from ml on hand into free space: first towards each shelf potion's target; then, since
+    the liquid is bought already and a sold-out shelf loses sales the forecast never sees, on towards FILL times
+    its target, never past what the rest of the week will sell (a potion still on trial stays at its trial
+    batch). Where ml or space fall short, each potion gets the same share of what it wants."""
     targets = bottling_targets(forecast, chosen)
     left = forecast.history.remaining
-    week = {p.sku: math.ceil(forecast.demand(p, left) * 1.1) for p in chosen}
-    rate = {p.sku: max(forecast.demand(p, BOTTLING_EVERY), 1e-6) for p in chosen}
-    ml = {c: inventory.ml.get(c, 0) for c in COLOURS}
-    space = inventory.free_potion_space
     held = {p.sku: inventory.potions.get(p.sku, 0) for p in chosen}
+    fill = {
+        p.sku: min(math.ceil(forecast.demand(p, left) * 1.1), targets[p.sku] * FILL)
+        if forecast.exposed(p) >= TRIAL
+        else targets[p.sku]
+        for p in chosen
+    }
+    ml = {c: inventory.ml.get(c, 0) for c in COLOURS}
+    planned: Counter[str] = Counter()
+    space = inventory.free_potion_space
+    for goal in (targets, fill):
+        wants = {p.sku: max(goal[p.sku] - held[p.sku] - planned[p.sku], 0) for p in chosen}
+        space = _pour(chosen, wants, ml, space, planned)
+    return [(p.potion_type, planned[p.sku]) for p in chosen if planned[p.sku] > 0]
 
-    def makeable(p: Potion) -> bool:
-        return (
-            all(ml[c] >= pct for c, pct in _parts(p.potion_type))
-            and held[p.sku] - inventory.potions.get(p.sku, 0) < MAX_BOTTLES_PER_MIX
-        )
 
-    def bottle(p: Potion) -> None:
+def _pour(
+    chosen: Sequence[Potion], wants: dict[str, int], ml: dict[str, int], space: int, planned: Counter[str]
+) -> int:
+    """Bottle towards `wants` (sku -> potions) from `ml` into `space`, adding to `planned` and taking from `ml`:
+    every potion the same share of what it wants while ml and space allow, the remainder one each in turn (the
+    furthest from its want first). Returns the space left. A few passes whatever the quantities."""
+    wants = {sku: min(n, MAX_BOTTLES_PER_MIX - planned[sku]) for sku, n in wants.items()}
+    by_sku = {p.sku: p for p in chosen}
+
+    def makeable(sku: str) -> bool:
+        return wants[sku] > 0 and all(ml[c] >= pct for c, pct in _parts(by_sku[sku].potion_type))
+
+    def take(sku: str, n: int) -> None:
         nonlocal space
-        for c, pct in _parts(p.potion_type):
-            ml[c] -= pct
-        held[p.sku] += 1
-        space -= 1
+        for c, pct in _parts(by_sku[sku].potion_type):
+            ml[c] -= pct * n
+        planned[sku] += n
+        wants[sku] -= n
+        space -= n
 
-    while space > 0:
-        short = [p for p in chosen if held[p.sku] < targets[p.sku] and makeable(p)]
-        if not short:
-            break
-        bottle(max(short, key=lambda p: ((targets[p.sku] - held[p.sku]) / max(targets[p.sku], 1), p.sku)))
-    while space > 0:
-        fill = [
-            p
-            for p in chosen
-            if held[p.sku] < week[p.sku]
-            and forecast.exposed(p) >= TRIAL
-            and held[p.sku] < targets[p.sku] * FILL
-            and makeable(p)
-        ]
-        if not fill:
-            break
-        bottle(min(fill, key=lambda p: (held[p.sku] / rate[p.sku], p.sku)))
-    return [(p.potion_type, k) for p in chosen if (k := held[p.sku] - inventory.potions.get(p.sku, 0)) > 0]
+    while space > 0 and (active := [sku for sku in wants if makeable(sku)]):
+        total = sum(wants[sku] for sku in active)
+        share = min(1.0, space / total)
+        for c in COLOURS:
+            use = sum(wants[sku] * dict(_parts(by_sku[sku].potion_type))[c] for sku in active)
+            if use:
+                share = min(share, ml[c] / use)
+        taken = {sku: int(wants[sku] * share) for sku in active}
+        if any(taken.values()):
+            for sku, n in taken.items():
+                take(sku, n)
+            continue
+        for sku in sorted(active, key=lambda k: (-wants[k], k)):  # too little for a share each: one each in turn
+            if space > 0 and makeable(sku):
+                take(sku, 1)
+    return space
 
 
 # --- barrels ----------------------------------------------------------------------------------------------------------
