@@ -170,3 +170,10 @@ def test_verify_finds_a_rollup_that_drifted_from_the_facts_it_sums(wiring, rollu
         assert [f.check.name for f in drifted] == [rollup]
         assert drifted[0].problems >= 1
         conn.rollback()
+
+
+def test_aracanaday_the_templates_spelling_is_the_third_day_wherever_days_are_ordered(wiring):
+    for day in ("Hearthday", "Aracanaday", "Bloomday"):
+        services.set_time(day, 0, None, wiring.uow_factory())
+        services.plan_barrels(WHOLESALE[:1], wiring.uow_factory())
+    assert [row["day"] for row in rows(wiring, Metric.BARREL_OFFERS)] == ["Bloomday", "Aracanaday", "Hearthday"]

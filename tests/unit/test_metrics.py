@@ -81,3 +81,11 @@ def test_the_barrel_plan_records_the_offers_once_per_tick_and_answers_as_the_vie
     services.plan_barrels([SMALL_RED], uow)
     assert len(store.offers) == len(WHOLESALE) + 1
     assert sum(r["offers"] for r in rows(store, Metric.BARREL_OFFERS)) == len(WHOLESALE) + 1
+
+
+def test_aracanaday_sorts_as_arcanaday_and_other_names_after_the_week():
+    from domain.metrics import day_order
+
+    days = ["Soulday", "Moonday", "Aracanaday", "Edgeday", "Hearthday"]
+    assert sorted(days, key=day_order) == ["Edgeday", "Aracanaday", "Hearthday", "Soulday", "Moonday"]
+    assert day_order("Aracanaday")[0] == day_order("Arcanaday")[0] == 2
