@@ -162,7 +162,7 @@ def plan_bottling(forecast: Forecast, inventory: Inventory, chosen: Sequence[Pot
     left = forecast.history.remaining
     held = {p.sku: inventory.potions.get(p.sku, 0) for p in chosen}
     fill = {
-        p.sku: min(math.ceil(forecast.demand(p, left) * 1.1), targets[p.sku] * FILL)
+        p.sku: min(math.ceil(forecast.demand(p, left)), targets[p.sku] * FILL)
         if forecast.exposed(p) >= TRIAL
         else targets[p.sku]
         for p in chosen
@@ -234,9 +234,10 @@ def plan_barrels(
     """Barrels to buy: for each colour the shelf needs over the next BARREL_TICKS (in the order of the shelf's
     ranking), the barrels of that colour that cover the need for the least gold, counting ml beyond the need at
     what it would cost later as long as the rest of the week will use it; while gold cannot cover a need, as much
-    ml as it buys. A barrel dearer per ml than DEAR_BARREL times the usual only for a colour the shelf would run out
-    of before the next round, and none whose liquid eats more than LIQUID_SHARE of a potion's price unless the
-    shop has nothing to sell and no gold for better. Never more gold, space or barrels than there are."""
+    ml as it buys. A barrel dearer per ml than DEAR_BARREL times the usual only while gold cannot buy a cheaper one
+    and the shelf would run out of the colour before the next round, and none whose liquid eats more than
+    LIQUID_SHARE of a potion's price unless the shop has nothing to sell and no gold for better. Never more gold,
+    space or barrels than there are."""
     left = forecast.history.remaining
     soon = _ml_wanted(forecast, inventory, chosen, min(BARREL_TICKS, left), BARREL_SAFETY)
     week = _ml_wanted(forecast, inventory, chosen, left, 1.0)
@@ -247,8 +248,11 @@ def plan_barrels(
     plan: Counter[str] = Counter()
     for colour in sorted((c for c in COLOURS if soon[c] > 0), key=lambda c: (_first_use(chosen, c), -soon[c], c)):
         usual = forecast.ml_cost[colour]
-        dearest = min(usual * (DEAR_BARREL if urgent[colour] <= 0 else math.inf), LIQUID_SHARE * fetches / 100)
         pure = [b for b in offers if b.quantity > 0 and b.ml_per_barrel > 0 and single_colour(b) == colour]
+        cheap = [b for b in pure if b.price <= DEAR_BARREL * usual * b.ml_per_barrel]
+        # dear barrels only while gold cannot buy a cheap one, and only to keep the shelf from running out
+        dear = urgent[colour] > 0 and not any(b.price <= gold for b in cheap)
+        dearest = min(usual * (math.inf if dear else DEAR_BARREL), LIQUID_SHARE * fetches / 100)
         good = [b for b in pure if b.price <= dearest * b.ml_per_barrel]
         if idle and not plan and not any(b.price <= gold for b in good):
             good = pure  # the only way to have something to sell
