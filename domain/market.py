@@ -7,9 +7,9 @@ barrels on offer. Nothing knows how the exchange decides: the shop learns it.
 `History` is the game so far, a tick at a time; `Forecast` is what the planners read from it:
 - how many visitors of each class come in a tick of a given day and hour;
 - how many potions of a sku a visitor of a class buys when it is on the shelf (a rate per visitor, shrunk towards
-  what the class bought of similar recipes, with an optimistic bonus where the shop has seen little: a bandit over
-  recipes per class);
-- how much gold a visitor brings at a price level (a kernel regression over the ticks' price tests);
+  a prior from the heart of the class's taste, with an optimistic bonus where the shop has seen little: a bandit
+  over recipes per class);
+- whether the price should go up or down (the elasticity its price tests show, against the balance point);
 - what a ml of each colour costs at the cheapest barrels that are usually on offer.
 """
 
@@ -31,13 +31,12 @@ TICKS_PER_DAY = 12
 WEEK = TICKS_PER_DAY * len(DAYS)
 REFERENCE_ML_COST = {"red": 0.10, "green": 0.10, "blue": 0.12, "dark": 0.10}  # MEDIUM barrels, until offers say
 FIRST_PRICE = 40  # the price level until enough price tests were made
-MIN_PRICE_TESTS = 6  # ticks that sold something before the price moves
-RECENT_TICKS = 6  # the price moves from the median of these ticks' price levels
+MIN_PRICE_TESTS = 6  # ticks that sold something, and price tests, before the price moves
 PRICE_TESTS = (0.8, 1.0, 1.0, 1.25)  # a tick's price against the base, drawn per tick of the week
 PRICE_MEMORY = 36  # ticks over which a price test's weight falls by e: tests around an old base say less of today
 TEST_WINDOW = 6  # a price test is held against the untested ticks this many ticks either side of it
 STOCKED = 1  # potions of a class's favourite on the shelf for its visitors to tell of the price
-PRICE_EDGE = 1.0  # how many standard errors more the tests one side must earn for the price to move that way
+PRICE_EDGE = 1.0  # how many standard errors the elasticity must be off the balance for the price to move
 SHELF_SIZE = 6  # potions on a full shelf
 HOPEFUL_RATE = 0.6  # potions a visitor of a class that bought nothing yet is hoped to buy of a potion not tried
 NEUTRAL_RATE = 0.1  # and is expected to buy of it
@@ -173,11 +172,6 @@ class Records:
 
 
 # --- what the shop learns ---------------------------------------------------------------------------------------------
-
-
-def distance(a: Potion, b: Potion) -> int:
-    """How far apart two recipes are: the percent points that differ (0..200)."""
-    return sum(abs(x - y) for x, y in zip(a.potion_type.as_list(), b.potion_type.as_list()))
 
 
 def single_colour(barrel: Barrel) -> str | None:

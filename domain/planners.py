@@ -3,7 +3,7 @@
 - the shelf: which potions (at most six) to show and at what price, once a tick;
 - bottling: each shelf potion in proportion to its forecast demand until the next bottling, plus a safety stock,
   and nothing for demand after the game's week;
-- barrels: the liquid that forecast use needs over the next day, at the least gold that covers it (a bigger barrel
+- barrels: the liquid that forecast use needs over the next ticks, at the least gold that covers it (a bigger barrel
   that overshoots wins when the rest will be used before the week ends), never more than the rest of the week uses;
 - capacity: only when its forecast gain before the week ends pays for it.
 
@@ -24,7 +24,6 @@ from domain.ledger import CAPACITY_UNIT_PRICE, ML_PER_CAPACITY_UNIT
 from domain.market import TRIAL, Forecast, price_test, single_colour
 from domain.potions import CATALOG_SIZE, COLOURS, ML_PER_POTION, Barrel, Potion, PotionType
 
-MAX_CAPACITY_UNITS_PER_ORDER = 10
 MAX_BOTTLES_PER_MIX = 10_000  # the contract's bound on one PotionMix quantity
 MIN_PRICE, MAX_PRICE = 1, 500  # the contract's bounds on a catalog price
 # The price levels the shop asks: 5 % apart, near what sells at the exchange (other shops ask 30-50 a potion): from
@@ -77,9 +76,10 @@ def available_colours(forecast: Forecast, inventory: Inventory) -> set[str]:
 
 
 def plan_shelf(forecast: Forecast, inventory: Inventory) -> Shelf:
-    """This tick's price level (the best known, tested a little up or down on some ticks) and the potions that earn
-    most per visitor at it: for each class, the potion it buys most profitably on the shelf, plus its second as far
-    as carts of that class hold two. Optimistic about potions a class has seen little of, so each gets tried."""
+    """This tick's price level (the base, moved a step as the price tests say unless the shop is poor, and tested
+    up or down on some ticks) and the potions that earn most per visitor at it: for each class, the potion it buys
+    most profitably on the shelf, plus its second as far as carts of that class hold two. Optimistic about potions
+    a class has seen little of, so each gets tried."""
     now = forecast.history.now
     test = price_test(now.day, now.hour) if now else 1.0
     dearest = max((forecast.unit_cost(p) for p in forecast.potions), default=0.0)
