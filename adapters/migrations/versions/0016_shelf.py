@@ -14,6 +14,9 @@ Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-07
 """
+import importlib.util
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -26,22 +29,6 @@ depends_on = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 APPEND_ONLY = ('shelf', 'visit_catalogs')
-
-CART_V1 = """
-CREATE FUNCTION cauldrons_cart(p_cart_id bigint)
-RETURNS TABLE (cart_id bigint, customer_id text, customer_name text, character_class text, character_species text,
-               level smallint, status text, payment text, skus text[], quantities integer[])
-LANGUAGE plpgsql VOLATILE AS $$
-BEGIN
-    PERFORM 1 FROM carts c WHERE c.cart_id = p_cart_id FOR UPDATE;
-    RETURN QUERY
-        SELECT c.cart_id, c.customer_id::text, c.customer_name::text, c.character_class::text,
-               c.character_species::text, c.level, c.status::text, c.payment::text,
-               ARRAY(SELECT i.sku::text FROM cart_items i WHERE i.cart_id = c.cart_id ORDER BY i.id),
-               ARRAY(SELECT i.quantity FROM cart_items i WHERE i.cart_id = c.cart_id ORDER BY i.id)
-          FROM carts c WHERE c.cart_id = p_cart_id;
-END $$;
-"""
 
 CART_V2 = """
 CREATE FUNCTION cauldrons_cart(p_cart_id bigint)
@@ -61,6 +48,16 @@ BEGIN
           FROM carts c WHERE c.cart_id = p_cart_id;
 END $$;
 """
+
+
+def _sql(migration: str, name: str) -> str:
+    """The SQL string `name` of an earlier migration file (their names start with digits: not importable as such)."""
+    path = Path(__file__).with_name(migration)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(getattr(module, name))
 
 
 def upgrade() -> None:
@@ -113,7 +110,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION cauldrons_cart(bigint)")
-        op.execute(CART_V1)
+        op.execute(_sql("0010_cart_in_one_call.py", "FUNCTION"))
     op.drop_table('visit_catalogs')
     op.drop_table('shelf')
     potions = sa.table('potions', sa.column('sku'))
