@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, and_, desc, func, select
+from sqlalchemy import Connection, desc, func, select
 
 from adapters import orm
 from adapters.repositories import LATEST_TICK
@@ -82,7 +82,7 @@ class SqlMarketRepository(AbstractMarketRepository):
         number = {row.id: n for n, row in enumerate(ticks)}
         offers = self.connection.execute(
             select(o.tick_id, o.sku, o.ml_per_barrel, o.red, o.green, o.blue, o.dark, o.price, o.quantity).where(
-                and_(o.tick_id >= ticks[0].id)
+                o.tick_id >= ticks[0].id
             )
         ).all()
         return Records(

@@ -37,7 +37,6 @@ PRICE_MEMORY = 36  # ticks over which a price test's weight falls by e: tests ar
 TEST_WINDOW = 6  # a price test is held against the untested ticks this many ticks either side of it
 STOCKED = 1  # potions of a class's favourite on the shelf for its visitors to tell of the price
 PRICE_EDGE = 1.0  # how many standard errors the elasticity must be off the balance for the price to move
-SHELF_SIZE = 6  # potions on a full shelf
 HOPEFUL_RATE = 0.6  # potions a visitor of a class that bought nothing yet is hoped to buy of a potion not tried
 NEUTRAL_RATE = 0.1  # and is expected to buy of it
 PRIOR_WEIGHT = 2.0  # how many visitors' worth of evidence that prior is worth
@@ -315,22 +314,20 @@ class Forecast:
 
     # --- prices ------------------------------------------------------------------------------------------------------
 
-    def price_tests(self) -> list[tuple[float, float, float]]:
-        """Each tick that showed potions to visitors: (price level, weight, gold less liquid per visitor). A tick
-        weighs its visitors times the share of a full shelf it had in stock, so that ticks with little to sell say
-        little about the price."""
+    def _ticks_that_earned(self) -> int:
+        """Ticks that showed potions in stock to visitors and earned more gold than their liquid cost."""
         by_sku = {p.sku: p for p in self.potions}
-        points = []
-        for tick in self.history.ticks:
-            level, visitors = tick.price_level, tick.total_visitors
-            stocked = sum(1 for _, quantity in tick.shown.values() if quantity > 0)
-            if level is None or not visitors or not stocked:
-                continue
-            margin = sum(
+        return sum(
+            1
+            for tick in self.history.ticks
+            if tick.price_level is not None
+            and tick.total_visitors
+            and any(quantity > 0 for _, quantity in tick.shown.values())
+            and sum(
                 s.gold - s.units * self.unit_cost(by_sku[sku]) for (_, sku), s in tick.sold.items() if sku in by_sku
             )
-            points.append((level, visitors * min(stocked / SHELF_SIZE, 1.0), margin / visitors))
-        return points
+            > 0
+        )
 
     def base_price(self) -> float | None:
         """The price level the latest priced tick was tested around (its level without its test)."""
@@ -342,14 +339,13 @@ class Forecast:
     def price_level(self, grid: Sequence[int]) -> int:
         """The price level to ask: the base the last ticks were tested around, or a grid step up or down from it
         as the price tests say. What each class bought at a tick is held against what it buys on average, and only
-        where the potion it buys most was on the shelf (at least STOCKED of it), so that neither the mix of classes
-        nor a thin shelf moves the price; the ticks tested up, down and not at all each give potions sold per
-        potion expected (recent ticks weigh more: PRICE_MEMORY), and so the gold less liquid each way. The price moves
-        towards a side that earns more than the untested ticks by PRICE_EDGE standard errors. Until enough ticks
-        have sold something: the first price."""
+        where the potion it buys most was on the shelf (at least STOCKED of it), so that the mix of classes cancels;
+        each test is held against the untested ticks around it (TEST_WINDOW), so that base, stock and crowd cancel,
+        and recent tests weigh more (PRICE_MEMORY). The slope of log demand on log price is the elasticity: the
+        price steps up while it is above the balance -p / (p - liquid cost) by PRICE_EDGE standard errors, down
+        while it is below by as much. Until MIN_PRICE_TESTS ticks have earned something: the first price."""
         base = self.base_price()
-        points = self.price_tests()
-        if base is None or sum(1 for _, _, y in points if y > 0) < MIN_PRICE_TESTS:
+        if base is None or self._ticks_that_earned() < MIN_PRICE_TESTS:
             return FIRST_PRICE
         rates = {kind: sum(self.units[kind].values()) / n for kind, n in self.class_visitors.items() if n}
         favourite = {

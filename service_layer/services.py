@@ -147,8 +147,7 @@ def reset(idempotency_key: str | None, uow: AbstractUnitOfWork) -> Reply:
 def set_time(day: str, hour: int, idempotency_key: str | None, uow: AbstractUnitOfWork) -> Reply:
     def work() -> Reply:
         uow.clock.set(GameTime(day, hour))
-        now = views.situation(uow)
-        uow.shelf.record(planners.plan_shelf(now.forecast, now.inventory))
+        uow.shelf.record(planners.plan_shelf(*views.forecast(uow)))
         return Reply.empty()
 
     return _once(_key(Scope.CLOCK, idempotency_key), {"day": day, "hour": hour}, uow, work)

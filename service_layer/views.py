@@ -61,13 +61,17 @@ class Situation:
     chosen: list[Potion]
 
 
+def forecast(uow: AbstractUnitOfWork) -> tuple[Forecast, Inventory]:
+    """What the planners learn from the game so far, and the balances, inside a unit of work already open."""
+    return Forecast.of(uow.market.records().history(), uow.potions.list()), _inventory(uow)
+
+
 def situation(uow: AbstractUnitOfWork) -> Situation:
     """The `Situation` now, inside a unit of work already open; the shelf is planned afresh if no tick has one."""
-    potions = uow.potions.list()
-    forecast, inventory = Forecast.of(uow.market.records().history(), potions), _inventory(uow)
-    shelf = uow.shelf.current() or planners.plan_shelf(forecast, inventory)
-    by_sku = {p.sku: p for p in potions}
-    return Situation(forecast, inventory, [by_sku[sku] for sku in shelf.chosen if sku in by_sku])
+    learnt, inventory = forecast(uow)
+    shelf = uow.shelf.current() or planners.plan_shelf(learnt, inventory)
+    by_sku = {p.sku: p for p in learnt.potions}
+    return Situation(learnt, inventory, [by_sku[sku] for sku in shelf.chosen if sku in by_sku])
 
 
 def barrel_plan(offers: Sequence[Barrel], uow: AbstractUnitOfWork) -> list[dict[str, Any]]:

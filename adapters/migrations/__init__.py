@@ -7,6 +7,7 @@ to do); on SQLite, BEGIN IMMEDIATE does the same.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from alembic import command
@@ -17,6 +18,17 @@ from sqlalchemy import Connection, Engine, text
 
 HERE = Path(__file__).parent
 MIGRATION_LOCK = 0x6361756C  # "caul": the advisory lock id held while migrating
+
+
+def earlier_sql(migration: str, name: str) -> str:
+    """The SQL string `name` of a migration file in versions/ (their names start with digits: not importable as
+    such), for a later migration that drops what it made and must make it again on the way down."""
+    path = HERE / "versions" / migration
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(getattr(module, name))
 
 
 def alembic_config(connection: Connection | None = None) -> AlembicConfig:

@@ -13,10 +13,9 @@ Revision ID: 0015
 Revises: 0014
 Create Date: 2026-11-28
 """
-import importlib.util
-from pathlib import Path
-
 from alembic import op
+
+from adapters.migrations import earlier_sql
 
 revision = '0015'
 down_revision = '0014'
@@ -26,16 +25,6 @@ depends_on = None
 CLAIMS = ("cauldrons_claim(text, text)", "cauldrons_claim_at(text, text)", "cauldrons_claim_key(text, text)")
 
 
-def _sql(migration: str, name: str) -> str:
-    """The SQL string `name` of an earlier migration file (their names start with digits: not importable as such)."""
-    path = Path(__file__).with_name(migration)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return str(getattr(module, name))
-
-
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP FUNCTION {', '.join(CLAIMS)}")
@@ -43,7 +32,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        claim, _lock = _sql("0006_posting_functions.py", "FUNCTIONS").split("CREATE FUNCTION cauldrons_lock")
+        claim, _lock = earlier_sql("0006_posting_functions.py", "FUNCTIONS").split("CREATE FUNCTION cauldrons_lock")
         op.execute(claim)
-        op.execute(_sql("0012_claim_tells_the_time.py", "CLAIM_AT"))
-        op.execute(_sql("0013_replay_outside_a_transaction.py", "CLAIM_KEY"))
+        op.execute(earlier_sql("0012_claim_tells_the_time.py", "CLAIM_AT"))
+        op.execute(earlier_sql("0013_replay_outside_a_transaction.py", "CLAIM_KEY"))

@@ -14,11 +14,10 @@ Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-07
 """
-import importlib.util
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic import op
+
+from adapters.migrations import earlier_sql
 
 from domain.potions import BLENDS
 
@@ -48,16 +47,6 @@ BEGIN
           FROM carts c WHERE c.cart_id = p_cart_id;
 END $$;
 """
-
-
-def _sql(migration: str, name: str) -> str:
-    """The SQL string `name` of an earlier migration file (their names start with digits: not importable as such)."""
-    path = Path(__file__).with_name(migration)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return str(getattr(module, name))
 
 
 def upgrade() -> None:
@@ -110,7 +99,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION cauldrons_cart(bigint)")
-        op.execute(_sql("0010_cart_in_one_call.py", "FUNCTION"))
+        op.execute(earlier_sql("0010_cart_in_one_call.py", "FUNCTION"))
     op.drop_table('visit_catalogs')
     op.drop_table('shelf')
     potions = sa.table('potions', sa.column('sku'))
