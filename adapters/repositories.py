@@ -11,16 +11,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, desc, func, or_, select, text, true, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
 
 from adapters import orm
-from adapters.db import is_postgres
 from adapters.writes import Writes
 from domain.carts import Cart, CartLine, CartStatus, Customer
 from domain.clock import GameTime, utcnow
 from domain.ledger import (
-    ML_PER_CAPACITY_UNIT,
-    POTIONS_PER_CAPACITY_UNIT,
     SHOP,
     AccountRef,
     PostedEntry,
@@ -38,7 +34,6 @@ from service_layer.repositories import (
     AbstractSalesRepository,
     AbstractVisitRepository,
 )
-from service_layer.unit_of_work import BooksMoved
 
 # Statements are built once (here, or cached per dialect below) and executed many times: building a Core statement
 # and its cache key costs more CPU than SQLAlchemy's execution of an already built one.
@@ -66,22 +61,6 @@ def _upsert(dialect: str, table: Table, keys: tuple[str, ...], values: tuple[str
     return statement.on_conflict_do_update(index_elements=keys, set_={v: statement.excluded[v] for v in values})
 
 
-# The whole write of a posting on PostgreSQL: lock, re-check, append (migration 0007).
-POST = text("""SELECT * FROM cauldrons_post(
-    :created_at, :kind, :description, :game_day, :game_hour, :request_route, :request_key,
-    CAST(:account_ids AS bigint[]), CAST(:changes AS bigint[]), :capacity, :potions_per_unit, :ml_per_unit)""")
-# The same, stamped with the game's time as the write finds it: the latest tick, read in the same call (0014).
-POST_AT_WRITE = text("""SELECT * FROM cauldrons_post_now(
-    :created_at, :kind, :description, :request_route, :request_key,
-    CAST(:account_ids AS bigint[]), CAST(:changes AS bigint[]), :capacity, :potions_per_unit, :ml_per_unit)""")
-REFUSED = "40001"  # serialization_failure: what `cauldrons_post` raises when the rules do not hold under its locks
-MOVED = "the domain's rules did not hold for a posting under its locks"
-
-LOCK = text("SELECT * FROM cauldrons_lock(CAST(:ids AS bigint[]), :whole_shop)")
-# What `cauldrons_lock` reads, without the locks: one index probe per account, planned once (migration 0011).
-SNAPSHOT = text("SELECT * FROM cauldrons_snapshot(CAST(:ids AS bigint[]), :whole_shop)")
-
-
 def _stamp(game_time: GameTime | None) -> dict[str, Any]:
     return {"game_day": game_time.day if game_time else None, "game_hour": game_time.hour if game_time else None}
 
@@ -98,16 +77,37 @@ def _header(txn: Transaction, game_time: GameTime | None, request: RequestKey | 
     }
 
 
-class SqlLedgerRepository(AbstractLedgerRepository):
-    """On PostgreSQL a posting is written by one call (`cauldrons_post`) that takes its locks and checks the
-    domain's rules under them, so the domain looks at the balances first only once the books moved under one of the
-    unit of work's postings (`balances_to_check`); and a posting nothing reads back (`append`) goes with the
-    commit's writes, its locks held for that one round trip."""
+def posted(
+    txn: Transaction,
+    txn_id: int,
+    created_at: datetime,
+    game_time: GameTime | None,
+    request: RequestKey | None,
+    balances: Sequence[int],
+) -> PostedTransaction:
+    """`txn` as the database appended it: its id, time and each entry's running balance."""
+    return PostedTransaction(
+        txn_id,
+        created_at,
+        txn.kind,
+        txn.description,
+        game_time,
+        request.route if request else None,
+        request.value if request else None,
+        tuple(PostedEntry(e.account, e.change, b) for e, b in zip(txn.entries, balances, strict=True)),
+    )
 
-    def __init__(self, connection: Connection, writes: Writes) -> None:
+
+class SqlLedgerRepository(AbstractLedgerRepository):
+    """Postings are checked by the domain on balances this unit of work locked, and written with their running
+    balances. SQLite's unit of work holds the whole database from its first statement (BEGIN IMMEDIATE), so a lock
+    is a read; PostgreSQL locks rows (`adapters.postgres.PgLedgerRepository`)."""
+
+    def __init__(self, connection: Connection, writes: Writes, clock: AbstractClock) -> None:
         super().__init__()
         self.connection = connection
         self.writes = writes
+        self.clock = clock
         # Both only for the current database transaction: its locks and what it opened end with it.
         self._opened: dict[AccountRef, int] = {}  # accounts this transaction opened
         self._held: dict[int, tuple[int, datetime | None]] = {}  # locked account id -> (balance, latest time)
@@ -161,80 +161,19 @@ class SqlLedgerRepository(AbstractLedgerRepository):
 
     def lock(self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True) -> dict[AccountRef, int]:
         ids = list(self._account_ids(accounts).values())
-        if is_postgres(self.connection):
-            # One round trip: the locks in id order, then a read that sees the last writer (migration 0006).
-            rows = list(self.connection.execute(LOCK, {"ids": ids, "whole_shop": whole_shop}))
-        else:  # SQLite: the whole database is already ours (BEGIN IMMEDIATE)
-            a = orm.accounts
-            rows = self._latest(or_(a.c.owner == SHOP, a.c.id.in_(ids)) if whole_shop else a.c.id.in_(ids))
+        a = orm.accounts
+        rows = self._latest(or_(a.c.owner == SHOP, a.c.id.in_(ids)) if whole_shop else a.c.id.in_(ids))
         self._held.update({id_: (balance, at) for id_, _, _, balance, at in rows})
         return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance, _ in rows}
 
-    def balances_to_check(
-        self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True, look: bool = True
-    ) -> dict[AccountRef, int] | None:
-        if not is_postgres(self.connection):
-            return self.lock(accounts, whole_shop)
-        if not look:  # `cauldrons_post` checks the rules under its locks (migration 0007): BooksMoved if they fail
-            return None
-        ids = list(self._account_ids(accounts).values())  # a snapshot, without the locks
-        rows = self.connection.execute(SNAPSHOT, {"ids": ids, "whole_shop": whole_shop})
-        return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance in rows}
-
-    def append(
-        self, txn: Transaction, clock: AbstractClock, request: RequestKey | None, capacity: bool = False
-    ) -> None:
-        if not is_postgres(self.connection):
-            return super().append(txn, clock, request, capacity)
-        # The posting reads the game's time itself, as it is written (a time this transaction set included): the
-        # clock is not read in a round trip of its own.
-        arguments = self._post_arguments(txn, None, request, capacity)
-        self.writes.add(POST_AT_WRITE, [arguments], (REFUSED, BooksMoved(MOVED)))
-        self.posted += 1
-
-    def _add(
-        self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool
-    ) -> PostedTransaction:
-        if is_postgres(self.connection):
-            txn_id, created_at, balances = self._post(self._post_arguments(txn, game_time, request, capacity))
-        else:
-            txn_id, created_at, balances = self._insert(_header(txn, game_time, request), txn)
-        return PostedTransaction(
-            txn_id,
-            created_at,
-            txn.kind,
-            txn.description,
-            game_time,
-            request.route if request else None,
-            request.value if request else None,
-            tuple(PostedEntry(e.account, e.change, b) for e, b in zip(txn.entries, balances, strict=True)),
-        )
-
-    def _post_arguments(
-        self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool
-    ) -> dict[str, Any]:
-        ids = self._account_ids(e.account for e in txn.entries)
-        return {
-            **_header(txn, game_time, request),
-            "account_ids": [ids[e.account] for e in txn.entries],
-            "changes": [e.change for e in txn.entries],
-            "capacity": capacity,
-            "potions_per_unit": POTIONS_PER_CAPACITY_UNIT,
-            "ml_per_unit": ML_PER_CAPACITY_UNIT,
-        }
-
-    def _post(self, arguments: dict[str, Any]) -> tuple[int, datetime, list[int]]:
-        """PostgreSQL: lock, check, append, in one call (migration 0007)."""
-        try:
-            row = self.connection.execute(POST, arguments).one()
-        except DBAPIError as error:
-            if getattr(error.orig, "pgcode", None) == REFUSED:
-                raise BooksMoved(str(error.orig).strip().splitlines()[0]) from error
-            raise
-        return int(row.id), row.created_at, [int(b) for b in row.balances]
+    def _post(self, txn: Transaction, request: RequestKey | None, capacity: bool) -> PostedTransaction:
+        self.checked(txn, capacity)
+        game_time = self.clock.now()
+        txn_id, created_at, balances = self._insert(_header(txn, game_time, request), txn)
+        return posted(txn, txn_id, created_at, game_time, request, balances)
 
     def _insert(self, header: dict[str, Any], txn: Transaction) -> tuple[int, datetime, list[int]]:
-        """SQLite: the whole database is this unit of work's, so the running balances follow from the held ones."""
+        """The running balances follow from the held ones (the accounts are locked)."""
         ids = self._account_ids(e.account for e in txn.entries)
         moves = [(e.account, ids[e.account], e.change) for e in txn.entries]
         if not {id_ for _, id_, _ in moves} <= self._held.keys():
@@ -341,9 +280,8 @@ class SqlPotionRepository(AbstractPotionRepository):
         return list(self._potions)
 
 
-CART = text("SELECT * FROM cauldrons_cart(:cart_id)")  # lock the cart, then read it with its lines (migration 0010)
 _i, _s, _p = orm.cart_items.c, orm.shelf.c, orm.potions.c
-# SQLite: a cart's lines with each one's price now (the latest shelf price, else the list price).
+# A cart's lines with each one's price now (the latest shelf price, else the list price).
 CART_LINES = (
     select(
         _i.sku,
@@ -368,39 +306,29 @@ CART_LINE_DELETE = orm.cart_items.delete().where(
 
 
 class SqlCartRepository(AbstractCartRepository):
-    """Carts through Core, in the unit of work's transaction: a cart is read whole (on PostgreSQL in one call) and
-    locked until the unit of work ends; what the domain changed on the carts it handed out is written back by
-    `flush`, which the unit of work calls at commit (status and payment, lines changed, added or removed), with the
-    commit's other writes. One object per cart in a unit of work: asked again, the repository hands out the one it
-    has."""
+    """Carts through Core, in the unit of work's transaction: a cart is read whole and locked until the unit of
+    work ends; what the domain changed on the carts it handed out is written back by `flush`, which the unit of work
+    calls at commit (status and payment, lines changed, added or removed), with the commit's other writes. One
+    object per cart in a unit of work: asked again, the repository hands out the one it has."""
 
     def __init__(self, connection: Connection, writes: Writes) -> None:
-        super().__init__()
         self.connection = connection
         self.writes = writes
         self._carts: dict[int, Cart] = {}  # the carts handed out, by id
         self._as_read: dict[int, tuple[str, str | None, dict[str, int]]] = {}  # cart_id -> (status, payment, lines)
 
-    def _add(self, cart: Cart, game_time: GameTime | None) -> None:
+    def add(self, cart: Cart, game_time: GameTime | None = None) -> None:
         row = {**asdict(cart.customer), "status": cart.status, "payment": cart.payment, "created_at": utcnow()}
         cart.cart_id = int(self.connection.execute(CART_INSERT, {**row, **_stamp(game_time)}).scalar_one())
         self._carts[cart.cart_id] = cart
         self._as_read[cart.cart_id] = (cart.status, cart.payment, {})
 
-    def _get(self, cart_id: int) -> Cart | None:
+    def get(self, cart_id: int) -> Cart | None:
         if cart_id in self._carts:  # already read (and locked) in this unit of work, perhaps changed since
             return self._carts[cart_id]
-        if is_postgres(self.connection):
-            row = self.connection.execute(CART, {"cart_id": cart_id}).first()
-            if row is None:
-                return None
-            lines = list(zip(row.skus, row.quantities, row.prices, strict=True))
-        else:  # SQLite: the whole database is already this unit of work's (BEGIN IMMEDIATE)
-            c = orm.carts
-            row = self.connection.execute(select(c).where(c.c.cart_id == cart_id)).first()
-            if row is None:
-                return None
-            lines = list(self.connection.execute(CART_LINES, {"cart_id": cart_id}))
+        if (read := self._read(cart_id)) is None:
+            return None
+        row, lines = read
         customer = Customer(row.customer_id, row.customer_name, row.character_class, row.character_species, row.level)
         cart = Cart(customer, row.cart_id)
         cart.status, cart.payment = CartStatus(row.status), row.payment
@@ -408,6 +336,17 @@ class SqlCartRepository(AbstractCartRepository):
         self._carts[cart_id] = cart
         self._as_read[cart_id] = (cart.status, cart.payment, {sku: quantity for sku, quantity, _ in lines})
         return cart
+
+    def _read(self, cart_id: int) -> tuple[Any, list[tuple[str, int, int]]] | None:
+        """The cart's row and its lines (sku, quantity, price now), locked: SQLite's unit of work holds the whole
+        database already (BEGIN IMMEDIATE)."""
+        c = orm.carts
+        row = self.connection.execute(select(c).where(c.c.cart_id == cart_id)).first()
+        if row is None:
+            return None
+        return row, [
+            (sku, quantity, price) for sku, quantity, price in self.connection.execute(CART_LINES, {"cart_id": cart_id})
+        ]
 
     def flush(self) -> None:
         """Write what changed on the carts handed out since they were read (or added): carts this transaction
@@ -443,18 +382,10 @@ def contains(column: Any, needle: str) -> Any:
 
 
 # The lines of a sale, stamped with the transaction the checkout's key posted in this transaction (its id, time and
-# game time): written after that posting, with the commit, so its id is never read back. One statement for all the
-# lines (the sale lines' rollup triggers run once per statement). PostgreSQL: one call, planned once per connection
-# (migration 0014), its columns as arrays; SQLite: one INSERT, the key in each row of its VALUES.
+# game time), so its id is never read back: one INSERT for all the lines (the sale lines' rollup triggers run once
+# per statement), the key in each row of its VALUES.
 _SOLD = ["cart_id", "sku", "potion_name", "item_sku", "quantity", "unit_price", "total"]
 _SOLD += [f.name for f in fields(Customer)]  # the customer's columns are named as its fields
-SALE_LINES_CALL = text(
-    "SELECT cauldrons_sale_lines(:route, :key, CAST(:cart_id AS bigint[]), CAST(:sku AS text[]), "
-    "CAST(:potion_name AS text[]), CAST(:item_sku AS text[]), CAST(:quantity AS integer[]), "
-    "CAST(:unit_price AS integer[]), CAST(:total AS bigint[]), CAST(:customer_id AS text[]), "
-    "CAST(:customer_name AS text[]), CAST(:character_class AS text[]), CAST(:character_species AS text[]), "
-    "CAST(:level AS integer[]))"
-)
 SALE_LINES_INSERT = text(
     f"WITH v (route, key, {', '.join(_SOLD)}) AS (VALUES (:route, :key, {', '.join(':' + c for c in _SOLD)}))"
     f" INSERT INTO sale_lines (account_transaction_id, created_at, game_day, game_hour, {', '.join(_SOLD)})"
@@ -492,11 +423,10 @@ class SqlSalesRepository(AbstractSalesRepository):
             }
             for line in lines
         ]
-        key = {"route": sale.route, "key": sale.value}
-        if self.writes.deferred:  # nothing reads them back in the unit of work: they go with the commit
-            self.writes.add(SALE_LINES_CALL, [{**key, **{column: [r[column] for r in rows] for column in _SOLD}}])
-        else:
-            self.writes.add(SALE_LINES_INSERT, [{**key, **row} for row in rows])
+        self._write({"route": sale.route, "key": sale.value}, rows)
+
+    def _write(self, key: dict[str, str], rows: list[dict[str, Any]]) -> None:
+        self.writes.add(SALE_LINES_INSERT, [{**key, **row} for row in rows])
 
     def search(self, query: SearchQuery, cursor: Cursor | None, limit: int) -> list[SoldLine]:
         """One indexed walk per potion: the potion filter is first matched against the potions (every line's sku is

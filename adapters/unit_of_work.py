@@ -9,7 +9,6 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from adapters import market, metrics, offers, repositories
-from adapters.db import UNIT_OF_WORK, is_postgres
 from adapters.processed_requests import KnownReplies, SqlProcessedRequests
 from adapters.writes import Writes
 from service_layer.unit_of_work import AbstractUnitOfWork, DatabaseUnavailable
@@ -40,20 +39,14 @@ def unavailable(error: object, connecting: bool = False) -> str | None:
 class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     """Repositories on one pooled connection, in one transaction (begun by the first statement). They are written
     with Core alone: the ORM's session, identity map and flush cost more CPU than the work of a request here.
-
-    On PostgreSQL the driver is in autocommit mode while the unit of work holds the connection, and the unit of work
-    says where its transaction begins and ends, each in a round trip it shares: BEGIN goes with its first statement
-    (`adapters.db.UNIT_OF_WORK`), COMMIT (or ROLLBACK) with the writes nothing reads back (`adapters.writes.Writes`),
-    and writes that are the whole transaction go as one implicit transaction. A checkout's or a delivery's posting
-    goes with them, so the accounts it locks are held within that one round trip. Request keys are not claimed in
-    the database (`adapters.processed_requests`). Whether a transaction is open is libpq's account
-    (`adapters.db.in_transaction`), not ours: the connection goes back to the pool with none open and out of
-    autocommit, or is invalidated."""
+    A backend's unit of work may bring repositories of its own (`adapters.postgres.PostgresUnitOfWork`)."""
 
     carts: repositories.SqlCartRepository
     ledger: repositories.SqlLedgerRepository
     clock: repositories.SqlClock
+    sales: repositories.SqlSalesRepository
     processed_requests: SqlProcessedRequests
+    writes: Writes
 
     def __init__(self, engine: Engine, known_replies: KnownReplies | None = None) -> None:
         """`known_replies`: the replies already seen on `engine`'s database, shared by the units of work of one
@@ -68,31 +61,28 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             if (reason := unavailable(error, connecting=True)) is not None:
                 raise DatabaseUnavailable(reason) from error
             raise
-        self.postgres = is_postgres(self.connection)
-        if self.postgres:
-            self.dbapi_connection = self.connection.connection.dbapi_connection
-            self.dbapi_connection.autocommit = True  # type: ignore[union-attr]
-            self.connection.info[UNIT_OF_WORK] = True
+        self._repositories()
+        return super().__enter__()
+
+    def _repositories(self) -> None:
         self.writes = Writes(self.connection)
+        self.clock = repositories.SqlClock(self.connection)
         self.carts = repositories.SqlCartRepository(self.connection, self.writes)
         self.potions = repositories.SqlPotionRepository(self.connection)
-        self.ledger = repositories.SqlLedgerRepository(self.connection, self.writes)
+        self.ledger = repositories.SqlLedgerRepository(self.connection, self.writes, self.clock)
         self.sales = repositories.SqlSalesRepository(self.connection, self.writes)
         self.visits = repositories.SqlVisitRepository(self.connection)
-        self.clock = repositories.SqlClock(self.connection)
         self.offers = offers.SqlOfferRepository(self.connection)
         self.metrics = metrics.SqlMetricsRepository(self.connection)
         self.shelf = market.SqlShelfRepository(self.connection)
         self.market = market.SqlMarketRepository(self.connection)
         self.processed_requests = SqlProcessedRequests(self.connection, self.writes, self.known_replies)
-        return super().__enter__()
 
     def __exit__(self, *exc: object) -> None:
         try:
             super().__exit__(*exc)
         finally:
-            if self.postgres:
-                self._give_back()
+            self._give_back()
             self.connection.close()
         error = exc[1]
         if isinstance(error, BaseException) and (reason := unavailable(error)) is not None:
@@ -100,33 +90,17 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     def commit(self) -> None:
         self.carts.flush()  # what the domain changed on the carts it was handed
-        if self.postgres:
-            self.writes.commit()  # the queued writes and COMMIT, in one round trip
-        self.connection.commit()  # on PostgreSQL this ends SQLAlchemy's transaction; the driver sends nothing
+        self.writes.commit()  # whatever waited for the commit
+        self.connection.commit()
         self._transaction_ended(committed=True)
 
     def rollback(self) -> None:
-        if self.postgres:
-            self._end_open_transaction()
+        self.writes.rollback()
         self.connection.rollback()
         self._transaction_ended(committed=False)
 
-    def _end_open_transaction(self) -> None:
-        """ROLLBACK whatever is open."""
-        if self.connection.invalidated:
-            self.writes.discard()
-            return
-        try:
-            self.writes.rollback()
-        except DBAPIError:
-            self.connection.invalidate()  # whatever broke, this connection is not handed out again (its locks go)
-
     def _give_back(self) -> None:
-        """Leave the connection as the pool's other users expect it: no transaction open, out of autocommit."""
-        self._end_open_transaction()  # none should be: a guard for a path that skipped the rollback
-        if not self.connection.invalidated:
-            self.connection.info.pop(UNIT_OF_WORK, None)
-            self.dbapi_connection.autocommit = False  # type: ignore[union-attr]
+        """Leave the connection as the pool's other users expect it."""
 
     def _transaction_ended(self, committed: bool) -> None:
         """What repositories kept for this transaction (locks held, accounts opened, the time set, the reply to

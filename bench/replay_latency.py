@@ -7,8 +7,8 @@ handling, interleaved, so both see the same machine. With `--elsewhere` the repl
 the same database, as a retry that reaches another server does: it knows nothing of the reply, guesses the key new,
 finds it taken at the commit (the reply's INSERT, before the posting runs), then reads the stored reply and replays
 it. With `--sibling` the replay goes to another worker of the same server (2 workers, the replay's connection kept
-to the worker that did not answer first), as a retry on a new connection may: the workers share the replies they
-commit (`adapters.processed_requests.SharedReplies`).
+to the worker that did not answer first), as a retry on a new connection may: that worker too knows nothing of the
+reply.
 
     python bench/replay_latency.py [--requests 1000] [--workers 1] [--elsewhere | --sibling]
 """

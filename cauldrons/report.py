@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from adapters import migrations
 from adapters.db import make_engine
 from adapters.metrics import METRICS
-from adapters.unit_of_work import SqlAlchemyUnitOfWork
+from cauldrons.bootstrap import unit_of_work
 from domain.clock import utcnow
 from domain.metrics import TITLES, Metric, MetricsQuery
 from domain.potions import COLOURS
@@ -113,7 +113,7 @@ def write_report(database_url: str, out: Path, console: Console, outcome: Outcom
     with _engine(database_url) as engine:
         _check(engine, shown)
         out.mkdir(parents=True, exist_ok=True)
-        uow = SqlAlchemyUnitOfWork(engine)
+        uow = unit_of_work(engine)
         sections: list[str] = []
         columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
         with Progress(*columns, console=console, transient=False) as progress:

@@ -32,7 +32,6 @@ from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker
 from werkzeug.serving import DechunkedInput, WSGIRequestHandler, make_server, run_simple
 
-from adapters.processed_requests import SharedReplies
 from cauldrons.config import Config
 from cauldrons.wsgi import error_document
 
@@ -207,7 +206,6 @@ class ShopServer(BaseApplication):  # type: ignore[misc]
 
     def __init__(self, config: Config, options: dict[str, Any]) -> None:
         self.config, self.options = config, options
-        self.shared_replies = SharedReplies()  # made before the fork: every worker answers a retry any of them knows
         super().__init__()
 
     def load_config(self) -> None:
@@ -218,7 +216,7 @@ class ShopServer(BaseApplication):  # type: ignore[misc]
         from cauldrons.app import create_app
         from cauldrons.bootstrap import bootstrap
 
-        wiring = bootstrap(self.config, prepare=False, shared_replies=self.shared_replies)
+        wiring = bootstrap(self.config, prepare=False)
         return create_app(self.config, uow_factory=wiring.uow_factory)
 
 

@@ -102,27 +102,21 @@ class ProcessedRequest:
 
 
 class RequestAlreadyProcessed(Exception):
-    """Raised by `record` when another transaction stored a reply for the key first."""
+    """A twin of the request (the same key) committed first: `earlier` is its stored reply, which stands."""
+
+    def __init__(self, earlier: ProcessedRequest) -> None:
+        super().__init__(f"{earlier.key.route} {earlier.key.value!r} was processed by another request first")
+        self.earlier = earlier
 
 
 class AbstractProcessedRequests(abc.ABC):
-    # Whether `claim` may `guess` that a key is new without asking the database: this repository's commit refuses a
-    # key another transaction took first (`record` or the commit raises RequestAlreadyProcessed).
-    guesses: bool = False
+    @abc.abstractmethod
+    def get(self, key: RequestKey) -> ProcessedRequest | None:
+        """The stored reply of `key`, if one was committed. A repository makes racing twins either wait for each
+        other here (so the later one finds the earlier's reply) or settle at the commit (`add`)."""
 
     @abc.abstractmethod
-    def claim(self, key: RequestKey, guess: bool = False) -> ProcessedRequest | None:
-        """The earlier processing of `key`, if any, as committed. Where the repository does not guess, a concurrent
-        claim of the same key waits until this transaction ends (SQLite: one writer at a time), so racing twins see
-        each other's reply instead of both doing the work.
-
-        With `guess` (and `guesses`), a key not known to be taken may be answered None from what this process
-        already knows, with no lock and no wait for twins: the work is done on the guess that the key is new, and
-        the commit settles it. A refusal of that work is no answer yet (it may be a twin's success, committed with
-        the key's reply meanwhile): the service claims the key, and replays the reply if there is one."""
-
-    @abc.abstractmethod
-    def record(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:
-        """Store the reply in this transaction, and whether the request appended a ledger transaction (`ledger
-        verify` holds the books to it). If the key is taken, RequestAlreadyProcessed is raised here or, where the
-        reply is written with the commit, by the unit of work's commit."""
+    def add(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:
+        """Store the reply with this unit of work's effects, and whether the request appended a ledger transaction
+        (`ledger verify` holds the books to it). A key a twin committed first is refused by the commit, as
+        RequestAlreadyProcessed."""

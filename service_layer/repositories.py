@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from domain import inventory
 from domain.carts import Cart, Customer
 from domain.clock import GameTime
 from domain.ledger import AccountRef, PostedTransaction, Transaction
@@ -19,25 +20,14 @@ from service_layer.idempotency import RequestKey
 
 
 class AbstractCartRepository(abc.ABC):
-    def __init__(self) -> None:
-        self.seen: set[Cart] = set()
-
+    @abc.abstractmethod
     def add(self, cart: Cart, game_time: GameTime | None = None) -> None:
         """Store a new cart, stamped with the game time; its cart_id is set on return."""
-        self._add(cart, game_time)
-        self.seen.add(cart)
 
+    @abc.abstractmethod
     def get(self, cart_id: int) -> Cart | None:
-        """The cart, locked against concurrent changes until the unit of work ends."""
-        if (cart := self._get(cart_id)) is not None:
-            self.seen.add(cart)
-        return cart
-
-    @abc.abstractmethod
-    def _add(self, cart: Cart, game_time: GameTime | None) -> None: ...
-
-    @abc.abstractmethod
-    def _get(self, cart_id: int) -> Cart | None: ...
+        """The cart, locked against concurrent changes until the unit of work ends; what the domain changes on it
+        is written with the commit."""
 
     @abc.abstractmethod
     def close_open_carts(self) -> int:
@@ -57,49 +47,49 @@ class AbstractPotionRepository(abc.ABC):
 
 
 class AbstractLedgerRepository(abc.ABC):
+    """The books: transactions appended, never changed. The repository is where the domain's rules on balances
+    (`domain.inventory.check_covers`) are held against the balances as they are, so no two units of work can both
+    pass them on the same balances."""
+
     def __init__(self) -> None:
         self.posted = 0  # how many transactions this unit of work appended
 
-    def add(
-        self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool = False
-    ) -> PostedTransaction:
-        """Append a transaction and its entries; return it as posted (id, time, running balances). `capacity`: the
-        capacity rule applies to it too (the balances it was checked against covered the whole shop).
+    def add(self, txn: Transaction, request: RequestKey | None, capacity: bool = True) -> None:
+        """Append `txn`, stamped with the game's time and `request`, if the domain's rules hold for it (with
+        `capacity`, the capacity rule too), and raise the domain's refusal if they do not. A transaction that moves
+        nothing is not booked (the request's reply alone records that it was answered). Nothing in this unit of
+        work reads it back: a repository may write it with the commit."""
+        if txn.entries:
+            self._add(txn, request, capacity)
+            self.posted += 1
 
-        Where it was not checked against locked balances (`balances_to_check`), the write checks the same rules
-        under its own locks and raises `BooksMoved` if they do not hold."""
-        posted = self._add(txn, game_time, request, capacity)
+    def post(self, txn: Transaction, request: RequestKey | None, capacity: bool = True) -> PostedTransaction:
+        """`add`, read back as posted (id, time, running balances)."""
+        if not txn.entries:
+            raise ValueError("a transaction that moves nothing is not booked")
+        posted = self._post(txn, request, capacity)
         self.posted += 1
         return posted
 
-    def append(
-        self, txn: Transaction, clock: AbstractClock, request: RequestKey | None, capacity: bool = False
-    ) -> None:
-        """`add`, for a transaction nothing in this unit of work reads back, stamped with `clock`'s game time: a
-        repository may write it with the commit, which then raises the write's `BooksMoved`, and let the write read
-        the clock as it is written, rather than read it first in a round trip of its own."""
-        self.add(txn, clock.now(), request, capacity)
+    def checked(self, txn: Transaction, capacity: bool) -> bool:
+        """Hold `txn` to the domain's rules on locked balances (`lock`); return whether they cover the whole shop
+        (only a transaction the capacity rule can refuse needs, and locks, every shop account, so checkouts and
+        corrections do not wait on the whole shop)."""
+        whole_shop = capacity and inventory.touches_capacity(txn)
+        inventory.check_covers(txn, self.lock((e.account for e in txn.entries), whole_shop), capacity)
+        return whole_shop
+
+    def _add(self, txn: Transaction, request: RequestKey | None, capacity: bool) -> None:
+        self._post(txn, request, capacity)
 
     @abc.abstractmethod
-    def _add(
-        self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool
-    ) -> PostedTransaction: ...
+    def _post(self, txn: Transaction, request: RequestKey | None, capacity: bool) -> PostedTransaction:
+        """Check (`checked`), stamp, append."""
 
     @abc.abstractmethod
     def lock(self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True) -> dict[AccountRef, int]:
         """Lock `accounts` (opening missing ones) and, with `whole_shop`, every account of the shop, until the unit
-        of work ends, in one fixed order, and return their balances: a check against them cannot be raced, and
-        `add` may write the next running balances."""
-
-    def balances_to_check(
-        self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True, look: bool = True
-    ) -> dict[AccountRef, int] | None:
-        """The balances a posting that moves `accounts` is checked against (with `whole_shop`, every shop account's
-        too), opening missing accounts. Here they are locked (`lock`). A repository whose writes check the rules
-        under their own locks may return a snapshot instead, so that the locks are held for the write alone; and,
-        unless asked to `look`, None: the posting goes unchecked, the write finds whether the rules hold, and if
-        they do not, `BooksMoved` runs the use case again, looking first, so the refusal is the domain's."""
-        return self.lock(accounts, whole_shop)
+        of work ends, in one fixed order, and return their balances: a check against them cannot be raced."""
 
     @abc.abstractmethod
     def balances(self, owner: str | None = None, at: datetime | None = None) -> dict[AccountRef, int]:

@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import abc
-from typing import Self
+from collections.abc import Callable
+from typing import Self, TypeVar
 
 from service_layer.idempotency import AbstractProcessedRequests
 from service_layer.repositories import (
@@ -28,11 +29,7 @@ class DatabaseUnavailable(Exception):
     request may be retried as it is."""
 
 
-class BooksMoved(DatabaseUnavailable):
-    """A posting was written unchecked, or checked against a snapshot, and under the write's locks the database
-    found that the domain's rules do not hold for it: the use case must be run again, checked by the domain on the
-    balances as they are now (and if that keeps happening, the request is answered like an unavailable database:
-    retry it)."""
+T = TypeVar("T")
 
 
 class AbstractUnitOfWork(abc.ABC):
@@ -47,15 +44,19 @@ class AbstractUnitOfWork(abc.ABC):
     metrics: AbstractMetricsRepository
     shelf: AbstractShelfRepository
     market: AbstractMarketRepository
-    # Set by the service layer once the books moved under one of this unit of work's postings: from then on its
-    # postings are checked by the domain before they are written (see `AbstractLedgerRepository.balances_to_check`).
-    look_first: bool = False
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.rollback()  # a no-op after a commit
+
+    def run(self, work: Callable[[], T]) -> T:
+        """`work` in this unit of work (which it commits): what a use case does once. A backend that checks some
+        writes only as they commit may run `work` again from the start, or answer a request from a twin's stored
+        reply (`RequestAlreadyProcessed`), where the commit found that it has to (adapters.postgres)."""
+        with self:
+            return work()
 
     @abc.abstractmethod
     def commit(self) -> None: ...

@@ -3,7 +3,6 @@ return plain data and never write."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +12,7 @@ from domain.clock import utcnow
 from domain.inventory import Inventory
 from domain.market import Forecast
 from domain.metrics import Metric, MetricsQuery
-from domain.potions import Barrel, Potion
+from domain.potions import Potion
 from domain.sales import PAGE_SIZE, Cursor, SearchPage, SearchQuery
 from service_layer.unit_of_work import AbstractUnitOfWork
 
@@ -72,13 +71,6 @@ def situation(uow: AbstractUnitOfWork) -> Situation:
     shelf = uow.shelf.current() or planners.plan_shelf(learnt, inventory)
     by_sku = {p.sku: p for p in learnt.potions}
     return Situation(learnt, inventory, [by_sku[sku] for sku in shelf.chosen if sku in by_sku])
-
-
-def barrel_plan(offers: Sequence[Barrel], uow: AbstractUnitOfWork) -> list[dict[str, Any]]:
-    """Which barrels to buy from `offers`, inside a unit of work already open."""
-    now = situation(uow)
-    plan = planners.plan_barrels(now.forecast, now.inventory, offers, now.chosen)
-    return [{"sku": sku, "quantity": k} for sku, k in plan]
 
 
 def bottler_plan(uow: AbstractUnitOfWork) -> list[dict[str, Any]]:

@@ -25,7 +25,6 @@ from service_layer.idempotency import (
     AbstractProcessedRequests,
     ProcessedRequest,
     Reply,
-    RequestAlreadyProcessed,
     RequestKey,
 )
 from service_layer.repositories import (
@@ -104,9 +103,9 @@ class FakeLedgerRepository(AbstractLedgerRepository):
         super().__init__()
         self.store = store
 
-    def _add(
-        self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool
-    ) -> PostedTransaction:
+    def _post(self, txn: Transaction, request: RequestKey | None, capacity: bool) -> PostedTransaction:
+        self.checked(txn, capacity)
+        game_time = FakeClock(self.store).now()
         self.store.accounts.update(e.account for e in txn.entries)
         running = self.balances()
         entries = []
@@ -179,14 +178,13 @@ class FakePotionRepository(AbstractPotionRepository):
 
 class FakeCartRepository(AbstractCartRepository):
     def __init__(self, store: FakeStore) -> None:
-        super().__init__()
         self.store = store
 
-    def _add(self, cart: Cart, game_time: GameTime | None) -> None:
+    def add(self, cart: Cart, game_time: GameTime | None = None) -> None:
         cart.cart_id = max(self.store.carts, default=0) + 1
         self.store.carts[cart.cart_id] = cart
 
-    def _get(self, cart_id: int) -> Cart | None:
+    def get(self, cart_id: int) -> Cart | None:
         cart = self.store.carts.get(cart_id)
         if cart is not None:  # priced as the catalog prices them now, as the database reads them
             prices = self.store.shelves[-1][1].prices if self.store.shelves else {}
@@ -484,12 +482,11 @@ class FakeProcessedRequests(AbstractProcessedRequests):
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
-    def claim(self, key: RequestKey, guess: bool = False) -> ProcessedRequest | None:
+    def get(self, key: RequestKey) -> ProcessedRequest | None:
         return self.store.processed.get(key)
 
-    def record(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:
-        if key in self.store.processed:
-            raise RequestAlreadyProcessed(key)
+    def add(self, key: RequestKey, fingerprint: str, reply: Reply, moved: bool) -> None:
+        assert key not in self.store.processed, "units of work take turns here: a key is looked up first"
         self.store.processed[key] = ProcessedRequest(key, fingerprint, reply)
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from adapters import orm
-from adapters.unit_of_work import SqlAlchemyUnitOfWork
+from cauldrons.bootstrap import unit_of_work
 from domain.errors import InsufficientStock
 from domain.potions import PotionType
 from service_layer import services, views
@@ -20,7 +20,7 @@ from tests.helpers import ALICE, SMALL_RED, barrel
 
 def _worker(wiring, where: str):  # type: ignore[no-untyped-def]
     """A unit of work on this worker (sharing the replies it knows), or as on a worker of its own."""
-    return wiring.uow_factory() if where == "same worker" else SqlAlchemyUnitOfWork(wiring.engine)
+    return wiring.uow_factory() if where == "same worker" else unit_of_work(wiring.engine)
 
 
 @pytest.mark.parametrize("where", ["same worker", "other workers"])
@@ -103,14 +103,14 @@ def test_a_reset_opens_no_account_while_holding_the_shops_locks(wiring, monkeypa
 
     from sqlalchemy import text
 
-    from adapters.repositories import SqlLedgerRepository
+    from adapters.postgres import PgLedgerRepository
 
     if wiring.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one writer at a time: there is no interleaving to make")
     services.correct("shop/ml:red", 500, "to bottle", "ml", wiring.uow_factory())
     others: list[object] = []
     phase = ["reset reads"]
-    balances, lock = SqlLedgerRepository.balances, SqlLedgerRepository.lock
+    balances, lock = PgLedgerRepository.balances, PgLedgerRepository.lock
 
     def balances_then_bottle(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         found = balances(self, *args, **kwargs)
@@ -149,8 +149,8 @@ def test_a_reset_opens_no_account_while_holding_the_shops_locks(wiring, monkeypa
                     time.sleep(0.01)
         return held
 
-    monkeypatch.setattr(SqlLedgerRepository, "balances", balances_then_bottle)
-    monkeypatch.setattr(SqlLedgerRepository, "lock", lock_then_race)
+    monkeypatch.setattr(PgLedgerRepository, "balances", balances_then_bottle)
+    monkeypatch.setattr(PgLedgerRepository, "lock", lock_then_race)
     assert services.reset(None, wiring.uow_factory()).status == 204
     others[0].join(30)
     assert isinstance(others[-1], Reply) and others[-1].status == 200

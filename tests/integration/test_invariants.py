@@ -10,7 +10,7 @@ from sqlalchemy import Connection, exc, select, text
 
 from adapters import migrations, orm
 from adapters.db import make_engine
-from adapters.repositories import SqlLedgerRepository
+from adapters.repositories import SqlClock, SqlLedgerRepository
 from adapters.verification import verify
 from adapters.writes import Writes
 from domain import ledger
@@ -290,7 +290,9 @@ def test_an_old_database_is_migrated_with_its_running_balances_backfilled(empty_
             conn.execute(select(e.c.created_at).where(e.c.account_id == ids["shop"]).order_by(e.c.id)).scalars().all()
         )
         shop = {"gold": 45}
-        assert {r.commodity: n for r, n in SqlLedgerRepository(conn, Writes(conn)).balances(SHOP).items()} == shop
+        assert {
+            r.commodity: n for r, n in SqlLedgerRepository(conn, Writes(conn), SqlClock(conn)).balances(SHOP).items()
+        } == shop
     engine.dispose()
     assert rows == [100, 40, 45]
     assert recorded == [T0 + timedelta(minutes=m) for m in (0, 2, 1)]  # history is copied, never rewritten

@@ -14,12 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, exc, text
 
-from adapters.repositories import SqlLedgerRepository
+from adapters.postgres import BooksMoved, PgLedgerRepository
 from domain import inventory, ledger
 from domain.errors import InsufficientStock, ShopError
 from domain.potions import DEFAULT_POTIONS, Barrel
 from service_layer import services, views
-from service_layer.unit_of_work import BooksMoved
 from tests.helpers import ALICE, SMALL_RED
 
 LATER = datetime(2030, 1, 1)  # after anything the shop wrote, so the raw entries keep each account's time order
@@ -131,11 +130,10 @@ def test_the_sql_path_accepts_and_refuses_what_the_domain_does_with_the_same_bal
     uow = wiring.uow_factory()
     with uow:
         # Opened before the first savepoint: an account opened inside one would vanish with its rollback.
-        uow.ledger.balances_to_check({e.account for txn in txns for e in txn.entries})
+        uow.ledger.lock({e.account for txn in txns for e in txn.entries}, whole_shop=False)
         balances = uow.ledger.balances()
-        for txn in txns:
+        for txn in (t for t in txns if t.entries):
             capacity = txn.kind != "correction"
-            whole_shop = capacity and inventory.touches_capacity(txn)
             try:
                 inventory.check_covers(txn, balances, capacity)
                 domain_accepts = True
@@ -143,7 +141,7 @@ def test_the_sql_path_accepts_and_refuses_what_the_domain_does_with_the_same_bal
                 domain_accepts = False
             savepoint = uow.connection.begin_nested()
             try:
-                posted = uow.ledger.add(txn, None, None, capacity=whole_shop)
+                posted = uow.ledger.post(txn, None, capacity=capacity)  # unchecked: the function checks
                 savepoint.commit()
                 sql_accepts = True
             except BooksMoved:
@@ -185,23 +183,22 @@ def test_a_posting_the_database_refuses_under_its_locks_is_run_again_and_refused
     # the attempt's uncommitted opening of them).
     services.checkout(carts.pop(), "gold", wiring.uow_factory())
 
-    real_check = SqlLedgerRepository.balances_to_check
-    raced, attempts = [], []
+    real_arguments = PgLedgerRepository._arguments
+    raced, looks = [], []
 
-    def check_then_lose_the_race(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        snapshot = real_check(self, *args, **kwargs)
-        attempts.append(snapshot)
-        if len(attempts) == 1:  # the first attempt is on its way to its write; now a twin sells the one potion
+    def post_then_lose_the_race(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        looks.append(self.look_first)
+        if len(looks) == 1:  # the first attempt is on its way to its write; now a twin sells the one potion
             raced.append(services.checkout(carts[1], "gold", wiring.uow_factory()))
-        return snapshot
+        return real_arguments(self, *args, **kwargs)
 
-    with patch.object(SqlLedgerRepository, "balances_to_check", check_then_lose_the_race):
+    with patch.object(PgLedgerRepository, "_arguments", post_then_lose_the_race):
         with pytest.raises(InsufficientStock):
             services.checkout(carts[0], "gold", wiring.uow_factory())
     assert raced[0].status == 200
     # first attempt, the twin (both unchecked), then the first again: its write found the books moved, and it ran
-    # again on the balances as they were, checked by the domain
-    assert [a is None for a in attempts] == [True, True, False]
+    # again, checked by the domain on the balances as they were
+    assert looks == [False, False, True]
     audit = views.audit(None, wiring.uow_factory())
     assert audit["number_of_potions"] == 0 and audit["gold"] == 100 + 2 * 50
     wiring.engine.dispose()

@@ -1,22 +1,24 @@
 """Repositories on real SQLite and PostgreSQL databases."""
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, exc, func, select
 
 from adapters import orm
-from adapters.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.postgres import KeyTaken
+from cauldrons.bootstrap import unit_of_work
 from domain import ledger
 from domain.carts import Cart
 from domain.clock import GameTime
 from domain.ledger import GOLD, SHOP, AccountRef
-from service_layer.idempotency import Reply, RequestAlreadyProcessed, RequestKey
+from service_layer.idempotency import Reply, RequestKey
 from tests.helpers import ALICE, SMALL_RED
 
 
 def test_a_transaction_and_its_entries_are_stored_and_summed(wiring):
     with wiring.uow_factory() as uow:
         before = uow.ledger.balances(SHOP)
-        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), GameTime("Edgeday", 2), RequestKey("barrels/deliver", "1"))
+        uow.clock.set(GameTime("Edgeday", 2))
+        uow.ledger.post(ledger.barrel_purchase([SMALL_RED]), RequestKey("barrels/deliver", "1"))
         after = uow.ledger.balances(SHOP)
         uow.commit()
     assert before[AccountRef(SHOP, GOLD)] == 100 and after[AccountRef(SHOP, GOLD)] == 0
@@ -37,7 +39,7 @@ def test_locking_returns_the_shops_balances_and_the_named_accounts(wiring):
 def test_accounts_are_opened_on_first_use(wiring):
     txn = ledger.transfer("correction", "a new potion", [(ledger.BOTTLING, SHOP, ledger.potion("NEW_POTION"), 3)])
     with wiring.uow_factory() as uow:
-        uow.ledger.add(txn, None, None)
+        uow.ledger.add(txn, None)
         uow.commit()
     with wiring.uow_factory() as uow:
         assert uow.ledger.balances(SHOP)[AccountRef(SHOP, ledger.potion("NEW_POTION"))] == 3
@@ -46,11 +48,11 @@ def test_accounts_are_opened_on_first_use(wiring):
 def test_a_stored_reply_is_claimed_byte_for_byte(wiring):
     key = RequestKey("carts", "k")
     with wiring.uow_factory() as uow:
-        assert uow.processed_requests.claim(key) is None
-        uow.processed_requests.record(key, "fp", Reply.json({"cart_id": 1}), moved=False)
+        assert uow.processed_requests.get(key) is None
+        uow.processed_requests.add(key, "fp", Reply.json({"cart_id": 1}), moved=False)
         uow.commit()
-    with SqlAlchemyUnitOfWork(wiring.engine) as uow:  # knowing no replies yet: it reads the stored one
-        earlier = uow.processed_requests.claim(key)
+    with unit_of_work(wiring.engine) as uow:  # knowing no replies yet: it reads the stored one
+        earlier = uow.processed_requests.stored(key)
     assert earlier is not None
     assert earlier.replay("fp") == Reply(200, b'{"cart_id":1}', "application/json", replayed=True)
 
@@ -58,21 +60,20 @@ def test_a_stored_reply_is_claimed_byte_for_byte(wiring):
 def test_a_key_can_be_recorded_once(wiring):
     key = RequestKey("carts", "k")
     with wiring.uow_factory() as uow:
-        uow.processed_requests.record(key, "fp", Reply.empty(), moved=False)
+        uow.processed_requests.add(key, "fp", Reply.empty(), moved=False)
         uow.commit()
-    with wiring.uow_factory() as uow, pytest.raises(RequestAlreadyProcessed):  # at once, or with the commit
-        uow.processed_requests.record(key, "fp", Reply.empty(), moved=False)
+    # refused by the unique key, at once or with the commit (PostgreSQL: as the key taken, which a use case replays)
+    with wiring.uow_factory() as uow, pytest.raises((exc.IntegrityError, KeyTaken)):
+        uow.processed_requests.add(key, "fp", Reply.empty(), moved=False)
         uow.commit()
-    with SqlAlchemyUnitOfWork(
-        wiring.engine
-    ) as uow:  # and the connection it failed on serves the next (a database read)
-        assert uow.processed_requests.claim(key) is not None
+    with unit_of_work(wiring.engine) as uow:  # and the connection it failed on serves the next (a database read)
+        assert uow.processed_requests.stored(key) is not None
 
 
 def test_the_same_key_on_another_route_is_another_request(wiring):
     with wiring.uow_factory() as uow:
-        uow.processed_requests.record(RequestKey("barrels/deliver", "7"), "fp", Reply.empty(), moved=False)
-        uow.processed_requests.record(RequestKey("bottler/deliver", "7"), "fp", Reply.empty(), moved=False)
+        uow.processed_requests.add(RequestKey("barrels/deliver", "7"), "fp", Reply.empty(), moved=False)
+        uow.processed_requests.add(RequestKey("bottler/deliver", "7"), "fp", Reply.empty(), moved=False)
         uow.commit()
 
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import create_engine, event, exc, func, select, text
 from sqlalchemy.pool import NullPool
 
-from adapters import db, orm
+from adapters import db, orm, postgres
 from adapters.processed_requests import KnownReplies
-from adapters.unit_of_work import SqlAlchemyUnitOfWork
+from cauldrons.bootstrap import unit_of_work
 from domain import ledger
 from domain.clock import GameTime
 from domain.errors import IdempotencyKeyReused, InsufficientCapacity, InsufficientGold
@@ -33,14 +33,14 @@ def gold(wiring) -> int:  # type: ignore[no-untyped-def]
 
 def test_a_committed_unit_of_work_persists(wiring):
     with wiring.uow_factory() as uow:
-        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, None)
+        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None)
         uow.commit()
     assert gold(wiring) == 0
 
 
 def test_an_uncommitted_unit_of_work_is_rolled_back(wiring):
     with wiring.uow_factory() as uow:
-        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, None)
+        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None)
     assert gold(wiring) == 100
 
 
@@ -51,8 +51,8 @@ def test_a_crash_between_the_ledger_write_and_the_commit_leaves_nothing(wiring):
         pass
 
     with pytest.raises(Crash), wiring.uow_factory() as uow:
-        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, RequestKey("barrels/deliver", "1"))
-        uow.processed_requests.record(RequestKey("barrels/deliver", "1"), "fp", Reply.empty(), moved=True)
+        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), RequestKey("barrels/deliver", "1"))
+        uow.processed_requests.add(RequestKey("barrels/deliver", "1"), "fp", Reply.empty(), moved=True)
         raise Crash
     assert (count(wiring, orm.account_transactions), count(wiring, orm.account_ledger_entries)) == (
         transactions,
@@ -66,7 +66,7 @@ def test_a_crash_between_the_ledger_write_and_the_commit_leaves_nothing(wiring):
 def test_a_lost_connection_before_commit_leaves_nothing(wiring):
     uow = wiring.uow_factory()
     with uow:
-        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, None)
+        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None)
         uow.connection.invalidate()  # the process holding it dies: the server rolls back
     assert gold(wiring) == 100
 
@@ -95,7 +95,7 @@ def test_a_pooled_connection_is_pinged_only_after_sitting_idle(pg_url, monkeypat
     """The server drops a pooled connection (a restart, an idle timeout). Reused after sitting idle, it is pinged,
     found dead and replaced before anyone uses it; reused at once (under load), it is not pinged, so the request on
     it fails and the pool replaces it for the next."""
-    monkeypatch.setattr(db, "IDLE_PING_AFTER", 0.2 if idle else 3600)
+    monkeypatch.setattr(postgres, "IDLE_PING_AFTER", 0.2 if idle else 3600)
     engine = db.make_engine(pg_url)
     try:
         with engine.connect() as conn:
@@ -119,12 +119,12 @@ def test_a_database_that_cannot_be_reached_or_has_no_connection_free_is_unavaila
     if wiring.engine.dialect.name != "postgresql":
         pytest.skip("SQLite is a file: there is no server to be down")
     down = db.make_engine("postgresql+psycopg2://postgres@127.0.0.1:1/shop")  # nothing listens on port 1
-    with pytest.raises(DatabaseUnavailable, match="Connection refused"), SqlAlchemyUnitOfWork(down):
+    with pytest.raises(DatabaseUnavailable, match="Connection refused"), unit_of_work(down):
         pass
     down.dispose()
     url = wiring.engine.url.render_as_string(hide_password=False)
     busy = db.make_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.1)
-    with busy.connect(), pytest.raises(DatabaseUnavailable, match="busy"), SqlAlchemyUnitOfWork(busy):
+    with busy.connect(), pytest.raises(DatabaseUnavailable, match="busy"), unit_of_work(busy):
         pass
     busy.dispose()
 
@@ -139,7 +139,7 @@ def _one_connection(wiring):  # type: ignore[no-untyped-def]
     so a test sees the round trips of steady state."""
     engine = db.make_engine(wiring.engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=0)
     known = KnownReplies()
-    return engine, lambda: SqlAlchemyUnitOfWork(engine, known)
+    return engine, lambda: unit_of_work(engine, known)
 
 
 def _sent(wiring, action, engine=None):  # type: ignore[no-untyped-def]
@@ -295,17 +295,17 @@ def test_on_postgres_the_pool_gets_every_connection_back_idle_and_out_of_autocom
         pass
 
     with pytest.raises(Crash), wiring.uow_factory() as uow:  # a transaction begun, then abandoned
-        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, None)
+        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None)
         raw = uow.connection.connection.dbapi_connection
         assert raw.autocommit
         raise Crash
     with pytest.raises(Crash), wiring.uow_factory() as uow:  # a key claimed (and locked), then abandoned
-        assert uow.processed_requests.claim(RequestKey("barrels/deliver", "abandoned")) is None
+        assert uow.processed_requests.get(RequestKey("barrels/deliver", "abandoned")) is None
         raise Crash
     with wiring.uow_factory() as uow:  # one that only read
         uow.ledger.balances(ledger.SHOP)
     with wiring.uow_factory() as uow:  # and one committed
-        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, None)
+        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None)
         uow.commit()
     assert not raw.autocommit  # migrations and reports take the pool's connections as the driver made them
     with wiring.engine.connect() as conn:
@@ -348,8 +348,8 @@ def test_a_write_refused_at_the_commit_takes_the_posting_and_the_reply_with_it(w
     key = RequestKey("barrels/deliver", "refused-at-commit")
     before = count(wiring, orm.processed_requests)
     with pytest.raises(exc.IntegrityError), wiring.uow_factory() as uow:
-        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), None, key)
-        uow.processed_requests.record(key, "fp", Reply.empty(), moved=True)
+        uow.ledger.add(ledger.barrel_purchase([SMALL_RED]), key)
+        uow.processed_requests.add(key, "fp", Reply.empty(), moved=True)
         uow.sales.add([SaleLine(10**9, "RED_POTION", "red potion", 1, 50, ALICE)], key)
         uow.commit()
     assert gold(wiring) == 100 and count(wiring, orm.processed_requests) == before
@@ -363,8 +363,8 @@ def test_on_postgres_the_writes_sent_with_the_commit_keep_their_text_in_any_clie
         wiring.engine.url.render_as_string(hide_password=False), connect_args={"client_encoding": "LATIN1"}
     )
     try:
-        first = services.create_cart(ALICE, "Ã©-key", SqlAlchemyUnitOfWork(latin))
-        other = services.create_cart(ALICE, "é-key", SqlAlchemyUnitOfWork(latin))
+        first = services.create_cart(ALICE, "Ã©-key", unit_of_work(latin))
+        other = services.create_cart(ALICE, "é-key", unit_of_work(latin))
     finally:
         latin.dispose()
     assert other.body != first.body  # two keys, two carts
@@ -376,7 +376,7 @@ def test_on_postgres_a_unit_of_work_on_a_read_only_engine_reads_one_snapshot(wir
     _postgres_only(wiring)
     reports = db.make_engine(wiring.engine.url.render_as_string(hide_password=False), read_only=True)
     try:
-        with SqlAlchemyUnitOfWork(reports) as uow:
+        with unit_of_work(reports) as uow:
             uow.ledger.balances(ledger.SHOP)
             assert uow.connection.exec_driver_sql("SHOW transaction_isolation").scalar() == "repeatable read"
     finally:

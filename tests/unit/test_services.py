@@ -1,8 +1,6 @@
 """The services on fakes, in the services' own terms."""
 
 import json
-from collections.abc import Callable
-from dataclasses import replace
 
 import pytest
 
@@ -16,22 +14,16 @@ from domain.errors import (
     InsufficientGold,
     InsufficientMl,
     InsufficientStock,
-    ShopError,
     UnknownPotionType,
     UnknownSku,
 )
 from domain.potions import PotionType
 from service_layer import services, views
-from service_layer.idempotency import ProcessedRequest, Reply, RequestAlreadyProcessed, RequestKey, Scope
-from service_layer.unit_of_work import BooksMoved
+from service_layer.idempotency import RequestKey
 from tests.fakes import (
-    FakeLedgerRepository,
-    FakeProcessedRequests,
-    FakeSalesRepository,
-    FakeStore,
     FakeUnitOfWork,
 )
-from tests.helpers import ALICE, NEW_SHOP, SMALL_GREEN, SMALL_RED, WHOLESALE, barrel
+from tests.helpers import ALICE, SMALL_GREEN, SMALL_RED, WHOLESALE, barrel
 
 RED_POTION = PotionType(100, 0, 0, 0)
 
@@ -279,8 +271,7 @@ def test_the_catalog_lists_at_most_six_potions_in_stock(uow):
 def test_plans_change_nothing(uow):
     services.deliver_barrels("1", [SMALL_RED], uow)
     before = list(uow.store.transactions)
-    with uow:
-        assert views.barrel_plan(WHOLESALE, uow) == []  # no gold left
+    assert services.plan_barrels(WHOLESALE, uow) == []  # no gold left
     assert views.bottler_plan(uow) == [{"potion_type": [100, 0, 0, 0], "quantity": 2}]  # a trial batch: nothing known
     assert views.capacity_plan(uow) == {"potion_capacity": 0, "ml_capacity": 0}
     assert uow.store.transactions == before and uow.store.shelves == []
@@ -311,7 +302,7 @@ def test_each_tick_the_shelf_is_planned_and_the_catalog_and_checkout_use_its_pri
 def test_following_the_plans_never_gets_refused(uow):
     """A shop that does what its planners say, tick after tick, is never refused and never overdraws."""
     for tick in range(30):
-        plan = views.barrel_plan(WHOLESALE, uow)
+        plan = services.plan_barrels(WHOLESALE, uow)
         by_sku = {b.sku: b for b in WHOLESALE}
         bought = [
             barrel(s, by_sku[s].ml_per_barrel, by_sku[s].potion_type, by_sku[s].price, k)
@@ -366,194 +357,3 @@ def test_balances_now_and_at_a_moment_count_every_entry_of_an_account_in_one_tra
     (bottling,) = uow.transactions("bottling")
     assert audit(uow)["number_of_potions"] == 3
     assert views.audit(bottling.created_at, uow)["number_of_potions"] == 3
-
-
-class TwinCommitsFirst(FakeUnitOfWork):
-    """PostgreSQL's case where the reply is written with the COMMIT: a twin with the same key commits between this
-    request's claim and its commit, and the unique key refuses ours there."""
-
-    twin_reply = Reply(204)
-
-    def commit(self) -> None:
-        key = next(iter(self.work.processed.keys() - self.store.processed.keys()))
-        self.store.processed[key] = ProcessedRequest(key, self.work.processed[key].fingerprint, self.twin_reply)
-        raise RequestAlreadyProcessed(key)
-
-
-def test_a_key_a_twin_took_before_the_commit_answers_with_the_twins_reply_and_nothing_of_ours(uow):
-    racing = TwinCommitsFirst(uow.store)
-    reply = services.deliver_barrels("7", [SMALL_RED], racing)
-    assert reply == replace(TwinCommitsFirst.twin_reply, replayed=True)
-    assert audit(uow) == NEW_SHOP  # our purchase was rolled back with our reply
-
-
-class WritesCheckTheRules(FakeLedgerRepository):
-    """PostgreSQL's posting path on the fake: asked not to look, it hands out no balances; the write checks the
-    domain's rules under its locks (`cauldrons_post`) and raises `BooksMoved` if they fail; `append` waits for the
-    commit."""
-
-    def __init__(self, store: FakeStore, looks: list[bool], appended: list[Callable[[], object]]) -> None:
-        super().__init__(store)
-        self.looks, self.appended = looks, appended
-
-    def balances_to_check(self, accounts=(), whole_shop=True, look=True):  # type: ignore[no-untyped-def]
-        self.looks.append(look)
-        return super().balances_to_check(accounts, whole_shop) if look else None
-
-    def _add(self, txn, game_time, request, capacity):  # type: ignore[no-untyped-def]
-        try:
-            inventory.check_covers(txn, self.lock((e.account for e in txn.entries), capacity), capacity)
-        except ShopError as refused:
-            raise BooksMoved(str(refused)) from refused
-        return super()._add(txn, game_time, request, capacity)
-
-    def append(self, txn, clock, request, capacity=False):  # type: ignore[no-untyped-def]
-        self.posted += 1
-        self.appended.append(lambda: self._add(txn, clock.now(), request, capacity))  # the clock as written
-
-
-class SalesWithTheCommit(FakeSalesRepository):
-    def __init__(self, store: FakeStore, appended: list[Callable[[], object]]) -> None:
-        super().__init__(store)
-        self.appended = appended
-
-    def add(self, lines, sale):  # type: ignore[no-untyped-def]
-        self.appended.append(lambda: super(SalesWithTheCommit, self).add(lines, sale))
-
-
-class PostsUnchecked(FakeUnitOfWork):
-    """PostgreSQL's unit of work on the fakes: postings unchecked, appended ones and sale lines written at commit."""
-
-    def _begin(self) -> None:
-        super()._begin()
-        self.looks: list[bool] = getattr(self, "looks", [])
-        self.appended: list[Callable[[], object]] = []
-        self.ledger = WritesCheckTheRules(self.work, self.looks, self.appended)
-        self.sales = SalesWithTheCommit(self.work, self.appended)
-
-    def commit(self) -> None:
-        for write in self.appended:
-            write()
-        super().commit()
-
-
-def test_a_posting_the_write_checks_goes_unchecked_and_the_domain_looks_only_after_a_refusal(uow):
-    sell_setup(uow, potions=1)
-    sold, short = new_cart(uow), new_cart(uow)
-    for cart_id in (sold, short):
-        services.set_item_quantity(cart_id, "RED_POTION", 1, None, uow)
-    unchecked = PostsUnchecked(uow.store)
-    assert services.checkout(sold, "gold", unchecked).status == 200
-    assert unchecked.looks == [False]  # accepted by the write: the balances were never read
-    (sale,) = uow.transactions("sale")
-    assert [(s.line.cart_id, s.transaction_id) for s in uow.store.sales] == [(sold, sale.id)]  # stamped with it
-    refused = PostsUnchecked(uow.store)
-    with pytest.raises(InsufficientStock, match="RED_POTION"):  # the domain's refusal, not the write's
-        services.checkout(short, "gold", refused)
-    assert refused.looks == [False, True]  # refused unchecked, then run again, the domain looking first
-    assert audit(uow)["number_of_potions"] == 0 and RequestKey(Scope.CHECKOUT, str(short)) not in uow.requests()
-
-
-def test_a_delivery_refused_at_the_commit_is_run_again_and_refused_by_the_domain_leaving_nothing(uow):
-    refused = PostsUnchecked(uow.store)
-    with pytest.raises(InsufficientCapacity, match="ml"):
-        services.deliver_barrels("big", [barrel(ml=10_001, price=0)], refused)
-    assert refused.looks == [False, True]
-    assert audit(uow) == NEW_SHOP and RequestKey("barrels/deliver", "big") not in uow.requests()
-    delivered = PostsUnchecked(uow.store)
-    services.deliver_barrels("small", [SMALL_RED], delivered)  # appended, written with the commit
-    assert delivered.looks == [False] and audit(uow)["ml_in_barrels"] == SMALL_RED.ml_per_barrel
-
-
-class GuessingRequests(FakeProcessedRequests):
-    """PostgreSQL's claims on the fakes: asked to guess, a key is taken to be new without a look; recording a reply
-    for a key that was taken is refused (the unique constraint, at the commit)."""
-
-    guesses = True
-
-    def __init__(self, store: FakeStore, claims: list[bool]) -> None:
-        super().__init__(store)
-        self.claims = claims
-
-    def claim(self, key, guess=False):  # type: ignore[no-untyped-def]
-        self.claims.append(guess)
-        return None if guess else super().claim(key)
-
-
-class GuessesKeys(PostsUnchecked):
-    def _begin(self) -> None:
-        super()._begin()
-        self.claims: list[bool] = getattr(self, "claims", [])
-        self.processed_requests = GuessingRequests(self.work, self.claims)
-
-
-def test_a_first_attempt_guesses_its_key_new_and_a_taken_key_is_found_at_the_commit(uow):
-    first = services.deliver_barrels("7", [SMALL_RED], uow)
-    retry = GuessesKeys(uow.store)
-    assert services.deliver_barrels("7", [SMALL_RED], retry) == replace(first, replayed=True)
-    assert retry.claims == [True, False]  # guessed, refused at the commit, then claimed: the reply stands
-    assert audit(uow)["gold"] == 100 - SMALL_RED.price  # paid once
-    fresh = GuessesKeys(uow.store)
-    services.deliver_barrels("8", [barrel(price=0)], fresh)
-    assert fresh.claims == [True]  # a new key is never looked up
-
-
-def test_a_refusal_is_checked_against_the_key_so_a_retried_checkout_is_replayed(uow):
-    sell_setup(uow)
-    cart_id = new_cart(uow)
-    services.set_item_quantity(cart_id, "RED_POTION", 2, None, uow)
-    first = services.checkout(cart_id, "gold", uow)
-    retry = GuessesKeys(uow.store)  # the cart is checked out already: the guessed attempt is refused (CartClosed)
-    assert services.checkout(cart_id, "gold", retry) == replace(first, replayed=True)
-    assert retry.claims == [True, False]
-    with pytest.raises(IdempotencyKeyReused):  # a changed payload is still refused, once the key is claimed
-        services.checkout(cart_id, "mithril", GuessesKeys(uow.store))
-    assert len(uow.transactions("sale")) == 1
-
-
-def test_a_refusal_is_the_answer_once_the_key_is_found_unprocessed_and_leaves_nothing(uow):
-    sell_setup(uow, potions=1)
-    short, closed = new_cart(uow), new_cart(uow)
-    services.set_item_quantity(short, "RED_POTION", 2, None, uow)
-    refused = GuessesKeys(uow.store)
-    with pytest.raises(InsufficientStock):
-        services.checkout(short, "gold", refused)
-    # guessed and refused by the write; guessed again, the domain looking first, and refused; the key then
-    # found unprocessed: the domain's refusal
-    assert refused.claims == [True, True, False] and refused.looks == [False, True]
-    services.reset(None, uow)  # closes the open carts
-    refused = GuessesKeys(uow.store)
-    with pytest.raises(CartClosed):  # refused by the domain on the guess; the key is then found unprocessed
-        services.checkout(closed, "gold", refused)
-    assert refused.claims == [True, False]  # one attempt, then the key found unprocessed
-    assert not {RequestKey(Scope.CHECKOUT, str(c)) for c in (short, closed)} & set(uow.requests())
-    assert not uow.transactions("sale")
-
-
-def test_a_refusal_caused_by_a_twin_committing_between_attempts_is_answered_with_the_twins_reply(uow):
-    """The client's retry reaches another worker and succeeds while the first request is between attempts: no
-    claim makes the twin wait, so the first request's next attempt finds the cart checked out, and must answer with
-    the twin's reply, not 409."""
-    sell_setup(uow, potions=1)
-    cart_id = new_cart(uow)
-    services.set_item_quantity(cart_id, "RED_POTION", 2, None, uow)
-    twin: list[Reply] = []
-
-    class TwinSellsMeanwhile(GuessingRequests):
-        def claim(self, key, guess=False):  # type: ignore[no-untyped-def]
-            found = super().claim(key, guess)
-            if self.claims == [True, True]:  # the second attempt is under way: stock arrives, the twin sells
-                services.correct("shop/potion:RED_POTION", 1, "more stock", "more", FakeUnitOfWork(uow.store))
-                twin.append(services.checkout(cart_id, "gold", GuessesKeys(uow.store)))
-                self.store.__dict__.update(uow.store.copy().__dict__)  # this attempt reads what the twin committed
-            return found
-
-    class Racing(GuessesKeys):
-        def _begin(self) -> None:
-            super()._begin()
-            self.processed_requests = TwinSellsMeanwhile(self.work, self.claims)
-
-    first = Racing(uow.store)
-    assert services.checkout(cart_id, "gold", first) == replace(twin[0], replayed=True)
-    assert first.claims == [True, True, False] and twin[0].status == 200
-    assert len(uow.transactions("sale")) == 1
