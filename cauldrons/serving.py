@@ -206,6 +206,7 @@ class ShopServer(BaseApplication):  # type: ignore[misc]
 
     def __init__(self, config: Config, options: dict[str, Any]) -> None:
         self.config, self.options = config, options
+
         super().__init__()
 
     def load_config(self) -> None:
