@@ -1,11 +1,9 @@
 """The request-key claims go (PostgreSQL): `cauldrons_claim` (0006), `cauldrons_claim_at` (0012) and
 `cauldrons_claim_key` (0013).
 
-Since the fifth checkout-speed session no process claims a key in the database: every attempt guesses its key new and
-the unique (route, key) constraint on the stored reply decides between twins at the COMMIT
-(`adapters.processed_requests`). The functions were kept one release, for workers of the release before that were
-still serving while a new one migrated. That release has landed, so nothing calls them now; kept, they would only
-mislead a reader into thinking twins wait on an advisory lock.
+No process claims a key in the database: every attempt guesses its key new and the unique (route, key) constraint on
+the stored reply decides between twins at the COMMIT (`adapters.postgres.PgProcessedRequests`). Nothing calls these
+functions; kept, they would only mislead a reader into thinking twins wait on an advisory lock.
 
 A downgrade creates them again from the migrations that first made them, so their SQL stays written in one place.
 
