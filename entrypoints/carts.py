@@ -24,6 +24,25 @@ def cart_id_from(value: str) -> int:
 
 @bp.post("/visits/<visit_id>")
 def visits(visit_id: str) -> Response:
+    """Who visited the shop.
+    ---
+    post:
+      operationId: recordVisit
+      tags: [carts]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: array, items: CustomerSchema, maxItems: 1000}
+            example:
+              - {customer_id: c-1, customer_name: Scaramouche, character_class: Wizard, character_species: Elf,
+                 level: 7}
+      responses:
+        204:
+          description: done; the body is empty
+          headers: {Idempotent-Replayed: Idempotent-Replayed}
+        503: Unavailable
+    """
     visit_id = path_id("visit_id", visit_id)
     customers = load(CustomerSchema, many=True)
     return as_response(services.record_visit(visit_id, customers, new_uow()))
@@ -31,12 +50,63 @@ def visits(visit_id: str) -> Response:
 
 @bp.post("/")
 def create() -> Response:
+    """Open a cart for a customer.
+    ---
+    post:
+      operationId: createCart
+      tags: [carts]
+      parameters: [IdempotencyKey]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: CustomerSchema
+            example: {customer_id: c-1, customer_name: Scaramouche, character_class: Wizard, character_species: Elf,
+                      level: 7}
+      responses:
+        200:
+          description: the new cart
+          content:
+            application/json:
+              schema: NewCartSchema
+          headers: {Idempotent-Replayed: Idempotent-Replayed}
+          links:
+            SetItem:
+              operationId: setCartItem
+              parameters: {cart_id: "$response.body#/cart_id"}
+              description: put potions in the new cart
+            Checkout:
+              operationId: checkout
+              parameters: {cart_id: "$response.body#/cart_id"}
+              description: check the new cart out
+        503: Unavailable
+    """
     customer = load(CustomerSchema)
     return as_response(services.create_cart(customer, optional_key(), new_uow()))
 
 
 @bp.post("/<cart_id>/items/<item_sku>")
 def set_item(cart_id: str, item_sku: str) -> Response:
+    """Set (not add) how many of a potion the cart holds.
+    ---
+    post:
+      operationId: setCartItem
+      tags: [carts]
+      parameters: [IdempotencyKey]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: CartItemSchema
+            example: {quantity: 2}
+      responses:
+        204:
+          description: done; the body is empty
+          headers: {Idempotent-Replayed: Idempotent-Replayed}
+        404: [cart_not_found, unknown_sku]
+        409: [cart_closed]
+        503: Unavailable
+    """
     cart = cart_id_from(cart_id)
     quantity = load(CartItemSchema)["quantity"]
     return as_response(services.set_item_quantity(cart, item_sku, quantity, optional_key(), new_uow()))
@@ -44,6 +114,28 @@ def set_item(cart_id: str, item_sku: str) -> Response:
 
 @bp.post("/<cart_id>/checkout")
 def checkout(cart_id: str) -> Response:
+    """Check a cart out: all of it or nothing.
+    ---
+    post:
+      operationId: checkout
+      tags: [carts]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: CheckoutSchema
+            example: {payment: gold coins}
+      responses:
+        200:
+          description: what was sold, at the catalog price
+          content:
+            application/json:
+              schema: CheckoutReplySchema
+          headers: {Idempotent-Replayed: Idempotent-Replayed}
+        404: [cart_not_found]
+        409: [insufficient_stock, cart_closed]
+        503: Unavailable
+    """
     cart = cart_id_from(cart_id)
     body = load(CheckoutSchema)
     return as_response(services.checkout(cart, body["payment"], new_uow()))
@@ -52,7 +144,23 @@ def checkout(cart_id: str) -> Response:
 @bp.get("/search/")
 @preflight_open
 def search() -> Response:
-    """The course's order search: lines sold, filtered, sorted and paged by keyset (5 a page)."""
+    """Search the lines sold (the exchange's order search).
+
+    Filters are case-insensitive *contains*; pages are walked by sending `next` or `previous` back as `search_page`.
+    Other parameters are ignored.
+    ---
+    get:
+      operationId: searchOrders
+      tags: [carts]
+      parameters: [{in: query, schema: SearchSchema}]
+      responses:
+        200:
+          description: a page of at most five lines, with tokens to the pages either side
+          content:
+            application/json:
+              schema: SearchPageSchema
+        503: Unavailable
+    """
     search_query, token = query(SearchSchema)
     tokens: PageTokens = current_app.extensions["cauldrons.page_tokens"]
     page = views.search_orders(search_query, tokens.load(token, search_query) if token else None, new_uow())

@@ -55,14 +55,54 @@ def _secured(response: Response) -> Response:
 @bp.get("/dashboard")
 @public
 def page() -> Response:
+    """The metrics as a live page (it asks for the key).
+    ---
+    get:
+      operationId: dashboard
+      tags: [metrics]
+      responses:
+        200:
+          description: an HTML page (its charts are fetched with the key)
+          content:
+            text/html:
+              schema: {type: string}
+    """
     html = (resources.files("entrypoints") / "dashboard" / "index.html").read_bytes()
     return _secured(Response(html, content_type="text/html; charset=utf-8"))
 
 
-@bp.get("/dashboard/charts/<name>.svg")
-def chart(name: str) -> Response:
-    if name not in set(Metric):
-        abort(404)
-    metric = Metric(name)
-    rows = views.metric(metric, query(schema_of(metric)), new_uow())["rows"]
-    return _secured(Response(render(metric, TITLES[metric], rows), content_type="image/svg+xml"))
+CHART = """{title}, drawn as an SVG chart.
+
+The rows of `GET /metrics/{metric}`, drawn; it takes the same query parameters.
+---
+get:
+  operationId: chart_{metric}
+  tags: [metrics]
+  parameters:
+    - in: query
+      schema: {query}
+  responses:
+    200:
+      description: an SVG image; each mark standing for data has an id `mark-...` or `series-...`
+      content:
+        image/svg+xml:
+          schema:
+            type: string
+    503: Unavailable
+"""
+
+
+def _chart(metric: Metric) -> None:
+    """`GET /dashboard/charts/<metric>.svg`, one route per chart: each takes its metric's query string."""
+
+    def view() -> Response:
+        rows = views.metric(metric, query(schema_of(metric)), new_uow())["rows"]
+        return _secured(Response(render(metric, TITLES[metric], rows), content_type="image/svg+xml"))
+
+    view.__name__ = f"chart_{metric}"
+    view.__doc__ = CHART.format(title=TITLES[metric], metric=metric, query=schema_of(metric).__name__)
+    bp.add_url_rule(f"/dashboard/charts/{metric}.svg", endpoint=view.__name__, view_func=view, methods=["GET"])
+
+
+for _metric in Metric:
+    _chart(_metric)

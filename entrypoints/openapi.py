@@ -1,10 +1,15 @@
 """`GET /openapi.json` and `GET /docs`: the shop's contract as an OpenAPI 3.1 document, and a page to try it on.
 
-The document is generated from the code. apispec's Flask plugin finds each view's path in the app's URL map, and
-its marshmallow plugin turns the schemas the routes validate with (`entrypoints/schemas.py`) and the shapes of the
-replies (`entrypoints/openapi_schemas.py`) into JSON Schema. `OPERATIONS` below says, per endpoint, what the code
-does not: the body and query it reads, where its idempotency key comes from, and every status it can answer. The
-document is built once per app, on its first request, and is only read: no other reply changes by a byte.
+The document is generated from the code. Each view declares its own operation in its docstring, as apispec's Flask
+plugin reads it: the first line is the summary, the paragraphs up to `---` the description, and the YAML after
+`---` the rest (its tags and operationId, the body and query string it reads, its success and refusals), naming the
+marshmallow schemas the route validates with (`entrypoints/schemas.py`) or answers in
+(`entrypoints/openapi_schemas.py`), which apispec's marshmallow plugin turns into JSON Schema. What every route
+shares is added here, from the code that does it: the path's parameters, `401` unless the view is `@public`, the
+`400`, `413` and `422` of a body (`http.load`) or the `422` of a query string (`http.query`), and `not_found` for a
+path no route serves. A refusal declared as a list of error codes (`409: [cart_closed]`) is spelt out in the shared
+Error shape. The document is built once per app, on its first request, and is only read: no other reply changes by
+a byte.
 
 `/docs` is Swagger UI, from the files the flask-swagger-ui package ships (served here under `/docs/assets/`, so
 the page works offline and names no CDN): the user authorizes with the shop's key and tries any route.
@@ -12,49 +17,25 @@ the page works offline and names no CDN): the user authorizes with the shop's ke
 
 from __future__ import annotations
 
-import enum
+import inspect
 import re
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata, resources
 from typing import Any
 
-from apispec import APISpec
+from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.field_converter import DEFAULT_FIELD_MAPPING
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from apispec_webframeworks.flask import FlaskPlugin
 from flask import Blueprint, Flask, Response, abort, current_app, render_template_string
-from marshmallow import Schema
 
-from domain.metrics import TITLES, Metric
 from entrypoints import openapi_schemas as replies
 from entrypoints.auth import PUBLIC, public
 from entrypoints.carts import MAX_CART_ID
 from entrypoints.http import KEY_HEADER, PRINTABLE_KEY
-from entrypoints.schemas import (
-    MAX_LIST,
-    AsOfSchema,
-    AuditQuerySchema,
-    BalancesSchema,
-    BarrelSchema,
-    CapacitySchema,
-    CartItemSchema,
-    CheckoutSchema,
-    CorrectionSchema,
-    CustomerSchema,
-    EmptySchema,
-    Fraction,
-    GameTimeSchema,
-    HistorySchema,
-    MetricsSchema,
-    PotionMixSchema,
-    SearchSchema,
-    Text,
-    Timestamp,
-    WholeNumber,
-)
+from entrypoints.schemas import Fraction, Text, Timestamp, WholeNumber
 from service_layer.idempotency import JSON, encode
 
 OPENAPI_VERSION = "3.1.0"
@@ -77,314 +58,6 @@ class _DocsBlueprint(Blueprint):
 
 bp = _DocsBlueprint("openapi", __name__, static_folder=UI_FILES, static_url_path="/docs/assets")
 
-
-class KeySource(enum.Enum):
-    """Where a POST's idempotency key comes from."""
-
-    NONE = "none"  # none: the route changes nothing
-    PATH = "path"  # the path's order_id, visit_id or cart_id
-    OPTIONAL = "optional"  # an Idempotency-Key header, if the client sends one
-    REQUIRED = "required"  # an Idempotency-Key header, always
-
-
-@dataclass(frozen=True)
-class Operation:
-    """What a client must know about one endpoint beyond its path and method (which come from the URL map)."""
-
-    operation_id: str
-    tag: str
-    summary: str
-    reply: tuple[int, str, Any]  # the success: status, description, the schema of its body (None: no body)
-    media_type: str = JSON  # of the success's body
-    description: str = ""
-    body: Any = None  # a Schema class, or {"type": "array", "items": SchemaClass, ...}
-    body_optional: bool = False  # the body may be empty (then it counts as `{}`)
-    example: Any = None  # a body the shop accepts (the docs page fills it in)
-    query: type[Schema] | None = None
-    key: KeySource = KeySource.NONE
-    not_found: tuple[str, ...] = ()  # the error codes of its 404s
-    conflicts: tuple[str, ...] = ()  # the error codes of its 409s
-    database: bool = True  # it reads or writes the database, so it may answer 503
-    links: Mapping[str, Any] = field(default_factory=dict)
-
-
-def _list_of(schema: type[Schema]) -> dict[str, Any]:
-    """A list body: at most MAX_LIST items."""
-    return {"type": "array", "items": schema, "maxItems": MAX_LIST}
-
-
-def _array(schema: type[Schema]) -> dict[str, Any]:
-    return {"type": "array", "items": schema}
-
-
-CUSTOMER = {
-    "customer_id": "c-1",
-    "customer_name": "Scaramouche",
-    "character_class": "Wizard",
-    "character_species": "Elf",
-    "level": 7,
-}
-BARREL = {"sku": "SMALL_RED_BARREL", "ml_per_barrel": 500, "potion_type": [1, 0, 0, 0], "price": 100, "quantity": 1}
-CART_LINKS = {
-    "SetItem": {
-        "operationId": "setCartItem",
-        "parameters": {"cart_id": "$response.body#/cart_id"},
-        "description": "put potions in the new cart",
-    },
-    "Checkout": {
-        "operationId": "checkout",
-        "parameters": {"cart_id": "$response.body#/cart_id"},
-        "description": "check the new cart out",
-    },
-}
-NO_CONTENT = "done; the body is empty"
-
-OPERATIONS: dict[str, Operation] = {
-    "shop.root": Operation("root", "shop", "Is the shop open?", (200, "it is", replies.MessageSchema), database=False),
-    "shop.catalog": Operation(
-        "catalog",
-        "shop",
-        "What the shop sells",
-        (200, "at most six potions in stock, the most plentiful first", _array(replies.CatalogItemSchema)),
-    ),
-    "barrels.plan": Operation(
-        "planBarrels",
-        "barrels",
-        "Which barrels to buy from a wholesale catalog (changes nothing)",
-        (
-            200,
-            "skus from the offer, within gold, free ml and the quantities offered",
-            _array(replies.BarrelOrderSchema),
-        ),
-        body=_list_of(BarrelSchema),
-        example=[BARREL],
-    ),
-    "barrels.deliver": Operation(
-        "deliverBarrels",
-        "barrels",
-        "Barrels delivered: pay for them, store their ml",
-        (204, NO_CONTENT, None),
-        body=_list_of(BarrelSchema),
-        example=[BARREL],
-        key=KeySource.PATH,
-        conflicts=("insufficient_gold", "insufficient_capacity"),
-    ),
-    "bottler.plan": Operation(
-        "planBottling",
-        "bottler",
-        "What to bottle from the ml on hand (changes nothing)",
-        (200, "mixes within the ml on hand and the free potion capacity", _array(PotionMixSchema)),
-        body=EmptySchema,
-        body_optional=True,
-    ),
-    "bottler.deliver": Operation(
-        "deliverBottles",
-        "bottler",
-        "Potions bottled: ml out, potions in",
-        (204, NO_CONTENT, None),
-        body=_list_of(PotionMixSchema),
-        example=[{"potion_type": [100, 0, 0, 0], "quantity": 5}],
-        key=KeySource.PATH,
-        not_found=("unknown_potion_type",),
-        conflicts=("insufficient_ml", "insufficient_capacity"),
-    ),
-    "carts.visits": Operation(
-        "recordVisit",
-        "carts",
-        "Who visited the shop",
-        (204, NO_CONTENT, None),
-        body=_list_of(CustomerSchema),
-        example=[CUSTOMER],
-        key=KeySource.PATH,
-    ),
-    "carts.create": Operation(
-        "createCart",
-        "carts",
-        "Open a cart for a customer",
-        (200, "the new cart", replies.NewCartSchema),
-        body=CustomerSchema,
-        example=CUSTOMER,
-        key=KeySource.OPTIONAL,
-        links=CART_LINKS,
-    ),
-    "carts.set_item": Operation(
-        "setCartItem",
-        "carts",
-        "Set (not add) how many of a potion the cart holds",
-        (204, NO_CONTENT, None),
-        body=CartItemSchema,
-        example={"quantity": 2},
-        key=KeySource.OPTIONAL,
-        not_found=("cart_not_found", "unknown_sku"),
-        conflicts=("cart_closed",),
-    ),
-    "carts.checkout": Operation(
-        "checkout",
-        "carts",
-        "Check a cart out: all of it or nothing",
-        (200, "what was sold, at the catalog price", replies.CheckoutReplySchema),
-        body=CheckoutSchema,
-        example={"payment": "gold coins"},
-        key=KeySource.PATH,
-        not_found=("cart_not_found",),
-        conflicts=("insufficient_stock", "cart_closed"),
-    ),
-    "carts.search": Operation(
-        "searchOrders",
-        "carts",
-        "Search the lines sold (the exchange's order search)",
-        (200, "a page of at most five lines, with tokens to the pages either side", replies.SearchPageSchema),
-        description="Filters are case-insensitive *contains*; pages are walked by sending `next` or `previous` "
-        "back as `search_page`. Other parameters are ignored.",
-        query=SearchSchema,
-    ),
-    "inventory.audit": Operation(
-        "audit",
-        "inventory",
-        "The shop's totals, now or at a past moment",
-        (200, "every figure a sum over the ledger", replies.AuditSchema),
-        description="Parameters other than `at` are ignored.",
-        query=AuditQuerySchema,
-    ),
-    "inventory.plan": Operation(
-        "planCapacity",
-        "inventory",
-        "Which capacity to buy (changes nothing)",
-        (200, "units of each kind to buy", CapacitySchema),
-        body=EmptySchema,
-        body_optional=True,
-    ),
-    "inventory.deliver": Operation(
-        "deliverCapacity",
-        "inventory",
-        "Capacity delivered: 1000 gold a unit",
-        (204, NO_CONTENT, None),
-        body=CapacitySchema,
-        example={"potion_capacity": 1, "ml_capacity": 0},
-        key=KeySource.PATH,
-        conflicts=("insufficient_gold",),
-    ),
-    "admin.reset": Operation(
-        "reset",
-        "admin",
-        "Reset the shop to its start; history is kept",
-        (204, NO_CONTENT, None),
-        body=EmptySchema,
-        body_optional=True,
-        key=KeySource.OPTIONAL,
-    ),
-    "admin.current_time": Operation(
-        "setTime",
-        "admin",
-        "Set the game's day and hour, stamped on later transactions",
-        (204, NO_CONTENT, None),
-        body=GameTimeSchema,
-        example={"day": "Edgeday", "hour": 2},
-        key=KeySource.OPTIONAL,
-    ),
-    "ledger.accounts": Operation(
-        "accounts",
-        "ledger",
-        "Every account's balance, now or at a past moment",
-        (200, "every account, counter-accounts included", replies.AccountsSchema),
-        query=AsOfSchema,
-    ),
-    "ledger.transactions": Operation(
-        "transactions",
-        "ledger",
-        "The ledger's history, newest first",
-        (200, "a page of transactions", replies.TransactionsPageSchema),
-        query=HistorySchema,
-    ),
-    "ledger.corrections": Operation(
-        "correct",
-        "ledger",
-        "Correct a balance with a new transaction against adjustments/<commodity>",
-        (200, "the correction as booked", replies.CorrectionReplySchema),
-        body=CorrectionSchema,
-        example={"account": "shop/gold", "change": 50, "reason": "found in the till"},
-        key=KeySource.REQUIRED,
-        not_found=("unknown_account",),
-        conflicts=("insufficient_gold", "insufficient_ml", "insufficient_stock", "insufficient_capacity"),
-    ),
-    **{
-        f"metrics.{metric}": Operation(
-            f"metric_{metric}",
-            "metrics",
-            TITLES[metric],
-            (200, "the metric's rows", replies.metric_reply(str(metric), row)),
-            description=description,
-            query=BalancesSchema if metric is Metric.BALANCES else MetricsSchema,
-        )
-        for metric, row, description in (
-            (
-                Metric.SALES_BY_HOUR,
-                replies.SalesByHourRowSchema,
-                "Potions sold and gold taken per game day, hour and potion (lines sold before the game's first "
-                "tick have no game time and are left out).",
-            ),
-            (
-                Metric.BARREL_OFFERS,
-                replies.BarrelOffersRowSchema,
-                "Every barrel type the exchange offered to `/barrels/plan`, per game day and hour: its liquid, "
-                "size, how often, price range, barrels on offer and gold per ml.",
-            ),
-            (
-                Metric.BUYERS,
-                replies.BuyersRowSchema,
-                "Potions bought, gold paid and the checkouts that bought them, per class, species, level and potion.",
-            ),
-            (
-                Metric.CONVERSION,
-                replies.ConversionRowSchema,
-                "Customers who visited against carts checked out, per game day and hour.",
-            ),
-            (
-                Metric.BALANCES,
-                replies.BalancesRowSchema,
-                "Each shop account's balance at the end of a game tick, for at most `points` ticks in "
-                "[since, until] evenly spread, and the last.",
-            ),
-            (
-                Metric.PROFIT,
-                replies.ProfitRowSchema,
-                "Per game day: gold from sales, spent on barrels and on capacity, and revenue minus both.",
-            ),
-        )
-    },
-    "dashboard.page": Operation(
-        "dashboard",
-        "metrics",
-        "The metrics as a live page (it asks for the key)",
-        (200, "an HTML page (its charts are fetched with the key)", {"type": "string"}),
-        media_type="text/html",
-        database=False,
-    ),
-    "dashboard.chart": Operation(
-        "dashboardChart",
-        "metrics",
-        "One metric drawn as an SVG chart",
-        (200, "an SVG image; each mark standing for data has an id `mark-...` or `series-...`", {"type": "string"}),
-        media_type="image/svg+xml",
-        description="Takes the same query parameters as the metric's JSON route.",
-        query=MetricsSchema,
-    ),
-    "openapi.document": Operation(
-        "openapi",
-        "docs",
-        "This document",
-        (200, "the OpenAPI document", {"type": "object"}),
-        database=False,
-    ),
-    "openapi.docs": Operation(
-        "docs",
-        "docs",
-        "The interactive docs page",
-        (200, "an HTML page (Swagger UI, served by the shop)", {"type": "string"}),
-        media_type="text/html",
-        database=False,
-    ),
-}
 
 TAGS = [
     {"name": "shop", "description": "the two routes anyone may call"},
@@ -431,18 +104,14 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_CART_ID},
         "example": 1,
     },
-    "name": {
-        "description": "the metric to draw",
-        "schema": {"type": "string", "enum": [str(m) for m in Metric]},
-        "example": "sales_by_hour",
-    },
     "item_sku": {
         "description": "the potion's sku",
         "schema": {"type": "string", "minLength": 1},
         "example": "RED_POTION",
     },
 }
-NO_ROUTE = "not_found"  # a path parameter that is empty or holds a `/` leaves a path no route serves
+NO_ROUTE = "not_found"  # the code of a 404 for a path no route serves
+REFUSALS = {404: "nothing by that name", 409: "the shop cannot honour it; nothing changed"}  # declared by their codes
 
 
 class _Converter(OpenAPIConverter):
@@ -503,69 +172,60 @@ def _components(spec: APISpec) -> None:
     )
 
 
-def _arguments(rule: str) -> list[str]:
-    """The names of a URL rule's variables, in the order they appear in it."""
-    return re.findall(r"<(?:[^:<>]+:)?([^<>]+)>", rule)
+def _prose(docstring: str) -> tuple[str, str]:
+    """A view docstring's summary (its first line, without a closing period) and description (its paragraphs up to
+    `---`, each on one line)."""
+    text = inspect.cleandoc(docstring).split("\n---", 1)[0]
+    first, _, rest = text.partition("\n")
+    paragraphs = [" ".join(paragraph.split()) for paragraph in rest.split("\n\n") if paragraph.strip()]
+    return first.strip().removesuffix("."), "\n\n".join(paragraphs)
 
 
-def _operation(op: Operation, arguments: list[str], public: bool) -> dict[str, Any]:
-    """The OpenAPI operation of `op`, served at a rule with these `arguments`, without the key if `public`."""
-    status, description, schema = op.reply
-    success: dict[str, Any] = {"description": description}
-    if schema is not None:
-        success["content"] = {op.media_type: {"schema": schema}}
-    if op.key is not KeySource.NONE:
-        success["headers"] = {REPLAYED_HEADER: REPLAYED_HEADER}
-    if op.links:
-        success["links"] = dict(op.links)
-    responses: dict[int | str, Any] = {status: success}
-    parameters: list[Any] = [
-        {"name": name, "in": "path", "required": True, **PATH_PARAMETERS[name]} for name in arguments
-    ]
-    if op.query is not None:
-        parameters.append({"in": "query", "schema": op.query})
-    if op.key is KeySource.OPTIONAL:
-        parameters.append("IdempotencyKey")
-    elif op.key is KeySource.REQUIRED:
-        parameters.append("IdempotencyKeyRequired")
-    operation: dict[str, Any] = {
-        "operationId": op.operation_id,
-        "tags": [op.tag],
-        "summary": op.summary,
-        "responses": responses,
-    }
-    if op.description:
-        operation["description"] = op.description
-    if parameters:
-        operation["parameters"] = parameters
-    invalid = ["validation_error"] + (["idempotency_key_reused"] if op.key is not KeySource.NONE else [])
-    if op.body is not None:
-        content: dict[str, Any] = {"schema": op.body}
-        if op.example is not None:
-            content["example"] = op.example
-        operation["requestBody"] = {"required": not op.body_optional, "content": {JSON: content}}
+def _complete(operation: dict[str, Any], docstring: str, arguments: list[str], public: bool) -> dict[str, Any]:
+    """A view's operation, as its docstring declares it, with what every route shares added."""
+    summary, description = _prose(docstring)
+    operation = {"summary": summary, **({"description": description} if description else {}), **operation}
+    declared = operation.get("parameters", [])
+    path = [{"name": name, "in": "path", "required": True, **PATH_PARAMETERS[name]} for name in arguments]
+    if path:
+        operation["parameters"] = path + declared
+    responses: dict[int | str, Any] = dict(operation["responses"])
+    if arguments:  # a path parameter that is empty or holds a `/` leaves a path no route serves
+        responses[404] = [*responses.get(404, []), NO_ROUTE]
+    for status, codes in responses.items():
+        if isinstance(codes, list):
+            responses[status] = _error(REFUSALS[int(status)], codes)
+    success = next(response for status, response in responses.items() if 200 <= int(status) < 300)
+    keyed = REPLAYED_HEADER in success.get("headers", {})  # a key's retry may be replayed, or refused as reused
+    if "requestBody" in operation:  # read by `http.load`
         responses[400] = "BodyUnreadable"
         responses[413] = "TooLarge"
         responses[422] = _error(
-            "the body, a path parameter or the key is not valid, or the key was used on "
-            "this route with another payload",
-            invalid,
+            "the body, a path parameter or the key is not valid, or the key was used on this route with another "
+            "payload",
+            ["validation_error"] + (["idempotency_key_reused"] if keyed else []),
         )
-    elif op.query is not None:
+    elif any(isinstance(parameter, dict) and parameter.get("in") == "query" for parameter in declared):  # `http.query`
         responses[422] = _error("a query parameter is not valid (or given twice)", ["validation_error"])
-    if public:
+    if public:  # marked by @public, as auth reads it
         operation["security"] = []
     else:
         responses[401] = "Unauthorized"
-    not_found = op.not_found + ((NO_ROUTE,) if arguments else ())
-    if not_found:
-        responses[404] = _error("nothing by that name", not_found)
-    if op.conflicts:
-        responses[409] = _error("the shop cannot honour it; nothing changed", op.conflicts)
-    if op.database:
-        responses[503] = "Unavailable"
     operation["responses"] = dict(sorted(responses.items(), key=lambda item: int(item[0])))
     return operation
+
+
+class _Contract(BasePlugin):
+    """Reads each view's docstring (apispec's Flask plugin has loaded its YAML) and completes its operations."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        assert path is not None and operations is not None
+        view = kwargs["view"]
+        arguments = re.findall(r"{(\w+)}", path)
+        for method, operation in operations.items():
+            operations[method] = _complete(operation, view.__doc__ or "", arguments, getattr(view, PUBLIC, False))
 
 
 def _no_null_queries(document: dict[str, Any]) -> None:
@@ -585,13 +245,13 @@ def _no_null_queries(document: dict[str, Any]) -> None:
 
 
 def build(app: Flask) -> dict[str, Any]:
-    """The OpenAPI document of `app`: every endpoint of OPERATIONS that the app serves, at its URL rule's path."""
+    """The OpenAPI document of `app`: every route it serves (but static files), as its view declares it."""
     marshmallow = _Marshmallow()
     spec = APISpec(
         title="Central Coast Cauldrons",
         version=metadata.version("cauldrons"),
         openapi_version=OPENAPI_VERSION,
-        plugins=[FlaskPlugin(), marshmallow],
+        plugins=[FlaskPlugin(), _Contract(), marshmallow],  # in this order: the YAML, completed, resolved
         info={"description": DESCRIPTION},
         security=[{SECURITY_SCHEME: []}],
         tags=TAGS,
@@ -604,18 +264,9 @@ def build(app: Flask) -> dict[str, Any]:
     ):
         marshmallow.map_to_openapi_type(custom, *openapi_type)
     _components(spec)
-    for endpoint, op in OPERATIONS.items():
-        if endpoint not in app.view_functions:
-            continue  # the URL map is the truth; tests/e2e/test_openapi.py holds OPERATIONS to it
-        view = app.view_functions[endpoint]
-        public = getattr(view, PUBLIC, False)  # marked by @public, as auth reads it
-        for rule in app.url_map.iter_rules(endpoint):
-            methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
-            spec.path(
-                view=view,
-                app=app,
-                operations={method.lower(): _operation(op, _arguments(rule.rule), public) for method in methods},
-            )
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint != "static" and not rule.endpoint.endswith(".static"):  # files, not routes
+            spec.path(view=app.view_functions[rule.endpoint], app=app)
     document = spec.to_dict()
     _no_null_queries(document)
     return {"openapi": document.pop("openapi"), **document}
@@ -669,10 +320,34 @@ window.ui = SwaggerUIBundle({
 @bp.get("/openapi.json")
 @public
 def document() -> Response:
+    """This document.
+    ---
+    get:
+      operationId: openapi
+      tags: [docs]
+      responses:
+        200:
+          description: the OpenAPI document
+          content:
+            application/json:
+              schema: {type: object}
+    """
     return Response(document_of(current_app).body, content_type=JSON)
 
 
 @bp.get("/docs")
 @public
 def docs() -> Response:
+    """The interactive docs page.
+    ---
+    get:
+      operationId: docs
+      tags: [docs]
+      responses:
+        200:
+          description: an HTML page (Swagger UI, served by the shop)
+          content:
+            text/html:
+              schema: {type: string}
+    """
     return Response(render_template_string(PAGE), content_type="text/html; charset=utf-8")

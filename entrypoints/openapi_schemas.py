@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from domain.metrics import Metric
 from domain.sales import PAGE_SIZE
 from entrypoints.schemas import GameTimeSchema, Timestamp, WholeNumber
 
@@ -207,12 +208,28 @@ class ProfitRowSchema(Schema):
     profit = _gold()
 
 
-def metric_reply(name: str, row: type[Schema]) -> type[Schema]:
-    """The reply of one metric: its name and its rows."""
-    return Schema.from_dict(
+def _metric_reply(metric: Metric, row: type[Schema]) -> type[Schema]:
+    """The reply of one metric, its name and its rows: a class such as `SalesByHourMetricSchema`, registered under
+    that name (for the views' docstrings) as a class statement would be."""
+    return type(
+        f"{row.__name__.removesuffix('RowSchema')}MetricSchema",
+        (Schema,),
         {
-            "metric": fields.String(required=True, validate=validate.Equal(name)),
+            "__module__": __name__,
+            "metric": fields.String(required=True, validate=validate.Equal(str(metric))),
             "rows": fields.List(fields.Nested(row), required=True),
         },
-        name=f"{row.__name__.removesuffix('RowSchema')}MetricSchema",
     )
+
+
+METRIC_REPLIES = {
+    metric: _metric_reply(metric, row)
+    for metric, row in (
+        (Metric.SALES_BY_HOUR, SalesByHourRowSchema),
+        (Metric.BARREL_OFFERS, BarrelOffersRowSchema),
+        (Metric.BUYERS, BuyersRowSchema),
+        (Metric.CONVERSION, ConversionRowSchema),
+        (Metric.BALANCES, BalancesRowSchema),
+        (Metric.PROFIT, ProfitRowSchema),
+    )
+}
