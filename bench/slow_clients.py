@@ -1,6 +1,6 @@
 """Honest clients' latency while slow clients hold hundreds of connections, on both backends (target: p99 < 1 s).
 
-`cauldrons serve` as it runs by default: the dev server on SQLite, gunicorn with `--workers` on PostgreSQL. The
+`cauldrons serve` as it runs by default: gunicorn's gevent workers, one on SQLite, `--workers` on PostgreSQL. The
 attacker opens `--slow` connections that each send half a request (half never finish their headers, half announce a
 body and send one byte of it) and then wait; whenever the shop drops one, it opens another at once, for
 `--seconds`. Meanwhile one honest client sends GET /catalog/ and GET /inventory/audit, each on a new connection,
@@ -103,7 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as folder:
-        results["SQLite, dev server"] = run(f"sqlite:///{folder}/shop.db", [], args.slow, args.seconds)
+        results["SQLite, gunicorn (one worker)"] = run(f"sqlite:///{folder}/shop.db", [], args.slow, args.seconds)
     with fresh_pg_database() as url:
         results[f"PostgreSQL, gunicorn --workers {args.workers}"] = run(
             url, ["--workers", str(args.workers)], args.slow, args.seconds

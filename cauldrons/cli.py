@@ -24,20 +24,20 @@ def main() -> None:
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    help="gunicorn worker processes on PostgreSQL [default: 2 x CPUs + 1]. SQLite is served by one "
-    "process, the threaded development server.",
+    help="gunicorn worker processes on PostgreSQL [default: 2 x CPUs + 1]. SQLite, one writer at a time, is "
+    "served by one.",
 )
 @click.option(
     "--read-timeout",
     default=10.0,
     show_default=True,
     type=click.FloatRange(0.1, 300),
-    help="Seconds a client may go without sending while its request is read; then it is dropped.",
+    help="Seconds a client may take over a request's headers (at most 5 are given) and twice that over its body; "
+    "then it is dropped.",
 )
 def serve(host: str, port: int, workers: int | None, read_timeout: float) -> None:
     """Serve the shop (DATABASE_URL, default ./cauldrons.db; API_KEY; CORS_ORIGINS)."""
-    from cauldrons.app import create_app
-    from cauldrons.serving import run_dev_server, run_gunicorn
+    from cauldrons.serving import run_gunicorn
 
     try:
         config = Config.from_env(host)
@@ -49,9 +49,8 @@ def serve(host: str, port: int, workers: int | None, read_timeout: float) -> Non
                 "SQLite has one writer and is served by one process: serve PostgreSQL (DATABASE_URL) for more workers",
                 param_hint="--workers",
             )
-        run_dev_server(create_app(config), host, port, read_timeout)
-    else:
-        run_gunicorn(config, host, port, workers or 2 * (os.cpu_count() or 1) + 1, read_timeout)
+        workers = 1
+    run_gunicorn(config, host, port, workers or 2 * (os.cpu_count() or 1) + 1, read_timeout)
 
 
 @main.command()

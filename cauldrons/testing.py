@@ -1,5 +1,5 @@
 """What the tests and the benchmarks share: throwaway PostgreSQL databases, free ports, and the shop served as a
-real process (`cauldrons serve`, the dev server or gunicorn) that is stopped afterwards."""
+real process (`cauldrons serve`: gunicorn) that is stopped afterwards."""
 
 from __future__ import annotations
 

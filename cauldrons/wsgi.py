@@ -1,12 +1,12 @@
-"""What stands between a server and the app: the request body read whole, and errors at the server's level in JSON.
+"""What stands between a server and the app: the request body read whole, and what is wrong with it answered in JSON.
 
 `WholeBody` reads a request's body before the app sees it, at most the limit and one byte more, whatever the
 framing (Content-Length or chunked), so the app never parses a body cut short and never blocks on a slow client:
 - a declared body over the limit is left unread for the app to refuse (413, from Flask);
 - a chunked body over the limit is refused here (413) after reading limit + 1 bytes, never cut and acted on;
 - a body that ends early, whose chunk framing is broken, or whose Content-Length is not a length is a 400; a
-  client that stops sending until the server's read timeout, or trickles past the body deadline, is a 408. The
-  connection is then read no further: what is left on it is not a request.
+  body not all there by the deadline (the client stopped sending, or trickles) is a 408. The connection is then
+  read no further: what is left on it is not a request.
 - a request without the key is not read at all: the app refuses it (401) and the server discards the body.
 """
 
@@ -44,10 +44,10 @@ def error_response(status: int, message: str) -> tuple[str, list[tuple[str, str]
 
 
 def _stop_reading(environ: dict[str, Any]) -> None:
-    """Read nothing more from this connection: what follows a body that could not be read is not a request.
-    gunicorn would go on reading it (it ignores an app's `Connection: close`), so its socket is shut for reading;
-    the dev server closes every connection after one request anyway."""
-    if (connection := environ.get("gunicorn.socket")) is not None:
+    """Read nothing more from this connection: what follows a body that could not be read is not a request. The
+    servers would go on reading it (gunicorn ignores an app's `Connection: close`), so the socket is shut for
+    reading."""
+    if (connection := environ.get("gunicorn.socket") or environ.get("werkzeug.socket")) is not None:
         try:
             connection.shutdown(socket.SHUT_RD)
         except OSError:
@@ -62,8 +62,8 @@ class BodyUnreadable(Exception):
 
 def _deadline(seconds: float) -> AbstractContextManager[object]:
     """A bound on reading a whole body, however slowly it trickles in: under gevent (gunicorn's workers) a timeout
-    that raises TimeoutError in the reading greenlet; under threads (the dev server) each read's socket timeout is
-    the bound, and a trickling client holds only its own thread."""
+    that raises TimeoutError in the reading greenlet; under threads (werkzeug's server in a thread) the deadline is
+    checked between reads, and a stalled client holds only its own thread."""
     monkey = sys.modules.get("gevent.monkey")
     if monkey is not None and monkey.is_module_patched("socket"):
         import gevent
@@ -77,27 +77,21 @@ class WholeBody:
         self, app: WsgiApp, limit: int, may_send: Callable[[dict[str, Any]], bool], deadline: float = BODY_DEADLINE
     ) -> None:
         """`may_send(environ)` says whether the request may have its body read at all (it carries the key): a
-        body the app will refuse unread is left to the server to discard."""
+        body the app will refuse unread is left to the server to discard. `deadline`: seconds to read a whole body
+        (the server may change it)."""
         self.app, self.limit, self.may_send, self.deadline = app, limit, may_send, deadline
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:
             if self.may_send(environ):
-                seconds = self._deadline_for(environ)
-                with _deadline(seconds):
-                    self._buffer(environ, time.monotonic() + seconds)
+                with _deadline(self.deadline):
+                    self._buffer(environ, time.monotonic() + self.deadline)
         except BodyUnreadable as err:
             _stop_reading(environ)
             status, headers, body = error_response(err.status, str(err))
             start_response(status, headers)
             return [body]
         return self.app(environ, start_response)
-
-    def _deadline_for(self, environ: dict[str, Any]) -> float:
-        """Twice the connection's read timeout where the server says it, else the default."""
-        connection = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
-        timeout = connection.gettimeout() if connection is not None else None
-        return 2 * timeout if timeout else self.deadline
 
     def _buffer(self, environ: dict[str, Any], deadline: float) -> None:
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
@@ -124,7 +118,7 @@ class WholeBody:
     @staticmethod
     def _read(stream: Any, most: int, deadline: float) -> bytes:
         """Up to `most` bytes, fewer only at the end of the body; past `deadline` (a monotonic time) a 408. A stream
-        that can hand over what has arrived (`read1`: the dev server's socket file) is checked between reads; one
+        that can hand over what has arrived (`read1`: werkzeug's socket file) is checked between reads; one
         that cannot (gunicorn's body reader) is bounded by `_deadline` instead."""
         read = getattr(stream, "read1", None) or stream.read
         parts, left = [], most
