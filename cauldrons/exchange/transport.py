@@ -1,6 +1,6 @@
-"""One request to the shop and its answer: over real HTTP (http.client), or in-process over a Flask test client.
+"""One request to the shop and its answer, over real HTTP (http.client).
 
-Both send the API key in the contract's `access_token` header (with an underscore) and JSON bodies; a request's
+It sends the API key in the contract's `access_token` header (with an underscore) and JSON bodies; a request's
 body is encoded once, so a retry sends the very same bytes.
 """
 
@@ -13,11 +13,8 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
-
-if TYPE_CHECKING:
-    from flask import Flask
 
 AUTH_HEADER = "access_token"
 KEY_HEADER = "Idempotency-Key"
@@ -171,17 +168,3 @@ class HttpTransport(Transport):
             for connection in self._all:
                 connection.close()
             self._all.clear()
-
-
-class FlaskTransport(Transport):
-    """In-process, over the app's test client (no sockets): for tests."""
-
-    def __init__(self, app: Flask, api_key: str) -> None:
-        self.app = app
-        self.api_key = api_key
-
-    def send(self, request: Request) -> Answer:
-        response = self.app.test_client().open(
-            request.path, method=request.method, data=request.body, headers=request.headers(self.api_key)
-        )
-        return Answer(response.status_code, response.get_data(), response.headers.get(REPLAYED_HEADER) == "true")

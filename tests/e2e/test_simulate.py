@@ -9,14 +9,29 @@ from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 
 from cauldrons.app import create_app
 from cauldrons.bootstrap import bootstrap
 from cauldrons.cli import main
 from cauldrons.config import Config
 from cauldrons.exchange.game import Settings, play
-from cauldrons.exchange.transport import Answer, FlaskTransport, Request, Transport
+from cauldrons.exchange.transport import REPLAYED_HEADER, Answer, Request, Transport
 from tests.helpers import API_KEY
+
+
+class FlaskTransport(Transport):
+    """In-process, over the app's test client (no sockets): for tests."""
+
+    def __init__(self, app: Flask, api_key: str) -> None:
+        self.app = app
+        self.api_key = api_key
+
+    def send(self, request: Request) -> Answer:
+        response = self.app.test_client().open(
+            request.path, method=request.method, data=request.body, headers=request.headers(self.api_key)
+        )
+        return Answer(response.status_code, response.get_data(), response.headers.get(REPLAYED_HEADER) == "true")
 
 
 @pytest.fixture
