@@ -37,7 +37,9 @@ def catalog() -> Response:
       tags: [shop]
       responses:
         200:
-          description: at most six potions in stock, the most plentiful first
+          description: >-
+            at most six potions in stock, at the prices of this tick's shelf: the shelf's chosen potions first
+            (in its order), then the most plentiful
           content:
             application/json:
               schema: {type: array, items: CatalogItemSchema}
