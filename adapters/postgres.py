@@ -34,12 +34,13 @@ from adapters.repositories import (
     SqlCartRepository,
     SqlLedgerRepository,
     SqlSalesRepository,
-    _header,
     posted,
+    transaction_row,
 )
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.writes import Writes
 from domain import inventory
+from domain.clock import GameTime
 from domain.errors import ShopError
 from domain.ledger import ML_PER_CAPACITY_UNIT, POTIONS_PER_CAPACITY_UNIT, AccountRef, PostedTransaction, Transaction
 from service_layer.idempotency import ProcessedRequest, Reply, RequestAlreadyProcessed, RequestKey
@@ -269,20 +270,23 @@ class PgLedgerRepository(SqlLedgerRepository):
 
     def _add(self, txn: Transaction, request: RequestKey | None, capacity: bool) -> None:
         # The posting reads the game's time itself, as it is written (a time this transaction set included).
-        arguments = self._arguments(txn, request, capacity, stamped=False)
+        arguments = self._arguments(txn, None, request, capacity)
         self.writes.add(POST_AT_WRITE, [arguments], refusal=(REFUSED, BooksMoved(MOVED)))
 
     def _post(self, txn: Transaction, request: RequestKey | None, capacity: bool) -> PostedTransaction:
-        arguments = self._arguments(txn, request, capacity, stamped=True)
+        game_time = self.clock.now()
+        arguments = self._arguments(txn, game_time, request, capacity)
         try:
             row = self.connection.execute(POST, arguments).one()
         except DBAPIError as error:
             if getattr(error.orig, "pgcode", None) == REFUSED:
                 raise BooksMoved(str(error.orig).strip().splitlines()[0]) from error
             raise
-        return posted(txn, int(row.id), row.created_at, self.clock.now(), request, [int(b) for b in row.balances])
+        return posted(txn, int(row.id), row.created_at, game_time, request, [int(b) for b in row.balances])
 
-    def _arguments(self, txn: Transaction, request: RequestKey | None, capacity: bool, stamped: bool) -> dict[str, Any]:
+    def _arguments(
+        self, txn: Transaction, game_time: GameTime | None, request: RequestKey | None, capacity: bool
+    ) -> dict[str, Any]:
         """The posting function's arguments; checked by the domain first on a snapshot when `look_first`."""
         whole_shop = capacity and inventory.touches_capacity(txn)
         ids = self._account_ids(e.account for e in txn.entries)
@@ -291,7 +295,7 @@ class PgLedgerRepository(SqlLedgerRepository):
             snapshot = {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance in rows}
             inventory.check_covers(txn, snapshot, capacity)
         return {
-            **_header(txn, self.clock.now() if stamped else None, request),
+            **transaction_row(txn, game_time, request),
             "account_ids": [ids[e.account] for e in txn.entries],
             "changes": [e.change for e in txn.entries],
             "capacity": whole_shop,

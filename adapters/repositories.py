@@ -65,7 +65,7 @@ def _stamp(game_time: GameTime | None) -> dict[str, Any]:
     return {"game_day": game_time.day if game_time else None, "game_hour": game_time.hour if game_time else None}
 
 
-def _header(txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> dict[str, Any]:
+def transaction_row(txn: Transaction, game_time: GameTime | None, request: RequestKey | None) -> dict[str, Any]:
     """A transaction's row, but for its id."""
     return {
         "created_at": utcnow(),
@@ -167,9 +167,9 @@ class SqlLedgerRepository(AbstractLedgerRepository):
         return {AccountRef(owner, commodity): int(balance) for _, owner, commodity, balance, _ in rows}
 
     def _post(self, txn: Transaction, request: RequestKey | None, capacity: bool) -> PostedTransaction:
-        self.checked(txn, capacity)
+        self.check(txn, capacity)
         game_time = self.clock.now()
-        txn_id, created_at, balances = self._insert(_header(txn, game_time, request), txn)
+        txn_id, created_at, balances = self._insert(transaction_row(txn, game_time, request), txn)
         return posted(txn, txn_id, created_at, game_time, request, balances)
 
     def _insert(self, header: dict[str, Any], txn: Transaction) -> tuple[int, datetime, list[int]]:

@@ -71,20 +71,19 @@ class AbstractLedgerRepository(abc.ABC):
         self.posted += 1
         return posted
 
-    def checked(self, txn: Transaction, capacity: bool) -> bool:
-        """Hold `txn` to the domain's rules on locked balances (`lock`); return whether they cover the whole shop
-        (only a transaction the capacity rule can refuse needs, and locks, every shop account, so checkouts and
-        corrections do not wait on the whole shop)."""
+    def check(self, txn: Transaction, capacity: bool) -> None:
+        """Hold `txn` to the domain's rules on locked balances (`lock`): the accounts it moves and, only where the
+        capacity rule can refuse it, every shop account (so checkouts and corrections do not wait on the whole
+        shop)."""
         whole_shop = capacity and inventory.touches_capacity(txn)
         inventory.check_covers(txn, self.lock((e.account for e in txn.entries), whole_shop), capacity)
-        return whole_shop
 
     def _add(self, txn: Transaction, request: RequestKey | None, capacity: bool) -> None:
         self._post(txn, request, capacity)
 
     @abc.abstractmethod
     def _post(self, txn: Transaction, request: RequestKey | None, capacity: bool) -> PostedTransaction:
-        """Check (`checked`), stamp, append."""
+        """Check (`check`), stamp, append."""
 
     @abc.abstractmethod
     def lock(self, accounts: Iterable[AccountRef] = (), whole_shop: bool = True) -> dict[AccountRef, int]:
