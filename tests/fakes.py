@@ -104,7 +104,7 @@ class FakeLedgerRepository(AbstractLedgerRepository):
         self.store = store
 
     def _post(self, txn: Transaction, request: RequestKey | None, capacity: bool) -> PostedTransaction:
-        self.checked(txn, capacity)
+        self.check(txn, capacity)
         game_time = FakeClock(self.store).now()
         self.store.accounts.update(e.account for e in txn.entries)
         running = self.balances()
