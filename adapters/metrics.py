@@ -6,8 +6,8 @@ time, naive UTC, inclusive; NULL for no bound), `:day` and `:hour` (a game day a
 metric has game time, and `:points` for the balances. Game days sort in the week's order (`DAY_ORDER`), unknown
 names after, by name. Sums of BIGINT columns are cast back to BIGINT (PostgreSQL's SUM of a BIGINT is NUMERIC).
 
-`tests/fakes.py` computes every metric again in Python from the fakes' records, and
-`tests/integration/test_metrics.py` holds the two to the same answers on both backends.
+`tests/integration/test_metrics.py` holds every metric to rows computed by hand for a small game
+(`tests/metrics_game.py`) on both backends.
 """
 
 from __future__ import annotations

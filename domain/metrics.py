@@ -1,8 +1,8 @@
 """What the shop's metrics are about, as plain values: which metric, over which stretch of time, and the offers the
 exchange showed. The SQL behind each metric lives in `adapters/metrics.py`; this module knows no database.
 
-A metric is a table of rows (each a dict of plain values). Game days are named, and the seven of a week come in the
-order of `domain.clock.DAYS`; a day the exchange names otherwise sorts after them, by name.
+A metric is a table of rows (each a dict of plain values). Game days are named, and a metric's rows come in the week's
+order (`domain.clock.WEEKDAYS`: either spelling of day 3); a day the exchange names otherwise sorts after them, by name.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.clock import DAYS, day_index
 from domain.potions import COLOURS, Barrel
 
 MIXED = "mixed"  # a barrel holding more than one colour
@@ -50,18 +49,6 @@ class MetricsQuery:
     day: str | None = None
     hour: int | None = None
     points: int = DEFAULT_POINTS
-
-    def covers(self, at: datetime) -> bool:
-        return (self.since is None or at >= self.since) and (self.until is None or at <= self.until)
-
-    def at_tick(self, day: str | None, hour: int | None) -> bool:
-        return (self.day is None or day == self.day) and (self.hour is None or hour == self.hour)
-
-
-def day_order(day: str | None) -> tuple[int, str]:
-    """Sort key of a game day: the week's order (either spelling of day 3), then other names."""
-    index = day_index(day)
-    return (index, "") if index is not None else (len(DAYS), day or "")
 
 
 def liquid(barrel: Barrel) -> str:

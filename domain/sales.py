@@ -99,11 +99,6 @@ class SearchQuery:
     sort_col: SortColumn = SortColumn.TIMESTAMP
     sort_order: SortOrder = SortOrder.DESC
 
-    def matches(self, sold: SoldLine) -> bool:
-        return fold(self.customer_name) in fold(sold.line.customer.customer_name) and fold(self.potion_sku) in fold(
-            sold.line.sku
-        )
-
     def position(self, sold: SoldLine) -> Position:
         return Position(sold.sort_value(self.sort_col), sold.line_item_id)
 

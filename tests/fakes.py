@@ -1,4 +1,7 @@
-"""In-memory fakes of every repository and of the unit of work.
+"""In-memory fakes of every repository and of the unit of work: one thin fake per port, for the write side (postings
+and the balances now, carts, processed requests, the clock, offers, the shelf, the records the planner learns from).
+The read side (metrics, order search, history, balances at a past moment) is SQL, tested on SQLite and PostgreSQL
+(tests/integration): here every metric is empty, and the other reads are refused.
 
 `FakeUnitOfWork` works on a copy of its store and swaps the copy in on commit, so `rollback` really discards what
 the unit of work staged: a refused request changes nothing, and unit tests can see that.
@@ -6,8 +9,7 @@ the unit of work staged: a refused request changes nothing, and unit tests can s
 
 from __future__ import annotations
 
-import bisect
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,9 +17,9 @@ from typing import Any
 
 from domain.carts import Cart, CartLine, Customer
 from domain.clock import GameTime, utcnow
-from domain.ledger import BUILDERS, GOLD, SHOP, SUPPLIERS, AccountRef, PostedEntry, PostedTransaction, Transaction
+from domain.ledger import SHOP, AccountRef, PostedEntry, PostedTransaction, Transaction
 from domain.market import Records
-from domain.metrics import Metric, MetricsQuery, day_order, liquid
+from domain.metrics import Metric, MetricsQuery
 from domain.planners import Shelf
 from domain.potions import BLENDS, DEFAULT_POTIONS, Barrel, Potion
 from domain.sales import Cursor, SaleLine, SearchQuery, SoldLine
@@ -97,7 +99,8 @@ class RecordedOffer:
 
 
 class FakeLedgerRepository(AbstractLedgerRepository):
-    """Balances are plain sums here; the running balances are what `tests/integration` checks on real databases."""
+    """Balances now are plain sums here; the running balances, the history and the balances at a past moment are
+    what `tests/integration` checks on real databases."""
 
     def __init__(self, store: FakeStore) -> None:
         super().__init__()
@@ -135,18 +138,11 @@ class FakeLedgerRepository(AbstractLedgerRepository):
         return {a: everyone.get(a, 0) for a in {*(self.balances(SHOP) if whole_shop else ()), *accounts}}
 
     def balances(self, owner: str | None = None, at: datetime | None = None) -> dict[AccountRef, int]:
-        def mine(account: AccountRef) -> bool:
-            return owner is None or account.owner == owner
-
-        totals: Counter[AccountRef] = Counter({a: 0 for a in self.store.accounts if mine(a)})
-        if at is None:  # the sum of every entry, kept up as they are added
-            totals.update({a: n for a, n in self.store.totals.items() if mine(a)})
-            return dict(totals)
-        for posted in self.store.transactions:
-            if posted.created_at <= at:
-                for entry in posted.entries:
-                    if mine(entry.account):
-                        totals[entry.account] += entry.change
+        """The balances now: the sum of every entry, kept up as they are added (at a past moment: the database's)."""
+        if at is not None:
+            raise NotImplementedError("the read side is tested on real databases: tests/integration")
+        totals: Counter[AccountRef] = Counter({a: 0 for a in self.store.accounts if owner in (None, a.owner)})
+        totals.update({a: n for a, n in self.store.totals.items() if owner in (None, a.owner)})
         return dict(totals)
 
     def history(
@@ -157,15 +153,7 @@ class FakeLedgerRepository(AbstractLedgerRepository):
         before: int | None = None,
         limit: int = 50,
     ) -> list[PostedTransaction]:
-        found = [
-            p
-            for p in reversed(self.store.transactions)
-            if (account is None or any(e.account == account for e in p.entries))
-            and (since is None or p.created_at >= since)
-            and (until is None or p.created_at <= until)
-            and (before is None or p.id < before)
-        ]
-        return found[:limit]
+        raise NotImplementedError("the read side is tested on real databases: tests/integration")
 
 
 class FakePotionRepository(AbstractPotionRepository):
@@ -201,7 +189,7 @@ class FakeCartRepository(AbstractCartRepository):
 
 
 class FakeSalesRepository(AbstractSalesRepository):
-    """The same search as the database's, on a list: filter, sort by (value, id), and scan from the cursor."""
+    """The lines sold, on a list; no search (the database's: tests/integration/test_sales.py)."""
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -218,16 +206,7 @@ class FakeSalesRepository(AbstractSalesRepository):
             )
 
     def search(self, query: SearchQuery, cursor: Cursor | None, limit: int) -> list[SoldLine]:
-        descending = query.descending(cursor is not None and cursor.backward)
-
-        def key(sold: SoldLine) -> tuple[object, int]:
-            return sold.sort_value(query.sort_col), sold.line_item_id
-
-        found = sorted((s for s in self.store.sales if query.matches(s)), key=key, reverse=descending)
-        if cursor is not None:
-            there = (cursor.position.value, cursor.position.line_item_id)
-            found = [s for s in found if (key(s) < there if descending else key(s) > there)]  # type: ignore[operator]
-        return found[:limit]
+        raise NotImplementedError("the read side is tested on real databases: tests/integration")
 
 
 class FakeVisitRepository(AbstractVisitRepository):
@@ -318,164 +297,13 @@ class FakeMarketRepository(AbstractMarketRepository):
         )
 
 
-def _by_day(*rest: str) -> Any:
-    """Sort key: the game day in the week's order, then the named columns."""
-    return lambda row: (day_order(row["day"]), *(row[name] for name in rest))
-
-
 class FakeMetricsRepository(AbstractMetricsRepository):
-    """Every metric of `adapters/metrics.py` again, in Python over the fakes' records (the integration tests hold
-    the SQL to these answers on both backends)."""
-
-    def __init__(self, store: FakeStore) -> None:
-        self.store = store
+    """Every metric empty: each is one SQL text (`adapters/metrics.py`), tested where it runs, on SQLite and PostgreSQL
+    (`tests/integration/test_metrics.py`, over HTTP `test_read_routes.py`). Empty rather than refused, so that an app
+    over the fakes still answers the metrics routes (`tests/e2e/test_openapi.py` sends each its documented query)."""
 
     def rows(self, metric: Metric, query: MetricsQuery) -> list[dict[str, Any]]:
-        return getattr(self, f"_{metric}")(query)  # type: ignore[no-any-return]
-
-    def _lines(self, query: MetricsQuery, timed: bool = True) -> list[SoldLine]:
-        return [
-            s
-            for s in self.store.sales
-            if (s.game_time is not None or not timed)
-            and query.covers(s.sold_at)
-            and query.at_tick(s.game_time.day if s.game_time else None, s.game_time.hour if s.game_time else None)
-        ]
-
-    def _sales_by_hour(self, query: MetricsQuery) -> list[dict[str, Any]]:
-        sums: defaultdict[tuple[str, int, str], Counter[str]] = defaultdict(Counter)
-        for s in self._lines(query):
-            assert s.game_time is not None
-            sums[(s.game_time.day, s.game_time.hour, s.line.sku)].update(potions=s.line.quantity, gold=s.line.total)
-        rows = [
-            {"day": d, "hour": h, "sku": k, "potions": c["potions"], "gold": c["gold"]} for (d, h, k), c in sums.items()
-        ]
-        return sorted(rows, key=_by_day("hour", "sku"))
-
-    def _barrel_offers(self, query: MetricsQuery) -> list[dict[str, Any]]:
-        groups: defaultdict[tuple[str, int, str, str, int], list[Barrel]] = defaultdict(list)
-        for o in self.store.offers:
-            if query.covers(o.created_at) and query.at_tick(o.game_time.day, o.game_time.hour):
-                b = o.barrel
-                groups[(o.game_time.day, o.game_time.hour, b.sku, liquid(b), b.ml_per_barrel)].append(b)
-        rows = [
-            {
-                "day": day,
-                "hour": hour,
-                "sku": sku,
-                "liquid": colour,
-                "ml_per_barrel": ml,
-                "offers": len(bs),
-                "min_price": min(b.price for b in bs),
-                "max_price": max(b.price for b in bs),
-                "barrels": sum(b.quantity for b in bs),
-                "gold_per_ml": sum(b.price for b in bs) / sum(b.ml_per_barrel for b in bs),
-            }
-            for (day, hour, sku, colour, ml), bs in groups.items()
-        ]
-        return sorted(rows, key=_by_day("hour", "sku", "ml_per_barrel"))
-
-    def _buyers(self, query: MetricsQuery) -> list[dict[str, Any]]:
-        groups: defaultdict[tuple[str, str, int, str], list[SoldLine]] = defaultdict(list)
-        for s in self._lines(query, timed=False):
-            c = s.line.customer
-            groups[(c.character_class, c.character_species, c.level, s.line.sku)].append(s)
-        return [
-            {
-                "class": cls,
-                "species": species,
-                "level": level,
-                "sku": sku,
-                "checkouts": len(lines),
-                "potions": sum(s.line.quantity for s in lines),
-                "gold": sum(s.line.total for s in lines),
-            }
-            for (cls, species, level, sku), lines in sorted(groups.items())
-        ]
-
-    def _conversion(self, query: MetricsQuery) -> list[dict[str, Any]]:
-        visitors: Counter[tuple[str, int]] = Counter()
-        for (_, customers, game_time), at in zip(self.store.visits, self.store.visit_times, strict=True):
-            if game_time is not None and query.covers(at) and query.at_tick(game_time.day, game_time.hour):
-                visitors[(game_time.day, game_time.hour)] += len(customers)
-        carts: defaultdict[tuple[str, int], set[int]] = defaultdict(set)
-        sums: defaultdict[tuple[str, int], Counter[str]] = defaultdict(Counter)
-        for s in self._lines(query):
-            assert s.game_time is not None
-            tick = (s.game_time.day, s.game_time.hour)
-            carts[tick].add(s.line.cart_id)
-            sums[tick].update(potions=s.line.quantity, gold=s.line.total)
-        rows = [
-            {
-                "day": day,
-                "hour": hour,
-                "visitors": visitors[(day, hour)],
-                "checkouts": len(carts[(day, hour)]),
-                "potions": sums[(day, hour)]["potions"],
-                "gold": sums[(day, hour)]["gold"],
-            }
-            for day, hour in set(visitors) | set(carts)
-        ]
-        return sorted(rows, key=_by_day("hour"))
-
-    def _balances(self, query: MetricsQuery) -> list[dict[str, Any]]:
-        times = self.store.tick_times
-        ticks = [i for i, at in enumerate(times) if query.covers(at)]
-        stride = (len(ticks) + query.points - 1) // query.points if ticks else 1
-        points = [t for n, t in enumerate(ticks) if n % stride == 0 or n == len(ticks) - 1]
-        shop = sorted((a for a in self.store.accounts if a.owner == SHOP), key=lambda a: str(a.commodity))
-        rows = []
-        for t in points:
-            ends_at = times[t + 1] if t + 1 < len(times) else None
-            balance = {a: 0 for a in shop}
-            for posted in self.store.transactions:
-                if ends_at is None or posted.created_at < ends_at:
-                    for entry in posted.entries:
-                        if entry.account in balance:
-                            balance[entry.account] = entry.balance_after
-            game_time = self.store.ticks[t]
-            rows += [
-                {
-                    "tick": t + 1,
-                    "day": game_time.day,
-                    "hour": game_time.hour,
-                    "at": times[t],
-                    "commodity": str(a.commodity),
-                    "balance": balance[a],
-                }
-                for a in shop
-            ]
-        return rows
-
-    def _profit(self, query: MetricsQuery) -> list[dict[str, Any]]:
-        """Revenue from the sales; barrels and capacity: what the suppliers' and builders' gold accounts received,
-        per game tick (the clock's tick whose time span holds the entry)."""
-        sums: defaultdict[str, Counter[str]] = defaultdict(Counter)
-        for s in self._lines(query):
-            assert s.game_time is not None
-            sums[s.game_time.day]["revenue"] += s.line.total
-        paid_to = {AccountRef(SUPPLIERS, GOLD): "barrels", AccountRef(BUILDERS, GOLD): "capacity"}
-        for posted in self.store.transactions:
-            tick = bisect.bisect_right(self.store.tick_times, posted.created_at) - 1
-            if tick < 0 or not query.covers(posted.created_at):
-                continue
-            time = self.store.ticks[tick]
-            if query.at_tick(time.day, time.hour):
-                for entry in posted.entries:
-                    if entry.account in paid_to:
-                        sums[time.day][paid_to[entry.account]] += entry.change
-        rows = [
-            {
-                "day": day,
-                "revenue": c["revenue"],
-                "barrels": c["barrels"],
-                "capacity": c["capacity"],
-                "profit": c["revenue"] - c["barrels"] - c["capacity"],
-            }
-            for day, c in sums.items()
-            if c["revenue"] or c["barrels"] or c["capacity"]
-        ]
-        return sorted(rows, key=_by_day())
+        return []
 
 
 class FakeProcessedRequests(AbstractProcessedRequests):
@@ -505,7 +333,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.visits = FakeVisitRepository(self.work)
         self.clock = FakeClock(self.work)
         self.offers = FakeOfferRepository(self.work)
-        self.metrics = FakeMetricsRepository(self.work)
+        self.metrics = FakeMetricsRepository()
         self.processed_requests = FakeProcessedRequests(self.work)
         self.shelf = FakeShelfRepository(self.work)
         self.market = FakeMarketRepository(self.work)

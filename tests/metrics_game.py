@@ -1,5 +1,5 @@
-"""A small game whose metrics are computed by hand: played through the services on the fakes (tests/unit) and on
-both databases (tests/integration), which must both give exactly `EXPECTED`."""
+"""A small game whose metrics are computed by hand: played through the services on both databases, whose metrics
+must give exactly `EXPECTED` (tests/integration/test_metrics.py, and over HTTP test_read_routes.py)."""
 
 from __future__ import annotations
 
@@ -31,15 +31,15 @@ def play(new_uow: Callable[[], AbstractUnitOfWork]) -> datetime:
     services.deliver_barrels("o-1", [barrel("SMALL_RED_BARREL", 500, price=100, quantity=1)], new_uow())
     services.deliver_bottles("b-1", [(RED, 5)], new_uow())
     services.record_visit("v-1", [ALICE, BOB], new_uow())
-    _buy(new_uow, ALICE, 2)
+    buy(new_uow, ALICE, 2)
     _tick(new_uow, "Edgeday", 2)
     services.plan_barrels([DEARER_RED], new_uow())
-    _buy(new_uow, BOB, 1)
+    buy(new_uow, BOB, 1)
     between = utcnow()
     _tick(new_uow, "Bloomday", 0)
     services.correct("shop/gold", 2000, "a loan", "loan-1", new_uow())
     services.deliver_capacity("c-1", 1, 0, new_uow())
-    _buy(new_uow, ALICE, 1)
+    buy(new_uow, ALICE, 1)
     return between
 
 
@@ -52,7 +52,7 @@ def _tick(new_uow: Callable[[], AbstractUnitOfWork], day: str, hour: int) -> Non
         uow.commit()
 
 
-def _buy(new_uow: Callable[[], AbstractUnitOfWork], customer: Customer, reds: int) -> None:
+def buy(new_uow: Callable[[], AbstractUnitOfWork], customer: Customer, reds: int) -> None:
     import json
 
     cart_id = json.loads(services.create_cart(customer, None, new_uow()).body)["cart_id"]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from domain.carts import Customer
 from domain.potions import DEFAULT_POTIONS
-from domain.sales import PAGE_SIZE, SaleLine, SearchPage, SearchQuery, SoldLine, SortColumn, SortOrder
+from domain.sales import PAGE_SIZE, SaleLine, SearchPage, SearchQuery, SoldLine, SortColumn, SortOrder, fold
 from service_layer import views
 from service_layer.unit_of_work import AbstractUnitOfWork
 
@@ -40,10 +40,18 @@ def made_up_lines(rng: random.Random, count: int) -> list[tuple[SaleLine, dateti
     return out
 
 
+def matches(query: SearchQuery, sold: SoldLine) -> bool:
+    """The search's filters, as the order search states them (`domain.sales`): case-insensitive *contains* on the
+    customer's name and the potion's sku, ASCII letters folded and no others, wildcards taken literally."""
+    return fold(query.customer_name) in fold(sold.line.customer.customer_name) and fold(query.potion_sku) in fold(
+        sold.line.sku
+    )
+
+
 def expected(lines: list[SoldLine], query: SearchQuery) -> list[SoldLine]:
     """The matching lines, sorted by (value, id) in the query's order: what paging must visit, in order."""
     return sorted(
-        (s for s in lines if query.matches(s)),
+        (s for s in lines if matches(query, s)),
         key=lambda s: (s.sort_value(query.sort_col), s.line_item_id),
         reverse=query.sort_order is SortOrder.DESC,
     )

@@ -1,5 +1,7 @@
 """The same random postings through the in-memory fakes and through each real database: same answers (replies, or
-refusals with their messages), same balances. The route and unit layers run on the fakes; this is what lets them."""
+refusals with their messages), same balances now. The route and unit layers run their writes on the fakes; this is
+what lets them. The read side (metrics, order search, history, balances at a past moment) is not compared here: it
+is tested on the databases themselves."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""The metrics' SQL (adapters/metrics.py) on SQLite and PostgreSQL: the small game computed by hand gives exactly
-the rows the fakes give, filters included; the barrel offers are recorded once per tick and are append-only; `ledger
-verify` holds each rollup to the facts it sums."""
+"""The metrics' SQL (adapters/metrics.py) on SQLite and PostgreSQL, where the metrics are tested (the fakes compute
+none): the small game computed by hand (tests/metrics_game.py) gives exactly its rows, filters and the balances'
+sampling included; game days come in the week's order; the barrel offers are recorded once per tick and are
+append-only; `ledger verify` holds each rollup to the facts it sums."""
 
 from __future__ import annotations
 
@@ -15,12 +16,18 @@ from adapters.verification import verify
 from domain.clock import utcnow
 from domain.metrics import Metric, MetricsQuery
 from service_layer import services, views
-from tests.helpers import WHOLESALE
-from tests.metrics_game import BALANCES, EXPECTED, balances_by_tick, play
+from tests.helpers import ALICE, SMALL_RED, WHOLESALE
+from tests.metrics_game import BALANCES, EXPECTED, balances_by_tick, buy, play
 
 
 def rows(wiring, metric, query=None):
     return views.metric(metric, query or MetricsQuery(), wiring.uow_factory())["rows"]
+
+
+def offers(wiring) -> int:
+    """How many barrel offers are recorded."""
+    with wiring.engine.connect() as conn:
+        return int(conn.execute(text("SELECT COUNT(*) FROM barrel_offers")).scalar_one())
 
 
 def test_each_metric_of_a_small_game_is_what_was_computed_by_hand(wiring):
@@ -49,20 +56,64 @@ def test_each_metric_of_a_small_game_is_what_was_computed_by_hand(wiring):
     }
 
 
-def test_offers_are_recorded_once_per_tick_whatever_the_plan_calls(wiring):
-    def offers() -> int:
-        with wiring.engine.connect() as conn:
-            return int(conn.execute(text("SELECT COUNT(*) FROM barrel_offers")).scalar_one())
+def test_the_balances_keep_every_kth_tick_and_the_last_within_the_points_asked_for(wiring):
+    play(wiring.uow_factory)
+    two = balances_by_tick(rows(wiring, Metric.BALANCES, MetricsQuery(points=2)))
+    one = balances_by_tick(rows(wiring, Metric.BALANCES, MetricsQuery(points=1)))
+    assert list(two) == [("Edgeday", 0), ("Bloomday", 0)]
+    assert list(one) == [("Edgeday", 0), ("Bloomday", 0)]  # the first, and always the last
 
+
+def test_filters_by_game_day_hour_and_wall_time(wiring):
+    between = play(wiring.uow_factory)
+    sales = EXPECTED[Metric.SALES_BY_HOUR]
+    assert rows(wiring, Metric.SALES_BY_HOUR, MetricsQuery(day="Edgeday")) == sales[:2]
+    assert rows(wiring, Metric.SALES_BY_HOUR, MetricsQuery(hour=0)) == [sales[0], sales[2]]
+    assert rows(wiring, Metric.SALES_BY_HOUR, MetricsQuery(since=between)) == [sales[2]]
+    assert rows(wiring, Metric.SALES_BY_HOUR, MetricsQuery(until=between)) == sales[:2]
+    assert rows(wiring, Metric.PROFIT, MetricsQuery(since=between)) == [EXPECTED[Metric.PROFIT][1]]
+    assert rows(wiring, Metric.CONVERSION, MetricsQuery(since=between)) == EXPECTED[Metric.CONVERSION][2:]
+    assert rows(wiring, Metric.CONVERSION, MetricsQuery(until=between)) == EXPECTED[Metric.CONVERSION][:2]
+    assert rows(wiring, Metric.BARREL_OFFERS, MetricsQuery(hour=2)) == EXPECTED[Metric.BARREL_OFFERS][2:]
+    assert rows(wiring, Metric.BUYERS, MetricsQuery(day="Nosuchday")) == []
+    assert balances_by_tick(rows(wiring, Metric.BALANCES, MetricsQuery(since=between))) == {
+        ("Bloomday", 0): BALANCES[("Bloomday", 0)]
+    }
+
+
+def test_a_new_shop_has_no_metrics_but_its_balances_once_the_clock_runs(wiring):
+    for metric in Metric:
+        assert rows(wiring, metric) == []
+    services.set_time("Edgeday", 0, None, wiring.uow_factory())
+    assert balances_by_tick(rows(wiring, Metric.BALANCES)) == {
+        ("Edgeday", 0): {"gold": 100, "potion_capacity": 1, "ml_capacity": 1}
+    }
+
+
+def test_the_barrel_plan_records_the_offers_once_per_tick_and_answers_the_same_each_time(wiring):
+    uow = wiring.uow_factory
+    assert services.plan_barrels(WHOLESALE, uow()) == services.plan_barrels(WHOLESALE, uow())
+    assert offers(wiring) == 0  # no game time yet: nothing to record it at
+    services.set_time("Edgeday", 0, None, uow())
+    services.plan_barrels(WHOLESALE, uow())
+    services.plan_barrels(WHOLESALE, uow())
+    assert offers(wiring) == len(WHOLESALE)
+    services.set_time("Edgeday", 2, None, uow())
+    services.plan_barrels([SMALL_RED], uow())
+    assert offers(wiring) == len(WHOLESALE) + 1
+    assert sum(r["offers"] for r in rows(wiring, Metric.BARREL_OFFERS)) == len(WHOLESALE) + 1
+
+
+def test_offers_are_recorded_once_per_tick_whatever_the_plan_calls(wiring):
     first = services.plan_barrels(WHOLESALE, wiring.uow_factory())
-    assert offers() == 0  # before the game's first tick
+    assert offers(wiring) == 0  # before the game's first tick
     services.set_time("Edgeday", 0, None, wiring.uow_factory())
     for _ in range(3):
         assert services.plan_barrels(WHOLESALE, wiring.uow_factory()) == first
-    assert offers() == len(WHOLESALE)
+    assert offers(wiring) == len(WHOLESALE)
     services.set_time("Edgeday", 0, None, wiring.uow_factory())  # the clock set again: a new tick
     services.plan_barrels(WHOLESALE[:2], wiring.uow_factory())
-    assert offers() == len(WHOLESALE) + 2
+    assert offers(wiring) == len(WHOLESALE) + 2
 
 
 @pytest.mark.parametrize("statement", ["UPDATE barrel_offers SET price = 0", "DELETE FROM barrel_offers"])
@@ -177,3 +228,17 @@ def test_aracanaday_the_templates_spelling_is_the_third_day_wherever_days_are_or
         services.set_time(day, 0, None, wiring.uow_factory())
         services.plan_barrels(WHOLESALE[:1], wiring.uow_factory())
     assert [row["day"] for row in rows(wiring, Metric.BARREL_OFFERS)] == ["Bloomday", "Aracanaday", "Hearthday"]
+
+
+def test_every_metric_by_day_orders_the_week_either_spelling_of_day_3_third_and_other_names_after_it(wiring):
+    """Each tick a barrel offered and a potion sold; the metrics with a game day list the days in the week's order
+    (Aracanaday, the course template's spelling, and Arcanaday both as day 3, by name between them), then the days
+    the week does not know, by name."""
+    services.correct("shop/potion:RED_POTION", 10, "stock", "stock", wiring.uow_factory())
+    for day in ("Soulday", "Moonday", "Arcanaday", "Aracanaday", "Edgeday", "Hearthday", "Duskday"):
+        services.set_time(day, 0, None, wiring.uow_factory())
+        services.plan_barrels(WHOLESALE[:1], wiring.uow_factory())
+        buy(wiring.uow_factory, ALICE, 1)
+    week = ["Edgeday", "Aracanaday", "Arcanaday", "Hearthday", "Soulday", "Duskday", "Moonday"]
+    for metric in (Metric.SALES_BY_HOUR, Metric.BARREL_OFFERS, Metric.CONVERSION, Metric.PROFIT):
+        assert [row["day"] for row in rows(wiring, metric)] == week, metric

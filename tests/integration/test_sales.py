@@ -1,12 +1,13 @@
-"""The sales record and order search on SQLite and PostgreSQL: the SQL search pages exactly as a sorted list does,
-the backfill of migration 0003, and `ledger verify` on sale lines."""
+"""The sales record and order search on SQLite and PostgreSQL, where the search is tested (the fakes search nothing):
+the SQL search pages exactly as a sorted list does, newest first five to a page, its filters, the backfill of
+migration 0003, and `ledger verify` on sale lines."""
 
 from __future__ import annotations
 
 import json
 import random
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +18,7 @@ from adapters import migrations, orm
 from adapters.db import make_engine
 from adapters.verification import verify
 from domain.carts import Customer
-from domain.sales import SearchQuery, SoldLine, SortColumn, SortOrder
+from domain.sales import Cursor, Position, SearchQuery, SoldLine, SortColumn, SortOrder
 from service_layer import services, views
 from service_layer.idempotency import RequestKey, Scope
 from tests.helpers import ALICE
@@ -87,6 +88,54 @@ def test_paging_visits_every_matching_line_once_in_order_for_every_search(wiring
 def test_any_search_pages_as_a_sorted_list_would(wiring, recorded, name, sku, col, order):
     query = SearchQuery(name, sku, col, order)
     assert walk(query, wiring.uow_factory)[0] == expected(recorded, query)
+
+
+@pytest.fixture
+def stocked(wiring):  # type: ignore[no-untyped-def]
+    """A new shop with 20 red and 20 blue potions on hand; its unit-of-work factory."""
+    for sku in ("RED_POTION", "BLUE_POTION"):
+        services.correct(f"shop/potion:{sku}", 20, "stock", sku, wiring.uow_factory())
+    return wiring.uow_factory
+
+
+def cart_with(uow, *lines: tuple[str, int], customer: Customer = ALICE) -> int:  # type: ignore[no-untyped-def]
+    cart_id = json.loads(services.create_cart(customer, None, uow()).body)["cart_id"]
+    for sku, quantity in lines:
+        services.set_item_quantity(cart_id, sku, quantity, None, uow())
+    return cart_id
+
+
+def test_the_newest_lines_come_first_five_to_a_page(stocked):
+    for _ in range(12):
+        services.checkout(cart_with(stocked, ("RED_POTION", 1)), "gold", stocked())
+    lines, pages = walk(SearchQuery(), stocked)
+    assert [len(p.results) for p in pages] == [5, 5, 2]
+    assert [s.line.cart_id for s in lines] == sorted((s.line.cart_id for s in lines), reverse=True)
+    assert pages[0].previous is None and pages[-1].next is None
+
+
+def test_the_filters_are_case_insensitive_contains_and_take_wildcards_literally(stocked):
+    for name in ("Scaramouche", "scara_mouche", "100% Bob", "Bobby"):
+        customer = Customer("c", name, "Bard", "Elf", 3)
+        services.checkout(cart_with(stocked, ("RED_POTION", 1), customer=customer), "gold", stocked())
+    services.checkout(cart_with(stocked, ("BLUE_POTION", 1)), "gold", stocked())
+
+    def names(**filters: str) -> list[str]:
+        return sorted(s.line.customer.customer_name for s in walk(SearchQuery(**filters), stocked)[0])
+
+    assert names(customer_name="SCARA") == ["Scaramouche", "scara_mouche"]
+    assert names(customer_name="a_m") == ["scara_mouche"]
+    assert names(customer_name="0%") == ["100% Bob"]
+    assert names(customer_name="%") == ["100% Bob"]
+    assert names(potion_sku="blue") == ["Alice"]
+    assert names(customer_name="bob", potion_sku="RED_") == ["100% Bob", "Bobby"]
+    assert names(customer_name="", potion_sku="") == ["100% Bob", "Alice", "Bobby", "Scaramouche", "scara_mouche"]
+
+
+def test_a_cursor_past_the_last_line_gives_an_empty_page(stocked):
+    services.checkout(cart_with(stocked, ("RED_POTION", 1)), "gold", stocked())
+    page = views.search_orders(SearchQuery(), Cursor(Position(datetime(2000, 1, 1), 0)), stocked())
+    assert page.results == [] and page.previous is None and page.next is None
 
 
 def test_a_checkout_writes_its_lines_with_its_sale_and_verify_agrees(wiring):

@@ -1,5 +1,7 @@
 """The route layer: the real app, its routes, schemas, auth and error handling, over the fake unit of work (every
-test gets a new shop in memory). What only real databases and servers can show lives in tests/e2e."""
+test gets a new shop in memory). What the read side answers (metrics and charts, order search, history, balances at
+a moment) only a database computes: tests/integration/test_read_routes.py. What only real servers can show lives in
+tests/e2e."""
 
 import pytest
 from flask import Flask

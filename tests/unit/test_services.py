@@ -347,13 +347,3 @@ def test_resetting_a_shop_that_is_as_it_started_books_nothing(uow):
     booked = len(uow.transactions())
     assert services.reset(None, uow).status == 204
     assert len(uow.transactions()) == booked
-
-
-def test_balances_now_and_at_a_moment_count_every_entry_of_an_account_in_one_transaction(uow):
-    """Two mixes of one potion are two entries on one account in one transaction: both count (the fake summed only
-    the last of them for a past moment once)."""
-    services.deliver_barrels("1", [SMALL_RED], uow)
-    services.deliver_bottles("1", [(RED_POTION, 1), (RED_POTION, 2)], uow)
-    (bottling,) = uow.transactions("bottling")
-    assert audit(uow)["number_of_potions"] == 3
-    assert views.audit(bottling.created_at, uow)["number_of_potions"] == 3
