@@ -4,7 +4,7 @@ with the length of history (target: ratio <= 2.0).
 The history is synthetic but honest: transactions moving one unit of a shop commodity from the world to the shop,
 spread over every account the audit reads, written by SQL with their running balances and checked by the
 database's own triggers as they go in (and by `ledger verify` at the end). The audit is timed through the service
-layer (`views.audit`) and over HTTP (Flask's test client); for contrast, the old way (SUM over every entry) too.
+layer (`views.audit`) and over HTTP (Flask's test client); for contrast, a SUM over every entry too.
 
     python bench/audit_latency.py [--entries 1000000] [--samples 300]
 """

@@ -95,7 +95,7 @@ def test_resets_corrections_and_deliveries_racing_never_deadlock_and_keep_the_bo
 
 
 def test_a_reset_opens_no_account_while_holding_the_shops_locks(wiring, monkeypatch):
-    """The interleaving that once deadlocked: while a reset reads the shop's accounts, a first bottling opens
+    """An interleaving that could deadlock: while a reset reads the shop's accounts, a first bottling opens
     shop/potion:RED_POTION; after the reset has locked, a correction opens world/potion:RED_POTION and waits for
     the shop's locks. The reset must then post without opening that account itself."""
     import threading
