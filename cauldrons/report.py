@@ -1,9 +1,10 @@
 """`cauldrons report --out DIR`: the course's V4 deliverable from a shop's database. `metrics.md` shows each chart
-(a PNG drawn by the dashboard's own chart code), the exact SQL that produced it (`adapters/metrics.py`), and its
-first rows; `strategy.md` shows what the planner decided each game day, on which data, what it earned and what it
-learned (`service_layer/strategy.py`), and, for a game `cauldrons simulate` just played, its gold against the
-oracle's. Reads only: the engine never writes, and the database is left as it was. Text the exchange sent (day
-and class names) is data: it is escaped wherever markdown or HTML would read it as markup."""
+(a PNG drawn by matplotlib in `entrypoints/charts.py`: the charts the live dashboard draws in the browser), the
+exact SQL that produced it (`adapters/metrics.py`), and its first rows; `strategy.md` shows what the planner decided
+each game day, on which data, what it earned and what it learned (`service_layer/strategy.py`), and, for a game
+`cauldrons simulate` just played, its gold against the oracle's. Reads only: the engine never writes, and the
+database is left as it was. Text the exchange sent (day and class names, skus) is data: it is escaped wherever
+markdown or HTML would read it as markup, and drawn as it is on the charts (matplotlib's mathtext is off there)."""
 
 from __future__ import annotations
 
@@ -122,7 +123,7 @@ def write_report(database_url: str, out: Path, console: Console, outcome: Outcom
                 progress.update(task, description=f"{metric:<14}")
                 definition = METRICS[metric]
                 rows = views.metric(metric, MetricsQuery(), uow)["rows"]
-                (out / f"{metric}.png").write_bytes(render(metric, TITLES[metric], rows, "png"))
+                (out / f"{metric}.png").write_bytes(render(metric, TITLES[metric], rows))
                 sections += [
                     f"## {n}. {TITLES[metric]}",
                     "",

@@ -41,8 +41,6 @@ CONFIG = schemathesis.Config.from_dict(
         "auth": {"openapi": {"access_token": {"api_key": API_KEY}}},
     }
 )
-# The charts draw the game days the fuzzer set, control characters included, which no font has a glyph for.
-pytestmark = pytest.mark.filterwarnings("ignore:Glyph .* missing from font:UserWarning")
 SETTINGS = hypothesis.settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 

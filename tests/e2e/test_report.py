@@ -1,10 +1,11 @@
 """`cauldrons report --out DIR`: metrics.md with a PNG per chart and the exact SQL beside it, and strategy.md,
-from a played shop on both databases; a clear refusal (exit 1) for a missing, un-migrated or empty database, run
-as a user would."""
+from a played shop on both databases, whatever text the exchange sent (drawn and written as text, never read as
+mathtext or markup); a clear refusal (exit 1) for a missing, un-migrated or empty database, run as a user would."""
 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -12,9 +13,12 @@ from click.testing import CliRunner
 
 from adapters.metrics import METRICS
 from cauldrons.cli import main
+from cauldrons.report import escape
 from domain.metrics import TITLES, Metric
 from tests.e2e.test_cli import cauldrons
+from tests.hostile_game import DAYS, PAYLOADS, play_hostile
 from tests.metrics_game import play
+from tests.routes.shop_client import ShopClient
 
 PNG = b"\x89PNG\r\n\x1a\n"
 STRATEGY_FILES = ("metrics.md", "strategy.md")
@@ -42,6 +46,26 @@ def test_the_report_shows_each_chart_with_its_exact_sql(wiring, database_url, tm
     assert "| Bard | Human | 3 | RED_POTION | 1 | 1 | 50 |" in written  # the buyers' first row
     assert "| Bloomday | 50 | 0 | 1000 | -950 |" in written  # the profit's last
     assert "[strategy.md](strategy.md)" in written
+
+
+def test_the_report_draws_and_writes_text_the_exchange_sent_as_text(shop: ShopClient, database_url, tmp_path):
+    """Day names, classes, species and skus that matplotlib would read as mathtext (`$^$`) or that markdown and
+    HTML would read as markup: every chart is drawn, the command exits 0, and the documents show the text escaped."""
+
+    def send(path: str, body: object) -> tuple[int, object]:
+        answer = shop.post(path, body)
+        return answer.status_code, answer.json if answer.data else None
+
+    play_hostile(send)
+    result = CliRunner().invoke(main, ["report", "--out", str(tmp_path)], env={"DATABASE_URL": database_url})
+    assert result.exit_code == 0, result.output
+    for metric in Metric:
+        assert (tmp_path / f"{metric}.png").read_bytes().startswith(PNG)
+    written = (tmp_path / "metrics.md").read_text() + (tmp_path / "strategy.md").read_text()
+    for text in DAYS + PAYLOADS:
+        assert escape(text) in written, text
+    cells = [line for line in written.splitlines() if line.startswith("|")]
+    assert not [line for line in cells if re.search(r"(?<!\\)[<>$&`]", line)]  # each one escaped
 
 
 def test_the_strategy_shows_each_day_and_class_the_shop_saw_without_an_oracle(wiring, database_url, tmp_path):

@@ -24,5 +24,15 @@ def test_the_wheel_carries_every_migration_and_the_revision_template(tmp_path):
     migrations = ROOT / "adapters" / "migrations"
     needed = {str(p.relative_to(ROOT)) for p in migrations.rglob("*") if p.suffix in (".py", ".mako")}
     assert needed and needed <= names, needed - names
-    page = {f"entrypoints/dashboard/{name}" for name in ("index.html", "dashboard.js", "dashboard.css")}
+    page = {
+        f"entrypoints/dashboard/{name}"
+        for name in (
+            "index.html",
+            "dashboard.js",
+            "dashboard.css",
+            "uPlot.iife.min.js",
+            "uPlot.min.css",
+            "uPlot.LICENSE.txt",
+        )
+    }
     assert page <= names, page - names  # the dashboard's page, served from the package

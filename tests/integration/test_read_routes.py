@@ -1,12 +1,14 @@
 """The read side over HTTP on SQLite and PostgreSQL, the app over a real migrated database (copied from the
-session's template, as every database test's is): the metrics and their charts, the order search, and the ledger's
-history, accounts and audit at a moment, which only a database computes (the fakes keep the write side only). What
-needs no database (bad input, auth, the dashboard page) stays in tests/routes, over the fakes."""
+session's template, as every database test's is): the metrics (and the charts shaped from them), the order search,
+and the ledger's history, accounts and audit at a moment, which only a database computes (the fakes keep the write
+side only). What needs no database (bad input, auth, the dashboard page) stays in tests/routes, over the fakes."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,8 +17,10 @@ from sqlalchemy import text
 
 from cauldrons.bootstrap import Wiring
 from cauldrons.config import EXCHANGE_ORIGIN
-from domain.metrics import Metric
-from entrypoints.charts import series
+from domain.metrics import TITLES, Metric, MetricsQuery
+from entrypoints import metrics as metrics_routes
+from entrypoints.charts import render, series, shape
+from entrypoints.metrics import FRESH_SECONDS, Replies
 from tests.helpers import (
     ALICE,
     API_KEY,
@@ -29,7 +33,7 @@ from tests.helpers import (
     new_key,
     random_order_id,
 )
-from tests.metrics_game import EXPECTED, play
+from tests.metrics_game import EXPECTED, buy, play
 from tests.routes.shop_client import ShopClient, assert_error
 from tests.routes.test_ledger_routes import FOUND_COINS, balances, correct, get, ok
 from tests.routes.test_search import preflight, search
@@ -41,7 +45,7 @@ def shop(client) -> ShopClient:  # type: ignore[no-untyped-def]
     return ShopClient(client)
 
 
-# --- GET /metrics/..., /dashboard/charts/... -----------------------------------------------------------------------
+# --- GET /metrics/..., and the charts drawn from them -----------------------------------------------------------
 
 
 @pytest.fixture
@@ -73,36 +77,93 @@ def test_the_query_string_filters_the_rows(shop: ShopClient, played):
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", r["at"]) for r in balances)
 
 
-MARKS: dict[Metric, Callable[[list[dict[str, object]]], int]] = {
-    Metric.SALES_BY_HOUR: len,
-    Metric.BARREL_OFFERS: len,
-    Metric.BUYERS: len,
-    Metric.CONVERSION: lambda rows: 2 * len(rows),
-    Metric.PROFIT: len,
-}
-
-
 @pytest.mark.parametrize("metric", list(Metric))
-def test_each_chart_draws_a_mark_per_row_of_its_metric(shop: ShopClient, played, metric):
-    answer = shop.get(f"/dashboard/charts/{metric}.svg")
-    assert answer.status_code == 200 and answer.content_type == "image/svg+xml"
-    svg = answer.get_data(as_text=True)
+def test_each_chart_keeps_its_metrics_totals(shop: ShopClient, played, metric):
+    """The dashboard and the report draw each metric's rows shaped into a bounded chart (`entrypoints/charts.py`;
+    `dashboard.js` shapes them alike): for this small game one slot per game hour (or day, or buyer group), each
+    potion its own series, and every total kept."""
     rows = shop.get(f"/metrics/{metric}").json["rows"]
+    chart = shape(metric, rows)
+    drawn = [v or 0 for panel in chart.panels for s in panel.series for v in s.values]
     if metric is Metric.BALANCES:
         lines = series(rows)
-        found = {
-            m.group(1): m.group(2).count("<use ")
-            for m in re.finditer(r'<g id="series-([^"]+)">(.*?)</g>\s*</g>', svg, re.S)
-        }
-        assert found == {name.replace(":", "-"): len(points) for name, points in lines.items()}
+        found = {s.label: [v for v in s.values if v is not None] for p in chart.panels for s in p.series}
+        assert found == {name: [value for _, value in points] for name, points in lines.items()}
         assert set(found) >= {"gold", "potions", "potion_capacity", "ml_capacity"}
+    elif metric is Metric.BARREL_OFFERS:
+        cheapest: dict[tuple[str, str], float] = {}
+        for r in rows:
+            at = (f"{r['day']} {r['hour']:02d}", r["liquid"])
+            cheapest[at] = min(cheapest.get(at, r["gold_per_ml"]), r["gold_per_ml"])
+        assert {
+            (x, s.label): v for p in chart.panels for s in p.series for x, v in zip(chart.x, s.values) if v is not None
+        } == cheapest
     else:
-        assert len(re.findall(rf'<g id="mark-{metric}-\d+"', svg)) == MARKS[metric](rows) > 0
+        column = {
+            Metric.SALES_BY_HOUR: ["potions"],
+            Metric.BUYERS: ["potions"],
+            Metric.CONVERSION: ["visitors", "checkouts"],
+            Metric.PROFIT: ["profit", "revenue"],
+        }[metric]
+        assert sum(drawn) == sum(r[c] for r in rows for c in column) != 0
+    assert len(chart.x) == len({tuple(r.get(k) for k in X_KEYS[metric]) for r in rows})
+    assert render(metric, TITLES[metric], rows).startswith(PNG)
 
 
-def test_a_chart_of_nothing_says_so(shop: ShopClient):
-    svg = shop.get("/dashboard/charts/sales_by_hour.svg").get_data(as_text=True)
-    assert "no data yet" in svg and 'id="mark-' not in svg
+X_KEYS = {
+    Metric.SALES_BY_HOUR: ("day", "hour"),
+    Metric.BARREL_OFFERS: ("day", "hour"),
+    Metric.BUYERS: ("class", "species"),
+    Metric.CONVERSION: ("day", "hour"),
+    Metric.BALANCES: ("tick",),
+    Metric.PROFIT: ("day",),
+}
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_metric_of_nothing_is_no_rows_and_a_chart_that_says_so(shop: ShopClient):
+    for metric in Metric:
+        answer = shop.get(f"/metrics/{metric}")
+        assert answer.status_code == 200 and answer.json == {"metric": str(metric), "rows": []}
+        assert render(metric, TITLES[metric], []).startswith(PNG)
+
+
+def test_a_metrics_reply_is_kept_fresh_seconds_then_asked_again(app, shop: ShopClient, played):
+    """Within FRESH_SECONDS a worker answers a metric's reply again as it was, per query: what was sold since shows
+    once the reply is older than that."""
+    now = [1000.0]
+    kept = metrics_routes.replies_of(app)
+    kept.clock = lambda: now[0]
+    first = shop.get("/metrics/sales_by_hour").json
+    other = shop.get("/metrics/sales_by_hour?hour=0").json
+    buy(played.uow_factory, ALICE, 1)  # the last red potion
+    now[0] += FRESH_SECONDS - 0.01
+    assert shop.get("/metrics/sales_by_hour").json == first  # kept
+    assert shop.get("/metrics/sales_by_hour?hour=0").json == other
+    now[0] += 0.02
+    again = shop.get("/metrics/sales_by_hour").json
+    assert again != first and sum(r["potions"] for r in again["rows"]) == sum(r["potions"] for r in first["rows"]) + 1
+    assert kept.queries == 3
+
+
+def test_requests_for_one_metric_at_once_ask_the_database_once_and_queries_run_one_at_a_time():
+    replies = Replies(fresh=60)
+    running, most, lock = [0], [0], threading.Lock()
+
+    def compute(name: str) -> dict[str, str]:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return {"metric": name}
+
+    keys = [(Metric.BUYERS, MetricsQuery())] * 6 + [(Metric.PROFIT, MetricsQuery(day="Edgeday"))] * 6
+    with ThreadPoolExecutor(len(keys)) as pool:
+        bodies = list(pool.map(lambda key: replies.body(key, lambda: compute(key[0])), keys))
+    assert bodies == [b'{"metric":"buyers"}'] * 6 + [b'{"metric":"profit"}'] * 6
+    assert replies.queries == 2 and most[0] == 1
 
 
 def test_the_barrel_plan_replies_as_before_and_records_the_offers_once_per_tick(shop: ShopClient, wiring):

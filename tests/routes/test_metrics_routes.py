@@ -33,8 +33,8 @@ def test_the_balances_take_points_but_no_game_time(shop: ShopClient):
     assert_invalid(shop.get("/metrics/profit?points=3"), 422, "points")
 
 
-def test_metrics_and_charts_need_the_key_and_the_page_does_not(shop: ShopClient):
-    for path in ("/metrics/sales_by_hour", "/dashboard/charts/profit.svg"):
+def test_metrics_need_the_key_and_the_page_does_not(shop: ShopClient):
+    for path in ("/metrics/sales_by_hour", "/metrics/profit"):
         assert_error(shop.get(path, auth=False), 401, "unauthorized")
         assert_error(shop.get(path, auth="not-the-key"), 401, "unauthorized")
     page = shop.get("/dashboard", auth=False)
@@ -42,7 +42,8 @@ def test_metrics_and_charts_need_the_key_and_the_page_does_not(shop: ShopClient)
     csp = page.headers["Content-Security-Policy"]
     assert "script-src 'self';" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
     assert b"<script>" not in page.data  # no inline script: the policy would refuse it
-    for asset in ("dashboard.js", "dashboard.css"):
+    assert "style-src 'self';" in csp
+    for asset in ("dashboard.js", "dashboard.css", "uPlot.iife.min.js", "uPlot.min.css"):
         assert shop.get(f"/dashboard/assets/{asset}", auth=False).status_code == 200
     assert shop.get("/dashboard/assets/index.html", auth=False).status_code == 404
-    assert_error(shop.get("/dashboard/charts/nothing.svg"), 404, "not_found")
+    assert_error(shop.get("/dashboard/charts/profit.svg"), 404, "not_found")  # charts are drawn in the browser
