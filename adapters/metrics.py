@@ -212,13 +212,25 @@ HAVING SUM(revenue) <> 0 OR SUM(barrels) <> 0 OR SUM(capacity) <> 0
 def whole(query: MetricsQuery, unit: timedelta) -> tuple[datetime, datetime]:
     """The whole wall-clock hours (or days: `unit`) inside [since, until] are [start, end); the part units at the
     edges are [since, start) and [end, until]. Without since (until) that edge is empty. (:full_from, :full_to) for
-    the hourly rollups, (:days_from, :days_to) for the daily one."""
+    the hourly rollups, (:days_from, :days_to) for the daily one.
+
+    Every since and until a datetime can hold is answered: where a boundary would lie past the last moment a
+    datetime holds (a since within the last unit of year 9999, an until at its last microsecond), the last unit is
+    read from the rows as they are, at the edge, rather than from the rollup."""
 
     def floor(moment: datetime) -> datetime:
         return datetime.min + (moment - datetime.min) // unit * unit
 
-    start = BEGINNING_OF_TIME if query.since is None else floor(query.since - timedelta(microseconds=1)) + unit
-    end = END_OF_TIME if query.until is None else floor(query.until + timedelta(microseconds=1))
+    if query.since is None:
+        start = BEGINNING_OF_TIME
+    elif query.since == floor(query.since):
+        start = query.since
+    else:  # the first boundary after since; none can be held past the last one: [since, datetime.max) is an edge
+        start = floor(query.since) + unit if floor(query.since) <= datetime.max - unit else datetime.max
+    if query.until is None:
+        end = END_OF_TIME
+    else:  # the last boundary at or before until's end; at the last moment a datetime holds, that unit's start
+        end = floor(query.until + timedelta(microseconds=1)) if query.until < datetime.max else floor(query.until)
     return start, max(start, end)
 
 

@@ -136,16 +136,39 @@ sale_lines = Table(
     *game_time_columns(),
     CheckConstraint("quantity > 0 AND unit_price >= 0 AND total = quantity * unit_price", name="ck_sale_lines_total"),
     UniqueConstraint("account_transaction_id", "sku", name="uq_sale_lines_transaction_sku"),
-    # keyset paging: per sort column, an index on (value, id) for all lines and one on (sku, value, id) for the
-    # lines of one potion (the potion filter is resolved to skus first: each is a walk of its own index)
+    # keyset paging: per sort column, an index on (value, id) for all lines, one on (sku, value, id) for the lines
+    # of one potion and one on (customer_name, value, id) for the lines of one customer name, the name's own being
+    # (customer_name, id); the potion and name filters are resolved to skus and names first, each a walk of its own
+    # index (migration 0018: the per-name indexes carry the sku on PostgreSQL, so a potion filter is read off them)
     *(Index(f"ix_sale_lines_{column}", column, "id") for column in SORTED),
     *(Index(f"ix_sale_lines_sku_{column}", "sku", column, "id") for column in SORTED),
+    *(
+        Index(f"ix_sale_lines_customer_name_{column}", "customer_name", column, "id", postgresql_include=["sku"])
+        for column in SORTED
+        if column != "customer_name"
+    ),
     Index("ix_sale_lines_cart_id", "cart_id"),
 )
 # PostgreSQL: a trigram index serves the case-insensitive contains filter on the customer's name.
 Index(
     "ix_sale_lines_customer_name_trigram",
     func.lower(sale_lines.c.customer_name).label("folded"),
+    postgresql_using="gin",
+    postgresql_ops={"folded": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
+
+# Every customer name the sale lines carry, once (migration 0018): the order search matches a name filter against
+# these first, then walks each matching name's lines. Written with the lines, in their transaction (on SQLite by
+# `SqlSalesRepository`, on PostgreSQL by `cauldrons_sale_lines`), never changed or removed. On PostgreSQL a trigram
+# index serves needles of three characters or more; shorter ones read the table, a row per name.
+sale_customer_names = Table(
+    "sale_customer_names",
+    metadata,
+    Column("customer_name", sorted_text(255), primary_key=True),
+)
+Index(
+    "ix_sale_customer_names_trigram",
+    func.lower(sale_customer_names.c.customer_name).label("folded"),
     postgresql_using="gin",
     postgresql_ops={"folded": "gin_trgm_ops"},
 ).ddl_if(dialect="postgresql")
@@ -332,4 +355,18 @@ visit_catalogs = Table(
     Column("price", Integer, nullable=False),
     Column("quantity", Integer, nullable=False),
     Index("ix_visit_catalogs_visit_pk", "visit_pk"),
+)
+
+# Secrets the shop keeps (migration 0017): per purpose, every generation it ever had; the newest is the secret.
+# Append-only: rotating appends a generation, nothing is changed or deleted.
+secrets = Table(
+    "secrets",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("purpose", String(32), nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("value", String(128), nullable=False),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    CheckConstraint("generation >= 1", name="ck_secrets_generation"),
+    UniqueConstraint("purpose", "generation", name="uq_secrets_purpose_generation"),
 )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
+from urllib.parse import unquote
 
-from flask import Flask
+from flask import Flask, Response, request
 from flask_cors import CORS
 
-from cauldrons.bootstrap import UowFactory, bootstrap
+from cauldrons.bootstrap import UowFactory, bootstrap, page_token_secret
 from cauldrons.config import Config
 from cauldrons.wsgi import WholeBody
 from entrypoints import (
@@ -44,8 +46,10 @@ def create_app(config: Config | None = None, uow_factory: UowFactory | None = No
     app.wsgi_app = WholeBody(  # type: ignore[method-assign]
         app.wsgi_app, MAX_BODY_BYTES, lambda environ: auth.key_matches(environ.get("HTTP_ACCESS_TOKEN"), config.api_key)
     )
-    app.extensions["cauldrons.uow_factory"] = uow_factory or bootstrap(config).uow_factory
-    app.extensions["cauldrons.page_tokens"] = PageTokens(config.api_key)
+    uow_factory = uow_factory or bootstrap(config).uow_factory
+    app.extensions["cauldrons.uow_factory"] = uow_factory
+    app.extensions["cauldrons.page_tokens"] = PageTokens(page_token_secret(config, uow_factory))
+    app.extensions[metrics.EXTENSION] = metrics.Replies(fresh=config.metrics_fresh_seconds)
     for blueprint in (
         shop.bp,
         barrels.bp,
@@ -61,7 +65,17 @@ def create_app(config: Config | None = None, uow_factory: UowFactory | None = No
         app.register_blueprint(blueprint)
     errors.register(app)
     # The exchange's web page calls the order search from the browser: its origin (only) gets the grant, on the
-    # preflight and on every answer, errors included, so the page can read them.
+    # preflight and on every answer, errors included, so the page can read them. Every answer there, granted or
+    # not, says `Vary: Origin`, so no cache hands one origin's answer to another (registered before the grant, so
+    # it runs after it).
+    search_path = re.compile(carts.SEARCH_PATH)
+
+    @app.after_request
+    def vary_on_origin(response: Response) -> Response:
+        if search_path.match(unquote(request.path)) or "Access-Control-Allow-Origin" in response.headers:
+            response.vary.add("Origin")
+        return response
+
     CORS(
         app,
         resources={carts.SEARCH_PATH: {"origins": list(config.cors_origins)}},

@@ -1,7 +1,9 @@
-"""Wiring: engine -> schema (migrated when behind) -> unit-of-work factory -> opened shop."""
+"""Wiring: engine -> schema (migrated when behind) -> unit-of-work factory -> opened shop, and the secret that signs
+page tokens."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,6 +13,7 @@ from adapters import migrations
 from adapters.db import make_engine
 from adapters.postgres import PostgresUnitOfWork
 from adapters.processed_requests import KnownReplies
+from adapters.secrets import PAGE_TOKENS, SqlSecrets
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
 from cauldrons.config import Config
 from service_layer import services
@@ -23,6 +26,18 @@ UowFactory = Callable[[], AbstractUnitOfWork]
 class Wiring:
     engine: Engine
     uow_factory: UowFactory
+
+
+class SqlUowFactory:
+    """Units of work over one engine (a new one each call), and the secrets kept in its database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.known_replies = KnownReplies()  # one set per process and database: every unit of work adds what it commits
+        self.secrets = SqlSecrets(engine)
+
+    def __call__(self) -> AbstractUnitOfWork:
+        return unit_of_work(self.engine, self.known_replies)
 
 
 def unit_of_work(engine: Engine, known_replies: KnownReplies | None = None) -> SqlAlchemyUnitOfWork:
@@ -38,13 +53,22 @@ def bootstrap(config: Config, prepare: bool = True) -> Wiring:
     engine = make_engine(config.database_url)
     if prepare:
         migrations.upgrade(engine)
-
-    # One set per process and database: every unit of work adds what it commits.
-    known_replies = KnownReplies()
-
-    def uow_factory() -> AbstractUnitOfWork:
-        return unit_of_work(engine, known_replies)
-
+    uow_factory = SqlUowFactory(engine)
     if prepare:
         services.open_shop(uow_factory())
+        uow_factory.secrets.ensure(PAGE_TOKENS)
     return Wiring(engine, uow_factory)
+
+
+def page_token_secret(config: Config, uow_factory: UowFactory) -> Callable[[], str]:
+    """What signs page tokens, read each time they are signed or checked: `SECRET_KEY` if set, else the secret kept
+    in the database (made if missing), so a rotation retires the tokens signed before in every process at once.
+    Units of work of a caller's own (tests' fakes) have no database to keep one: they get a random secret of this
+    process. Never anything derived from the API key."""
+    if config.secret_key:
+        key = config.secret_key
+        return lambda: key
+    if isinstance(uow_factory, SqlUowFactory):
+        return uow_factory.secrets.reader(PAGE_TOKENS)
+    own = secrets.token_urlsafe(32)
+    return lambda: own

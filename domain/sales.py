@@ -20,6 +20,9 @@ from domain.carts import Customer
 from domain.clock import GameTime
 
 PAGE_SIZE = 5  # results per page: the course template's
+# What a position may hold is what the sale lines' columns hold (BIGINT ids and totals, text, naive timestamps); a
+# keyset steps one past a position's id, so ids stop one short of BIGINT's ends.
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
@@ -90,6 +93,19 @@ class Position:
 
     value: str | int | datetime
     line_item_id: int
+
+    def check(self) -> None:
+        """Refuses (ValueError) a position no sale line could hold, as one brought from outside might be: an id or a
+        total beyond BIGINT, text with a NUL or a lone surrogate, a time with a zone (the books' are naive UTC)."""
+        value = self.value
+        if not BIGINT_MIN < self.line_item_id < BIGINT_MAX:
+            raise ValueError(f"a line id is a BIGINT (and not at either end), not {self.line_item_id}")
+        if isinstance(value, int) and not BIGINT_MIN <= value <= BIGINT_MAX:
+            raise ValueError(f"a total is a BIGINT, not {value}")
+        if isinstance(value, str) and ("\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)):
+            raise ValueError("text holds no NUL and no lone surrogate")
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            raise ValueError("a time is naive UTC")
 
 
 @dataclass(frozen=True)

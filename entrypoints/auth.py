@@ -3,6 +3,9 @@
 Unknown routes and wrong methods need it too, so a client without the key learns nothing of what the shop serves
 (401 before any 404 or 405). A view marked `@preflight_open` answers a CORS preflight without the key: browsers
 send preflights without credentials, and a preflight runs no view.
+
+Every reply but a public view's says `Cache-Control: no-store`: what needs the key (and the refusals of those who
+lack it) must never be kept by a shared cache and handed to another client. Public replies are left as they are.
 """
 
 from __future__ import annotations
@@ -49,3 +52,9 @@ def require_key(app: Flask, api_key: str) -> None:
         if not key_matches(request.headers.get("access_token"), api_key):
             return unauthorized()
         return None
+
+    @app.after_request
+    def keep_out_of_shared_caches(response: Response) -> Response:
+        if not _marked(PUBLIC):
+            response.headers["Cache-Control"] = "no-store"
+        return response

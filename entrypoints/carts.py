@@ -1,11 +1,11 @@
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, current_app
 
 from domain.errors import CartNotFound
 from domain.sales import SoldLine
 from entrypoints.auth import preflight_open
-from entrypoints.http import as_response, json_response, load, new_uow, optional_key, path_id, query
+from entrypoints.http import as_response, json_response, load, new_uow, optional_key, path_id, path_text, query
 from entrypoints.page_tokens import PageTokens
 from entrypoints.schemas import CartItemSchema, CheckoutSchema, CustomerSchema, SearchSchema
 from service_layer import services, views
@@ -16,7 +16,9 @@ SEARCH_PATH = r"^/carts/search/?$"  # called from the exchange's web page: CORS 
 
 
 def cart_id_from(value: str) -> int:
-    """Any path segment that is not a whole number a cart could have is a cart that does not exist."""
+    """Any path segment that is not a whole number a cart could have is a cart that does not exist; one that is not
+    even text (a NUL) is refused."""
+    path_text("cart_id", value)
     if not value.isascii() or not value.isdigit() or int(value) > MAX_CART_ID:
         raise CartNotFound(value)
     return int(value)
@@ -108,8 +110,9 @@ def set_item(cart_id: str, item_sku: str) -> Response:
         503: Unavailable
     """
     cart = cart_id_from(cart_id)
+    sku = path_text("item_sku", item_sku)
     quantity = load(CartItemSchema)["quantity"]
-    return as_response(services.set_item_quantity(cart, item_sku, quantity, optional_key(), new_uow()))
+    return as_response(services.set_item_quantity(cart, sku, quantity, optional_key(), new_uow()))
 
 
 @bp.post("/<cart_id>/checkout")
@@ -162,7 +165,7 @@ def search() -> Response:
         503: Unavailable
     """
     search_query, token = query(SearchSchema)
-    tokens: PageTokens = current_app.extensions["cauldrons.page_tokens"]
+    tokens = cast(PageTokens, current_app.extensions["cauldrons.page_tokens"]).now()
     page = views.search_orders(search_query, tokens.load(token, search_query) if token else None, new_uow())
     return json_response(
         {

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Response, current_app, request
 from marshmallow import Schema, ValidationError
 
-from entrypoints.schemas import MAX_LIST
+from entrypoints.schemas import MAX_LIST, NOT_TEXT, storable
 from service_layer.idempotency import JSON, Reply, encode
 from service_layer.unit_of_work import AbstractUnitOfWork
 
@@ -98,6 +98,13 @@ def path_id(name: str, value: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
         problem = "must be 1-64 characters of A-Z a-z 0-9 _ -"
         raise RequestInvalid(f"invalid {name}", {name: [problem]})
+    return value
+
+
+def path_text(name: str, value: str) -> str:
+    """A path parameter taken as text (a potion's sku): refused if a backend could not store it."""
+    if not storable(value):
+        raise RequestInvalid(f"invalid {name}", {name: [NOT_TEXT]})
     return value
 
 

@@ -46,15 +46,23 @@ class Fraction(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs) + 0.0  # -0.0 + 0.0 is 0.0
 
 
-class Text(fields.String):
-    """A JSON string that every backend can store: no NUL and no lone surrogate (neither is text in UTF-8 or in
-    PostgreSQL)."""
+NOT_TEXT = "must be text without NUL characters or lone surrogates"
 
-    default_error_messages = {"not_text": "must be text without NUL characters or lone surrogates"}
+
+def storable(text: str) -> bool:
+    """Whether every backend can store `text`: no NUL and no lone surrogate (neither is text in UTF-8 or in
+    PostgreSQL)."""
+    return "\x00" not in text and not any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+class Text(fields.String):
+    """A JSON string (or a query parameter) that every backend can store (`storable`)."""
+
+    default_error_messages = {"not_text": NOT_TEXT}
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text):
+        if not storable(text):
             raise self.make_error("not_text")
         return text
 
@@ -150,6 +158,8 @@ class Timestamp(fields.DateTime):
         super().__init__(format="iso", **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        if isinstance(value, str) and not storable(value):  # Python's parser takes "...T00:00:00\x00" for a time
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
         moment = super()._deserialize(value, attr, data, **kwargs)
         try:
             return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment

@@ -54,6 +54,7 @@ APPEND_ONLY = (
     "barrel_offers",
     "shelf",
     "visit_catalogs",
+    "secrets",
 )
 EXPECTED_TRIGGERS = {
     "sqlite": {f"{t}_no_{op}" for t in APPEND_ONLY for op in ("update", "delete")}

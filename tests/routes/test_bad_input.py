@@ -325,7 +325,7 @@ def test_a_bad_query_string_is_the_same_422_naming_the_parameter_on_every_route(
                 assert_validation_error(shop.get(f"{path}?{urlencode({name: bad})}"), name)
                 assert_validation_error(shop.get(f"{path}?{name}=1&{name}=1"), name)
             checked += 1
-    assert checked == 58  # search 5, audit 1, accounts 1, history 5; 23 for the six metrics, 23 for their charts
+    assert checked == 35  # search 5, audit 1, accounts 1, history 5; 23 for the six metrics
 
 
 # --- bad path segments ---------------------------------------------------------------------------------------------
@@ -392,7 +392,6 @@ def test_an_odd_item_sku_is_an_unknown_sku(shop, subtests):
     cart = shop.open_cart()
     for what, sku in [
         ("lower case", "red_potion"),
-        ("with a NUL", "RED_POTION%00"),
         ("300 characters", "S" * 300),
         ("an emoji", "%F0%9F%A7%AA"),
         ("a space", "RED%20POTION"),
