@@ -4,12 +4,27 @@ records are only INSERTed and SELECTed; carts are read whole and written back wh
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, desc, func, or_, select, text, true, tuple_, union_all, update
+from sqlalchemy import (
+    Connection,
+    String,
+    Table,
+    bindparam,
+    desc,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters import orm
@@ -427,46 +442,84 @@ class SqlSalesRepository(AbstractSalesRepository):
 
     def _write(self, key: dict[str, str], rows: list[dict[str, Any]]) -> None:
         self.writes.add(SALE_LINES_INSERT, [{**key, **row} for row in rows])
+        # The names the lines carry, for the order search (PostgreSQL's `cauldrons_sale_lines` writes its own).
+        names = sorted({row["customer_name"] for row in rows})
+        self.writes.add(_new_names(self.connection), [{"customer_name": name} for name in names])
 
     def search(self, query: SearchQuery, cursor: Cursor | None, limit: int) -> list[SoldLine]:
-        """One indexed walk per potion: the potion filter is first matched against the potions (every line's sku is
-        one of theirs), then each matching sku's lines are read in order on (sku, value, id) and the walks merged;
-        without the filter, one walk on (value, id)."""
-        s = orm.sale_lines
+        """Indexed walks, merged. A potion filter is first matched against the potions (every line's sku is one of
+        theirs) and a name filter against the names the lines carry (`sale_customer_names`). Each matching name's
+        lines are then read in order on (customer_name, value, id), the potion filter checked on the way, and the
+        walks merged: however short the needle, the cost is a walk per name, not a search through the lines. A
+        needle in more than `NAMES_WALKED` names (their lines are then many) is checked on the way instead: each
+        matching sku's lines read in order on (sku, value, id) and the walks merged, or all lines on (value, id)."""
         column = self.SORTED_BY[query.sort_col]
         descending = query.descending(cursor is not None and cursor.backward)
-        order = (column.desc(), s.c.id.desc()) if descending else (column.asc(), s.c.id.asc())
-
-        def walk(*where: Any) -> Any:
-            statement = select(s).where(*where).order_by(*order).limit(limit)
-            if query.customer_name:
-                statement = statement.where(contains(s.c.customer_name, query.customer_name))
-            if cursor is not None:
-                # Written inclusively (ids are whole numbers), so PostgreSQL estimates its reach by the value alone.
-                value, line_id = cursor.position.value, cursor.position.line_item_id
-                here = tuple_(column, s.c.id)
-                statement = statement.where(
-                    here <= tuple_(value, line_id - 1) if descending else here >= tuple_(value, line_id + 1)
-                )
-            return statement
-
-        if not query.potion_sku:
-            statement = walk()
-        else:
+        skus: list[str] | None = None
+        if query.potion_sku:
             wanted = fold(query.potion_sku)  # matched here, as the fake does: a handful of skus
             skus = sorted(sku for sku in self.connection.scalars(select(orm.potions.c.sku)) if wanted in fold(sku))
             if not skus:
                 return []
-            if len(skus) == 1:
-                statement = walk(s.c.sku == skus[0])
-            else:
-                merged = union_all(*(select(walk(s.c.sku == sku).subquery()) for sku in skus)).subquery()
-                by = merged.c[column.name]
-                statement = (
-                    select(merged)
-                    .order_by(*((by.desc(), merged.c.id.desc()) if descending else (by.asc(), merged.c.id.asc())))
-                    .limit(limit)
-                )
+        if query.customer_name:
+            by_name = query.sort_col is SortColumn.CUSTOMER_NAME
+            # Sorted by name, the first `limit` + 1 names from the cursor's on hold a page, unless a potion filter
+            # passes lines over: each holds a line past the cursor, but perhaps the cursor's own.
+            enough = limit + 1 if by_name and skus is None else None
+            names = self._names(query.customer_name, by_name, descending, cursor, enough)
+            if names is not None:
+                return self._sold(self._per_name(names, skus, column.name, descending, cursor, limit)) if names else []
+        s = orm.sale_lines
+        needle = [contains(s.c.customer_name, query.customer_name)] if query.customer_name else []
+        if skus is None:
+            return self._sold(_walk(s, column.name, descending, cursor, limit, *needle))
+        if len(skus) == 1:
+            return self._sold(_walk(s, column.name, descending, cursor, limit, s.c.sku == skus[0], *needle))
+        walks = [_walk(s, column.name, descending, cursor, limit, s.c.sku == sku, *needle) for sku in skus]
+        merged = union_all(*(select(walk.subquery()) for walk in walks)).subquery()
+        return self._sold(select(merged).order_by(*_order(merged, column.name, descending)).limit(limit))
+
+    def _names(
+        self, needle: str, by_name: bool, descending: bool, cursor: Cursor | None, enough: int | None
+    ) -> list[str] | None:
+        """The names holding `needle` whose lines a page may show: sorted `by_name`, in the scan's order from the
+        cursor's name on; the first `enough` of them if that is given, else all of them, or None if there are more
+        than `NAMES_WALKED`."""
+        n = orm.sale_customer_names.c.customer_name
+        statement = select(n).where(contains(n, needle))
+        if by_name:
+            if cursor is not None:
+                value = cursor.position.value
+                statement = statement.where(n <= value if descending else n >= value)
+            statement = statement.order_by(n.desc() if descending else n.asc())
+        names = list(self.connection.scalars(statement.limit(enough or NAMES_WALKED + 1)))
+        return names if enough or len(names) <= NAMES_WALKED else None
+
+    def _per_name(
+        self, names: list[str], skus: list[str] | None, column: str, descending: bool, cursor: Cursor | None, limit: int
+    ) -> Any:
+        """The first `limit` lines past the cursor of the lines of `names` (of `skus`): each name's read in order on
+        its (customer_name, value, id) index, `limit` at most, and the walks merged. PostgreSQL walks each name
+        in a LATERAL join over the names (an array), reading only the index (the sku is in it) until the rows of
+        the page are chosen; SQLite, which has no LATERAL, walks each in a correlated subquery per name (a JSON
+        array)."""
+        s, walked = orm.sale_lines, orm.sale_lines.alias("walked")
+        potion = [walked.c.sku.in_(skus)] if skus is not None else []
+        if self.connection.dialect.name == "postgresql":
+            names_in = func.unnest(bindparam("names", names, type_=postgresql.ARRAY(String)))
+            n = names_in.table_valued("name").render_derived(name="n")  # AS n(name)
+            one = select(walked.c.id, walked.c[column]).where(walked.c.customer_name == n.c.name, *potion)
+            walk = _paged(one, walked, column, descending, cursor, limit).lateral("walk")
+            page = select(walk.c.id).select_from(n.join(walk, true()))
+            chosen = page.order_by(*_order(walk, column, descending)).limit(limit)
+            return select(s).where(s.c.id.in_(chosen)).order_by(*_order(s, column, descending))
+        n = func.json_each(bindparam("names", json.dumps(names))).table_valued("value")
+        one = select(walked.c.id).where(walked.c.customer_name == n.c.value, *potion)
+        walk = _paged(one, walked, column, descending, cursor, limit).correlate(n)
+        page = select(s).select_from(n.join(s, s.c.id.in_(walk)))
+        return page.order_by(*_order(s, column, descending)).limit(limit)
+
+    def _sold(self, statement: Any) -> list[SoldLine]:
         return [
             SoldLine(
                 line_item_id=row.id,
@@ -485,6 +538,35 @@ class SqlSalesRepository(AbstractSalesRepository):
             )
             for row in self.connection.execute(statement)
         ]
+
+
+NAMES_WALKED = 2000  # a name filter matching at most this many names has each name's lines walked on their own
+
+
+def _new_names(connection: Connection) -> Any:
+    return insert_ignoring_duplicates(connection, orm.sale_customer_names, "customer_name")
+
+
+def _order(table: Any, column: str, descending: bool) -> tuple[Any, Any]:
+    """By (value, id), in the scan's direction."""
+    by, line_id = table.c[column], table.c.id
+    return (by.desc(), line_id.desc()) if descending else (by.asc(), line_id.asc())
+
+
+def _paged(statement: Any, table: Any, column: str, descending: bool, cursor: Cursor | None, limit: int) -> Any:
+    """`statement` (over `table`'s lines) in the scan's order, from the cursor's position on, `limit` lines."""
+    statement = statement.order_by(*_order(table, column, descending)).limit(limit)
+    if cursor is None:
+        return statement
+    # Written inclusively (ids are whole numbers), so PostgreSQL estimates its reach by the value alone.
+    value, line_id = cursor.position.value, cursor.position.line_item_id
+    here = tuple_(table.c[column], table.c.id)
+    return statement.where(here <= tuple_(value, line_id - 1) if descending else here >= tuple_(value, line_id + 1))
+
+
+def _walk(table: Any, column: str, descending: bool, cursor: Cursor | None, limit: int, *where: Any) -> Any:
+    """Whole lines of `table` matching `where`, `limit` of them past the cursor, in the scan's order."""
+    return _paged(select(table).where(*where), table, column, descending, cursor, limit)
 
 
 class SqlVisitRepository(AbstractVisitRepository):

@@ -1,23 +1,26 @@
 """Order search latency on PostgreSQL with 1,000,000 sale lines: any page of any sort, with and without each filter,
-p95 <= 50 ms over HTTP (over every page walked, within each search, and over the searches' first pages); the
-1,000th page no slower than 1.5 x the first (keyset paging); no first-page plan reads the sale lines by a sequential
-scan, and unfiltered first pages read their sort's index.
+name filters of every length (one and two characters included), p95 <= 50 ms over HTTP (over every page walked,
+within each search, over the searches' first pages, and per length of the name filter); the 1,000th page no slower
+than 1.5 x the first (keyset paging); no first-page plan reads the sale lines by a sequential scan, and unfiltered
+first pages read their sort's index.
 
 The history is synthetic but shaped like the shop's: checkouts of 1 to 4 lines (2.5 on average), each line a
 distinct potion drawn with a skewed popularity (red common, teal rare), quantities mostly small; customers from a
-pool of 20,000 generated names, a few of them very common and most rare; times rising over 90 days, checkouts three
-at a time (about 7.5 lines share each second). Carts, sale transactions and lines are written by SQL (INSERT ...
-SELECT from generate_series, in chunks), through the schema's own constraints, foreign keys and indexes, then
-VACUUM ANALYZE.
+pool of 20,000 generated names, a few of them very common and most rare (every 1,000th name ends in a number, so a
+digit is a one-character piece of few names); times rising over 90 days, checkouts three at a time (about 7.5 lines
+share each second). Carts, sale transactions and lines are written by SQL (INSERT ... SELECT from generate_series,
+in chunks), through the schema's own constraints, foreign keys and indexes, then the names the lines carry (as the
+shop writes them with each sale's lines), then VACUUM ANALYZE.
 
 The shop is served by gunicorn; one keep-alive client walks `next` from the first page up to page `--pages` for each
-sort column and order (8) and filter set (none; a common three-letter piece of a name; one rare customer's full
-name; "red"; the rarest potion's name), timing every page. The first page and the deepest page reached are then
-asked again `--repeats` times, interleaved, and their medians give the deep / first ratio. Finally each first page
-and each deepest page is run through EXPLAIN ANALYZE: the very statement `SqlSalesRepository.search` sends, caught
-as it goes to the driver.
+sort column and order (8) and filter set, timing every page. The filter sets: none; a common three-letter piece of a
+name; one rare customer's full name; "red"; the rarest potion's name; and name needles of one character and of two:
+the piece in the most lines, the piece in the fewest lines that still fill more than two pages, and a piece in no
+name. The first page and the deepest page reached are then asked again `--repeats` times, interleaved, and their
+medians give the deep / first ratio. Finally each first page and each deepest page is run through EXPLAIN ANALYZE:
+the very statements `SqlSalesRepository.search` sends, caught as they go to the driver.
 
-    python bench/search_latency.py [--lines 1000000] [--pages 1000] [--repeats 7] [--workers 2]
+    python bench/search_latency.py [--lines 1000000] [--pages 1000] [--repeats 7] [--workers 2] [--filters a,b]
 """
 
 from __future__ import annotations
@@ -104,7 +107,7 @@ POOL = """
 CREATE TABLE bench_customers AS
 SELECT idx, 'customer-' || idx AS customer_id,
        initcap(s[m % 24 + 1] || s[m / 24 % 24 + 1]) || ' ' || initcap(s[m / 576 % 24 + 1] || s[m / 13824 % 24 + 1])
-           AS name,
+           || CASE WHEN idx % 1000 = 999 THEN ' ' || idx / 1000 ELSE '' END AS name,
        c[idx % 8 + 1] AS class, sp[idx / 8 % 6 + 1] AS species, 1 + idx * 37 % 20 AS level
   FROM (SELECT idx, (idx * 7919 + 12345) % 331776 AS m, CAST(:syllables AS text[]) AS s,
                CAST(:classes AS text[]) AS c, CAST(:species AS text[]) AS sp
@@ -211,9 +214,16 @@ def write_history(engine: Engine, target: int) -> None:
                     f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), (SELECT MAX({column}) FROM {table}))"
                 )
             )
+        # The names the lines carry, which the shop writes with each sale's lines (cauldrons_sale_lines).
+        conn.execute(
+            text(
+                "INSERT INTO sale_customer_names (customer_name) SELECT DISTINCT customer_name FROM sale_lines "
+                "ON CONFLICT (customer_name) DO NOTHING"
+            )
+        )
         conn.execute(text("DROP TABLE bench_customers"))
         conn.execute(text("DROP FUNCTION bench_u(bigint, bigint)"))
-        for table in ("sale_lines", "carts", "account_transactions"):
+        for table in ("sale_lines", "sale_customer_names", "carts", "account_transactions"):
             conn.execute(text(f"VACUUM ANALYZE {table}"))
 
 
@@ -224,11 +234,33 @@ class Filter:
     potion_sku: str = ""
     lines: int = 0  # how many sale lines it matches
 
+    @property
+    def needle(self) -> str:
+        """Which kind of name filter this is, for the p95 per needle length: none, 1, 2 or 3+ characters."""
+        length = len(self.customer_name)
+        return "no name" if not length else "1 char" if length == 1 else "2 chars" if length == 2 else "3+ chars"
+
+
+# Every folded piece of `:length` characters of a customer's name, with the number of lines whose name holds it.
+PIECES = """
+WITH names AS (SELECT lower(customer_name) AS folded, COUNT(*) AS lines FROM sale_lines GROUP BY customer_name),
+pieces AS (SELECT DISTINCT n.folded, n.lines, substr(n.folded, i, :length) AS piece
+             FROM names n CROSS JOIN generate_series(1, length(n.folded) - :length + 1) AS i)
+SELECT piece, SUM(lines) AS lines FROM pieces GROUP BY piece ORDER BY lines, piece
+"""
+
+
+def escaped(needle: str) -> str:
+    """A LIKE pattern (escape character `/`) for lines whose folded field holds `needle`, wildcards taken literally."""
+    return "%" + needle.lower().replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
 
 def filters(engine: Engine) -> list[Filter]:
     """No filter; a common three-letter piece of a name (the start of the busiest customer's surname); the full name
     of a rare customer (the fewest lines that still fill more than two pages, and a name in no other name); "red";
-    the rarest potion's name."""
+    the rarest potion's name; then name needles of one and of two characters: the letter (or digit) in the most
+    lines, the piece in the fewest lines that still fill more than two pages (for two characters, of letters: a
+    piece of many names), and one in no name."""
     with engine.connect() as conn:
         busiest = conn.execute(
             text(
@@ -249,13 +281,24 @@ def filters(engine: Engine) -> list[Filter]:
         rarest_sku = conn.execute(
             text("SELECT sku FROM sale_lines GROUP BY sku ORDER BY COUNT(*), sku LIMIT 1")
         ).scalar_one()
+        ones = [(piece, lines) for piece, lines in conn.execute(text(PIECES), {"length": 1}) if piece.isalnum()]
+        twos = [(piece, lines) for piece, lines in conn.execute(text(PIECES), {"length": 2}) if piece.isalpha()]
+        held = {piece for piece, _ in twos}
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        nowhere = next(a + b for a in letters for b in letters if a + b not in held)
 
         def counted(label: str, customer_name: str = "", potion_sku: str = "") -> Filter:
             lines = conn.execute(
-                text("SELECT COUNT(*) FROM sale_lines WHERE lower(customer_name) LIKE :n AND lower(sku) LIKE :s"),
-                {"n": f"%{customer_name.lower()}%", "s": f"%{potion_sku.lower()}%"},
+                text(
+                    "SELECT COUNT(*) FROM sale_lines "
+                    "WHERE lower(customer_name) LIKE :n ESCAPE '/' AND lower(sku) LIKE :s ESCAPE '/'"
+                ),
+                {"n": escaped(customer_name), "s": escaped(potion_sku)},
             ).scalar_one()
             return Filter(label, customer_name, potion_sku, lines)
+
+        def few(pieces: list[tuple[str, int]]) -> str:
+            return next(piece for piece, lines in pieces if lines > PAGE_SIZE * 2)
 
         return [
             counted("none"),
@@ -263,6 +306,12 @@ def filters(engine: Engine) -> list[Filter]:
             counted("name rare", customer_name=rare),
             counted("sku red", potion_sku="red"),
             counted("sku rare", potion_sku=rarest_sku.split("_")[0].lower()),
+            counted("1 char many", customer_name=ones[-1][0]),
+            counted("1 char few", customer_name=few(ones)),
+            counted("1 char none", customer_name="_"),  # a wildcard, taken literally: in no name
+            counted("2 chars many", customer_name=twos[-1][0]),
+            counted("2 chars few", customer_name=few(twos)),
+            counted("2 chars none", customer_name=nowhere),
         ]
 
 
@@ -348,10 +397,13 @@ class Plan:
     seq_scan: bool  # a Seq Scan on sale_lines
     trigram: bool  # a trigram index read
     sort_index: bool  # the sort column's btree index read
+    per_name: bool  # the matching names' lines walked one name at a time
 
 
 def plan_of(engine: Engine, query: SearchQuery, cursor: Cursor | None) -> Plan:
-    """EXPLAIN ANALYZE of the statement SqlSalesRepository.search sends for this page, with its parameters."""
+    """EXPLAIN ANALYZE of the statements SqlSalesRepository.search sends for this page (the names a name filter
+    matches, then their lines; or the lines), with their parameters: their plans joined by " ; ", their execution
+    times summed."""
     sent: list[tuple[str, Any]] = []
 
     def catch(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
@@ -363,10 +415,11 @@ def plan_of(engine: Engine, query: SearchQuery, cursor: Cursor | None) -> Plan:
             SqlSalesRepository(connection, Writes(connection)).search(query, cursor, PAGE_SIZE + 1)
     finally:
         event.remove(engine, "before_cursor_execute", catch)
-    ((statement, parameters),) = [(s, p) for s, p in sent if "sale_lines" in s]
+    roots = []
     with engine.connect() as conn:
-        explained = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters).scalar_one()
-    root = (json.loads(explained) if isinstance(explained, str) else explained)[0]
+        for statement, parameters in sent:
+            explained = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters).scalar_one()
+            roots.append((json.loads(explained) if isinstance(explained, str) else explained)[0])
     flat: list[dict[str, Any]] = []
 
     def show(node: dict[str, Any]) -> str:
@@ -377,14 +430,15 @@ def plan_of(engine: Engine, query: SearchQuery, cursor: Cursor | None) -> Plan:
         below = "" if not children else " > " + (children[0] if len(children) == 1 else f"[{', '.join(children)}]")
         return f"{name}{f' {target}' if target else ''}{below}"
 
-    nodes = show(root["Plan"])
+    nodes = " ; ".join(show(root["Plan"]) for root in roots)
     sort_index = f"ix_sale_lines_{SqlSalesRepository.SORTED_BY[query.sort_col].name}"
     return Plan(
         nodes,
-        root["Execution Time"],
+        sum(root["Execution Time"] for root in roots),
         any(n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "sale_lines" for n in flat),
         any(n.get("Index Name", "").endswith("_trigram") for n in flat),
         any(n.get("Index Name") == sort_index for n in flat),
+        any(n.get("Function Name") == "unnest" for n in flat),
     )
 
 
@@ -408,6 +462,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=1000, help="walk each search up to this page")
     parser.add_argument("--repeats", type=int, default=7, help="samples of the first and deepest page for the ratio")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--filters", default="", help="walk only these filter sets (labels, comma-separated)")
     args = parser.parse_args()
     with fresh_pg_database() as url:
         wiring = bootstrap(Config(url, API_KEY))
@@ -416,6 +471,8 @@ def main() -> None:
         write_history(engine, args.lines)
         written_in = time.perf_counter() - started
         lines, searches = sale_lines(engine), filters(engine)
+        if args.filters:
+            searches = [f for f in searches if f.label in args.filters.split(",")]
         with engine.connect() as conn:
             checkouts = conn.execute(text("SELECT COUNT(*) FROM carts")).scalar_one()
         walks = [Walk(col, order, f) for f in searches for col, order in SORTS]
@@ -472,11 +529,24 @@ def main() -> None:
     seq_scans = [key for key, (first_plan, _) in plans.items() if first_plan.seq_scan]
     unindexed = [key for key, (first_plan, _) in plans.items() if key[1] == "none" and not first_plan.sort_index]
     filtered = [(key, first_plan) for key, (first_plan, _) in plans.items() if key[1] != "none"]
-    by_filter = {f.label: sum(p.trigram for (_, label), p in filtered if label == f.label) for f in searches[1:]}
+    labels = [f.label for f in searches if f.label != "none"]
+    for kind, read in (("trigram index read", "trigram"), ("matching names' lines walked name by name", "per_name")):
+        by_filter = {label: sum(getattr(p, read) for (_, of), p in filtered if of == label) for label in labels}
+        print(
+            f"{kind} by {sum(by_filter.values())} of {len(filtered)} filtered first pages ("
+            + ", ".join(f"{label} {n}/{len(SORTS)}" for label, n in by_filter.items())
+            + ")"
+        )
+    needles = {f.needle: [w for w in walks if w.filter.needle == f.needle] for f in searches}
+    worst = {needle: max(percentile(w.times, 0.95) for w in ws) for needle, ws in needles.items()}
     print(
-        f"trigram index read by {sum(by_filter.values())} of {len(filtered)} filtered first pages ("
-        + ", ".join(f"{label} {n}/{len(SORTS)}" for label, n in by_filter.items())
-        + "); the others walk the sort's index and filter as they go"
+        "p95 per name needle, over every page walked / of the worst search / over the first pages:\n"
+        + "\n".join(
+            f"  {needle:9}{percentile([t for w in ws for t in w.times], 0.95) * 1000:>9.2f}{worst[needle] * 1000:>9.2f}"
+            f"{percentile([w.first for w in ws], 0.95) * 1000:>9.2f} ms  ({len(ws)} searches, "
+            f"{sum(len(w.times) for w in ws):,} pages)"
+            for needle, ws in needles.items()
+        )
     )
     met = {
         f"p95 over every page walked <= {P95_TARGET * 1000:.0f} ms -> {p95 * 1000:.2f} ms": p95 <= P95_TARGET,
@@ -485,6 +555,12 @@ def main() -> None:
         f"p95 of the first pages of the {len(walks)} searches <= {P95_TARGET * 1000:.0f} ms -> "
         f"{first_p95 * 1000:.2f} ms (worst {worst_first.first * 1000:.2f} ms: {worst_first.name}, "
         f"{worst_first.filter.label})": first_p95 <= P95_TARGET,
+        **{
+            f"p95 of the worst search with a name needle of {needle} <= {P95_TARGET * 1000:.0f} ms -> "
+            f"{worst[needle] * 1000:.2f} ms": worst[needle] <= P95_TARGET
+            for needle in needles
+            if needle != "no name"
+        },
         f"deepest page / first page <= {RATIO_TARGET} -> worst {worst_ratio.ratio:.2f} ({worst_ratio.name}, "
         f"{worst_ratio.filter.label}, page {len(worst_ratio.times)})": worst_ratio.ratio <= RATIO_TARGET,
         f"no Seq Scan on sale_lines in a first page -> {len(seq_scans)} found {seq_scans or ''}": not seq_scans,

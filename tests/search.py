@@ -15,10 +15,13 @@ from service_layer.unit_of_work import AbstractUnitOfWork
 
 # Names with letter case, LIKE's metacharacters, a backslash and letters beyond ASCII (whose case is not folded).
 NAMES = ("Alice", "alice", "ALICE BLUE", "Bob_1", "Bob11", "50% off", "500 off", "back\\slash", "Émile", "émile", "Zed")
-NEEDLES = ("", "a", "ALI", "_", "%", "\\", "É", "e", "bob_", "b_b", "0%", "zz", "potion", "RED", "_p")
+# Needles of every length; of one and two characters: in many lines ("a", "e", "LI"), in few ("_", "%", "\\", "É",
+# "z", "0%", "11", "MI", "_p"), in none ("q", "zz", "é_").
+NEEDLES = ("", "a", "ALI", "_", "%", "\\", "É", "e", "z", "q", "LI", "MI", "11", "é_", "bob_", "b_b", "0%", "zz")
+NEEDLES += ("potion", "RED", "_p")
 QUERIES = [
     SearchQuery(name, sku, col, order)
-    for name in ("", "ali", "_", "%", "É")
+    for name in ("", "ali", "_", "%", "É", "a", "Z", "q", "li", "0%", "zz")
     for sku in ("", "red", "_P")
     for col in SortColumn
     for order in SortOrder
@@ -26,12 +29,23 @@ QUERIES = [
 T0 = datetime(2026, 11, 27, 14, 3, 11, 250_000)
 
 
-def made_up_lines(rng: random.Random, count: int) -> list[tuple[SaleLine, datetime]]:
-    """(line, sale time) pairs: few distinct names, skus, totals and times, so sorts meet many ties."""
+# Many names, each in a line or two: a needle of one or two characters is in many names ("a", "or"), a few ("7",
+# "q", "x_", "É") or none ("j", "zz"), and the names by one customer's sort fall between many others.
+MANY_NAMES = tuple(
+    f"{first}{last}"
+    for first in ("Kal", "mor", "ÉL", "Zar", "Nyx_")
+    for last in ("an", "dor", " 7", "qu", "or", "ith", "é", " Vex")
+)
+MANY_NAMES += ("Kal" * 25 + " 1", "Kal" * 25 + " 2")  # longer than an identifier (63 bytes), alike up to their end
+SHORT_NEEDLES = ("a", "OR", "7", "2", "q", "x_", "É", "j", "zz", " ", "r ")
+
+
+def made_up_lines(rng: random.Random, count: int, names: tuple[str, ...] = NAMES) -> list[tuple[SaleLine, datetime]]:
+    """(line, sale time) pairs: few distinct names (of `names`), skus, totals and times, so sorts meet many ties."""
     out = []
     for i in range(count):
         potion = rng.choice(DEFAULT_POTIONS)
-        name = rng.choice(NAMES)
+        name = rng.choice(names)
         customer = Customer(
             f"c-{i}", name, rng.choice(["Wizard", "Rogue"]), rng.choice(["Elf", "Dwarf"]), rng.randint(1, 20)
         )

@@ -1,6 +1,7 @@
 """The sales record and order search on SQLite and PostgreSQL, where the search is tested (the fakes search nothing):
-the SQL search pages exactly as a sorted list does, newest first five to a page, its filters, the backfill of
-migration 0003, and `ledger verify` on sale lines."""
+the SQL search pages exactly as a sorted list does, newest first five to a page, its filters (name needles of every
+length, each way the search may walk them), the backfill of migrations 0003 and 0018, and `ledger verify` on sale
+lines."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from datetime import datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, event, select, text
 
-from adapters import migrations, orm
+from adapters import migrations, orm, repositories
 from adapters.db import make_engine
 from adapters.verification import verify
 from domain.carts import Customer
@@ -22,13 +23,14 @@ from domain.sales import Cursor, Position, SearchQuery, SoldLine, SortColumn, So
 from service_layer import services, views
 from service_layer.idempotency import RequestKey, Scope
 from tests.helpers import ALICE
-from tests.search import NEEDLES, QUERIES, T0, expected, made_up_lines, walk
+from tests.search import MANY_NAMES, NAMES, NEEDLES, QUERIES, SHORT_NEEDLES, T0, expected, made_up_lines, walk
 
 
-def _record(wiring, count: int, seed: int = 7) -> list[SoldLine]:  # type: ignore[no-untyped-def]
+def _record(wiring, count: int, seed: int = 7, names: tuple[str, ...] = NAMES) -> list[SoldLine]:  # type: ignore[no-untyped-def]
     """`count` made-up sale lines written through the repository, each on a cart and a sale transaction of its own
-    (raw rows: the search reads only sale_lines); return them as the database holds them."""
-    made = made_up_lines(random.Random(seed), count)
+    (raw rows: the search reads only sale_lines and the names they carry); return them as the database holds
+    them."""
+    made = made_up_lines(random.Random(seed), count, names)
     with wiring.engine.begin() as conn:
         for line, at in made:
             c = line.customer
@@ -88,6 +90,71 @@ def test_paging_visits_every_matching_line_once_in_order_for_every_search(wiring
 def test_any_search_pages_as_a_sorted_list_would(wiring, recorded, name, sku, col, order):
     query = SearchQuery(name, sku, col, order)
     assert walk(query, wiring.uow_factory)[0] == expected(recorded, query)
+
+
+@pytest.fixture
+def many_names(wiring):  # type: ignore[no-untyped-def]
+    """Lines of 42 names, each in a line or two."""
+    return _record(wiring, 75, seed=11, names=MANY_NAMES)
+
+
+@pytest.mark.parametrize("names_walked", [repositories.NAMES_WALKED, 3, 0])
+def test_short_needles_page_as_a_sorted_list_would_however_the_names_are_walked(
+    wiring, many_names, monkeypatch, names_walked
+):
+    """Needles of one and two characters in many names, a few and none: each matching name's lines walked on their
+    own (a needle in at most `NAMES_WALKED` names), or checked on the way through all the lines; with and without a
+    potion filter."""
+    monkeypatch.setattr(repositories, "NAMES_WALKED", names_walked)
+    for name in SHORT_NEEDLES:
+        for sku in ("", "ED"):
+            for col in SortColumn:
+                for order in SortOrder:
+                    query = SearchQuery(name, sku, col, order)
+                    assert walk(query, wiring.uow_factory)[0] == expected(many_names, query), query
+
+
+def _statements(wiring, query: SearchQuery) -> list[str]:  # type: ignore[no-untyped-def]
+    """The queries the search of `query`'s first page sends."""
+    sent: list[str] = []
+
+    def catch(_conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
+        if "SELECT" in statement:  # not SQLite's BEGIN
+            sent.append(statement)
+
+    event.listen(wiring.engine, "before_cursor_execute", catch)
+    try:
+        with wiring.uow_factory() as uow:
+            uow.sales.search(query, None, 6)
+    finally:
+        event.remove(wiring.engine, "before_cursor_execute", catch)
+    return sent
+
+
+def test_a_name_filter_is_matched_against_the_names_sold_and_their_lines_walked_name_by_name(wiring, many_names):
+    def reads(needle: str, sort_col: SortColumn = SortColumn.TIMESTAMP) -> list[str]:
+        """What each statement reads: the names, each name's lines, or the lines filtered on the way."""
+        per_name = "LATERAL" if wiring.engine.dialect.name == "postgresql" else "json_each"
+        return [
+            "names" if "FROM sale_customer_names" in s else "per name" if per_name in s else "lines"
+            for s in _statements(wiring, SearchQuery(needle, sort_col=sort_col))
+        ]
+
+    assert reads("7") == ["names", "per name"]  # five names
+    assert reads("7", SortColumn.CUSTOMER_NAME) == ["names", "per name"]
+    assert reads("zz") == ["names"]  # no name holds it: no line is read
+    assert reads("A") == ["names", "per name"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(repositories, "NAMES_WALKED", 3)
+        assert reads("A") == ["names", "lines"]  # in more names than are walked one by one
+        assert reads("A", SortColumn.CUSTOMER_NAME) == ["names", "per name"]  # by name: the next few names do
+
+
+def test_the_names_searched_are_the_names_sold(wiring, many_names):
+    with wiring.engine.connect() as conn:
+        searched = conn.execute(select(orm.sale_customer_names.c.customer_name)).scalars().all()
+        sold = conn.execute(select(orm.sale_lines.c.customer_name).distinct()).scalars().all()
+    assert sorted(searched) == sorted(sold) == sorted({s.line.customer.customer_name for s in many_names})
 
 
 @pytest.fixture
@@ -273,10 +340,12 @@ def test_an_old_database_gets_its_checkouts_backfilled_as_sale_lines(empty_datab
             )
         ).all()
         report = verify(conn)
+        names = conn.execute(select(orm.sale_customer_names.c.customer_name)).scalars().all()
     engine.dispose()
     assert [tuple(r) for r in rows] == [
         (1, "RED_POTION", "Red Potion", "2 red potion", 2, 50, 100, "Scaramouche", "Bard", "Elf", 9, at, "Soulday", 6)
     ]
+    assert names == ["Scaramouche"]  # the names the order search matches a name filter against (0018)
     assert report.ok, report.lines()
 
 
