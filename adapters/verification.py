@@ -192,6 +192,14 @@ CHECKS = (
                  FROM sale_lines GROUP BY 1, 2, 3, 4, 5, 6""",
         ),
     ),
+    Check(
+        "customer_names",
+        "every customer name on a sale line is among the names the order search matches a name filter against",
+        """
+        SELECT DISTINCT s.customer_name FROM sale_lines s
+         WHERE NOT EXISTS (SELECT 1 FROM sale_customer_names n WHERE n.customer_name = s.customer_name)
+         ORDER BY 1""",
+    ),
 )
 
 COUNTS = {

@@ -176,6 +176,12 @@ def _drifted(conn: Connection) -> set[str]:
     return {f.check.name for f in verify(conn).findings if not f.ok}
 
 
+def test_verify_finds_a_sale_lines_customer_the_order_search_would_not_match(conn):
+    name = conn.execute(text("SELECT customer_name FROM sale_lines LIMIT 1")).scalar_one()
+    conn.execute(text("DELETE FROM sale_customer_names WHERE customer_name = :n"), {"n": name})
+    assert _drifted(conn) == {"customer_names"}
+
+
 def test_verify_finds_an_entry_edited_behind_the_ledgers_back(conn):
     _without_guards(conn)
     conn.execute(
