@@ -362,6 +362,8 @@ class PostgresUnitOfWork(SqlAlchemyUnitOfWork):
         self.dbapi_connection.autocommit = True  # type: ignore[union-attr]
         self.connection.info[UNIT_OF_WORK] = True
         super()._repositories()
+
+    def _writing_repositories(self) -> None:
         self.writes = PgWrites(self.connection)
         self.carts = PgCartRepository(self.connection, self.writes)
         self.ledger = PgLedgerRepository(self.connection, self.writes, self.clock, self.look_first)

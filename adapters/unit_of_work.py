@@ -65,17 +65,22 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         return super().__enter__()
 
     def _repositories(self) -> None:
-        self.writes = Writes(self.connection)
+        """The repositories on this unit of work's connection."""
         self.clock = repositories.SqlClock(self.connection)
-        self.carts = repositories.SqlCartRepository(self.connection, self.writes)
         self.potions = repositories.SqlPotionRepository(self.connection)
-        self.ledger = repositories.SqlLedgerRepository(self.connection, self.writes, self.clock)
-        self.sales = repositories.SqlSalesRepository(self.connection, self.writes)
         self.visits = repositories.SqlVisitRepository(self.connection)
         self.offers = offers.SqlOfferRepository(self.connection)
         self.metrics = metrics.SqlMetricsRepository(self.connection)
         self.shelf = market.SqlShelfRepository(self.connection)
         self.market = market.SqlMarketRepository(self.connection)
+        self._writing_repositories()
+
+    def _writing_repositories(self) -> None:
+        """The writes and the repositories whose writes (or reads) a backend may do its own way."""
+        self.writes = Writes(self.connection)
+        self.carts = repositories.SqlCartRepository(self.connection, self.writes)
+        self.ledger = repositories.SqlLedgerRepository(self.connection, self.writes, self.clock)
+        self.sales = repositories.SqlSalesRepository(self.connection, self.writes)
         self.processed_requests = SqlProcessedRequests(self.connection, self.writes, self.known_replies)
 
     def __exit__(self, *exc: object) -> None:

@@ -126,11 +126,6 @@ def tabs(url: str, count: int, seconds: float) -> list[list[float]]:
         return list(pool.map(tab, range(count)))
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))] if ordered else float("nan")
-
-
 def figures(label: str, timings: list[Timing]) -> float:
     """Print the exchange's figures of a phase; return the p99 over all its calls."""
     print(f"  {label}")
@@ -139,12 +134,12 @@ def figures(label: str, timings: list[Timing]) -> float:
         found = every if route == "all" else [s for r, _, s in timings if r == route]
         print(
             f"    {route:32}{len(found):>7,} calls   p50 {statistics.median(found) * 1000:7.1f} ms   "
-            f"p99 {percentile(found, 0.99) * 1000:7.1f} ms   max {max(found) * 1000:8.1f} ms"
+            f"p99 {metrics_latency.percentile(found, 0.99) * 1000:7.1f} ms   max {max(found) * 1000:8.1f} ms"
         )
     bad = sorted({status for _, status, _ in timings if not 200 <= status < 300})
     if bad:
         print(f"    answers other than 2xx: {bad}")
-    return percentile(every, 0.99) if not bad else float("inf")
+    return metrics_latency.percentile(every, 0.99) if not bad else float("inf")
 
 
 def stock(url: str) -> None:

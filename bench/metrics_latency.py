@@ -184,8 +184,9 @@ def filter_sets(metric: Metric) -> dict[str, dict[str, Any]]:
 
 
 def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank `q` quantile of `values` (NaN for none)."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))] if ordered else float("nan")
 
 
 def explain(engine: Engine, metric: Metric, params: dict[str, Any]) -> tuple[float, list[str]]:

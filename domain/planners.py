@@ -324,7 +324,8 @@ def plan_capacity(forecast: Forecast, inventory: Inventory, chosen: Sequence[Pot
     potion_units = ml_units = 0
     if spare >= CAPACITY_UNIT_PRICE and chosen:
         per_visitor = {p.sku: sum(s * forecast.rate(k, p) for k, s in forecast.class_shares().items()) for p in chosen}
-        margin = {p.sku: _level(forecast) - forecast.unit_cost(p) for p in chosen}
+        level = _level(forecast)
+        margin = {p.sku: level - forecast.unit_cost(p) for p in chosen}
         lost = 0.0
         for i in range(0, len(future) - 1, BOTTLING_EVERY):
             visitors = sum(forecast.visitors_at(d, h) for d, h in future[i : i + BOTTLING_EVERY])

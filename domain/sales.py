@@ -18,6 +18,7 @@ from datetime import datetime
 
 from domain.carts import Customer
 from domain.clock import GameTime
+from domain.text import storable
 
 PAGE_SIZE = 5  # results per page: the course template's
 # What a position may hold is what the sale lines' columns hold (BIGINT ids and totals, text, naive timestamps); a
@@ -102,7 +103,7 @@ class Position:
             raise ValueError(f"a line id is a BIGINT (and not at either end), not {self.line_item_id}")
         if isinstance(value, int) and not BIGINT_MIN <= value <= BIGINT_MAX:
             raise ValueError(f"a total is a BIGINT, not {value}")
-        if isinstance(value, str) and ("\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)):
+        if isinstance(value, str) and not storable(value):
             raise ValueError("text holds no NUL and no lone surrogate")
         if isinstance(value, datetime) and value.tzinfo is not None:
             raise ValueError("a time is naive UTC")

@@ -11,7 +11,8 @@ from typing import Any
 from flask import Response, current_app, request
 from marshmallow import Schema, ValidationError
 
-from entrypoints.schemas import MAX_LIST, NOT_TEXT, storable
+from domain.text import storable
+from entrypoints.schemas import MAX_LIST, NOT_TEXT
 from service_layer.idempotency import JSON, Reply, encode
 from service_layer.unit_of_work import AbstractUnitOfWork
 

@@ -105,11 +105,8 @@ class Replies:
 
 
 def replies_of(app: Flask) -> Replies:
-    """The app's kept replies in this process."""
-    found = app.extensions.get(EXTENSION)
-    if found is None:
-        found = app.extensions.setdefault(EXTENSION, Replies())
-    return found  # type: ignore[no-any-return]
+    """The app's kept replies in this process (made by `create_app`)."""
+    return app.extensions[EXTENSION]  # type: ignore[no-any-return]
 
 
 def _route(metric: Metric) -> None:

@@ -22,8 +22,8 @@ from typing import Any, cast
 from itsdangerous import BadData, URLSafeSerializer
 
 from domain.sales import Cursor, Position, SearchQuery, SortColumn
+from domain.text import storable
 from entrypoints.http import RequestInvalid
-from entrypoints.schemas import storable
 
 FIELD = "search_page"
 SALT = "cauldrons.carts.search"

@@ -17,6 +17,7 @@ from domain.metrics import DEFAULT_POINTS, MAX_POINTS, MetricsQuery
 from domain.planners import MAX_BOTTLES_PER_MIX
 from domain.potions import Barrel, PotionType
 from domain.sales import SearchQuery, SortColumn, SortOrder
+from domain.text import storable
 
 BIG = 1_000_000  # ceiling for barrel sizes, prices and quantities, and for cart quantities
 MAX_LIST = 1000  # ceiling for the length of any list body
@@ -47,12 +48,6 @@ class Fraction(fields.Float):
 
 
 NOT_TEXT = "must be text without NUL characters or lone surrogates"
-
-
-def storable(text: str) -> bool:
-    """Whether every backend can store `text`: no NUL and no lone surrogate (neither is text in UTF-8 or in
-    PostgreSQL)."""
-    return "\x00" not in text and not any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
 class Text(fields.String):
