@@ -10,6 +10,9 @@ Each statement is a round trip, and every posting locks accounts others wait for
   0007 and 0014) locks its accounts and checks the same rules under the locks. If they do not hold (`BooksMoved`),
   the use case is run again from the start, and this time the domain checks each posting on the balances as they
   are first, so a refusal is the domain's (`PostgresUnitOfWork.run`);
+- a worker runs at most a few writing units of work at once (`WriteSlots`): the others wait their turn in
+  the shop, where waiting costs nothing, rather than in PostgreSQL's queue for the locks of the hot accounts, which
+  costs throughput with every waiter; reads do not take a turn;
 - request keys are not claimed: each attempt guesses its key new (unless this process knows its reply). The
   reply's INSERT, sent with the COMMIT, waits for a twin's and then finds the key taken; a refusal may likewise be
   a twin's success committed meanwhile (the cart it checked out). Either way the twin's stored reply is read and
@@ -18,8 +21,11 @@ Each statement is a round trip, and every posting locks accounts others wait for
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import functools
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -45,12 +51,13 @@ from domain.errors import ShopError
 from domain.ledger import ML_PER_CAPACITY_UNIT, POTIONS_PER_CAPACITY_UNIT, AccountRef, PostedTransaction, Transaction
 from service_layer.idempotency import ProcessedRequest, Reply, RequestAlreadyProcessed, RequestKey
 from service_layer.repositories import AbstractClock
-from service_layer.unit_of_work import DatabaseUnavailable
+from service_layer.unit_of_work import DatabaseUnavailable, ShopBusy
 
 T = TypeVar("T")
 
 POOL_SIZE, POOL_OVERFLOW, POOL_TIMEOUT = 5, 5, 10.0  # per worker process: at most 10 connections, 10 s to wait
 IDLE_PING_AFTER = 1.0  # seconds a pooled connection may sit unused before it is pinged on reuse
+WRITE_DEADLINE = 5.0  # seconds a writing unit of work may wait for its turn (docs/decisions/write-slots.md)
 RERUNS = 10  # how often a use case is run when the books keep moving under its postings
 UNIT_OF_WORK = "cauldrons.unit_of_work"  # set on a connection while a unit of work holds it in autocommit mode
 BEFORE_BEGIN = "cauldrons_before_begin"  # an execution option: BEGIN does not go with this statement
@@ -346,6 +353,47 @@ class PgProcessedRequests(SqlProcessedRequests):
 # --- the unit of work ---------------------------------------------------------------------------------------------
 
 
+class WriteSlots:
+    """A worker's turns at writing: at most `size` writing units of work at once; the others wait in the order they
+    came, each handed its turn by the one that ends, for up to `deadline` seconds, and are then refused
+    (`ShopBusy`). Made in the process that uses it: in a gevent worker, threading is gevent's, so a wait yields to
+    the worker's other requests. (threading.Semaphore is not first come, first served: a newcomer can take a turn
+    that a waiter was woken for, and the waiter queues again at the back.)"""
+
+    def __init__(self, size: int, deadline: float = WRITE_DEADLINE) -> None:
+        self.size, self.deadline = size, deadline
+        self._lock = threading.Lock()
+        self._free = size
+        self._waiting: collections.deque[threading.Event] = collections.deque()
+
+    @property
+    def waiting(self) -> int:
+        """How many wait for a turn now."""
+        return len(self._waiting)
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._free:
+                self._free -= 1
+                return
+            turn = threading.Event()
+            self._waiting.append(turn)
+        if turn.wait(self.deadline):
+            return
+        with self._lock:
+            if turn.is_set():  # handed over as the deadline passed
+                return
+            self._waiting.remove(turn)
+        raise ShopBusy(f"no write slot of this worker came free within {self.deadline:g} s")
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()  # the turn goes to the first waiter, never back to the pool
+            else:
+                self._free += 1
+
+
 class PostgresUnitOfWork(SqlAlchemyUnitOfWork):
     """The driver is in autocommit mode while the unit of work holds the connection, and the unit of work says where
     its transaction begins and ends, each in a round trip it shares (see the module's docstring). Whether a
@@ -356,6 +404,13 @@ class PostgresUnitOfWork(SqlAlchemyUnitOfWork):
     processed_requests: PgProcessedRequests
     writes: PgWrites
     look_first = False  # set while a use case runs again after the books moved under one of its postings
+
+    def __init__(
+        self, engine: Engine, known_replies: KnownReplies | None = None, write_slots: WriteSlots | None = None
+    ) -> None:
+        """`write_slots`: the turns this process's writing units of work take (none: each writes at once)."""
+        super().__init__(engine, known_replies)
+        self.write_slots = write_slots
 
     def _repositories(self) -> None:
         self.dbapi_connection = self.connection.connection.dbapi_connection
@@ -371,24 +426,26 @@ class PostgresUnitOfWork(SqlAlchemyUnitOfWork):
         self.processed_requests = PgProcessedRequests(self.connection, self.writes, self.known_replies)
 
     def run(self, work: Callable[[], T]) -> T:
-        """`work`, run again (the domain looking first) while the books moved under its postings; a refusal, or a key
-        found taken at the commit, is answered by a twin's stored reply if there is one."""
-        for attempt in range(1, RERUNS + 1):
-            self.look_first = attempt > 1
-            try:
-                with self:
-                    return work()
-            except BooksMoved:
-                if attempt == RERUNS:
-                    raise
-            except (ShopError, KeyTaken) as error:
-                if (guessed := self.processed_requests.guessed) is None:
-                    raise
-                with self:
-                    earlier = self.processed_requests.stored(guessed)
-                if earlier is None:
-                    raise  # no twin: the refusal stands
-                raise RequestAlreadyProcessed(earlier) from error
+        """`work` in its turn (`write_slots`), run again (the domain looking first) while the books moved under its
+        postings; a refusal, or a key found taken at the commit, is answered by a twin's stored reply if there is
+        one."""
+        with self.write_slots or contextlib.nullcontext():
+            for attempt in range(1, RERUNS + 1):
+                self.look_first = attempt > 1
+                try:
+                    with self:
+                        return work()
+                except BooksMoved:
+                    if attempt == RERUNS:
+                        raise
+                except (ShopError, KeyTaken) as error:
+                    if (guessed := self.processed_requests.guessed) is None:
+                        raise
+                    with self:
+                        earlier = self.processed_requests.stored(guessed)
+                    if earlier is None:
+                        raise  # no twin: the refusal stands
+                    raise RequestAlreadyProcessed(earlier) from error
         raise AssertionError("unreachable")
 
     def rollback(self) -> None:

@@ -17,9 +17,11 @@ API_KEY = "bench-key"
 
 
 @contextmanager
-def gunicorn_shop(database_url: str, workers: int) -> Iterator[Server]:
-    """`cauldrons serve --workers N` on a free port, with the benchmarks' key."""
-    with shop_process(database_url, API_KEY, "--workers", str(workers)) as server:
+def gunicorn_shop(database_url: str, workers: int | None = None, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """`cauldrons serve [--workers N]` on a free port, with the benchmarks' key (and `env`); its default workers if
+    `workers` is not given."""
+    options = ("--workers", str(workers)) if workers is not None else ()
+    with shop_process(database_url, API_KEY, *options, env=env) as server:
         yield server
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from adapters import migrations
 from adapters.db import make_engine
-from adapters.postgres import PostgresUnitOfWork
+from adapters.postgres import PostgresUnitOfWork, WriteSlots
 from adapters.processed_requests import KnownReplies
 from adapters.secrets import PAGE_TOKENS, SqlSecrets
 from adapters.unit_of_work import SqlAlchemyUnitOfWork
@@ -29,21 +29,31 @@ class Wiring:
 
 
 class SqlUowFactory:
-    """Units of work over one engine (a new one each call), and the secrets kept in its database."""
+    """Units of work over one engine (a new one each call), and the secrets kept in its database. What its units of
+    work share is made here, in the process that uses them: the replies they know, and on PostgreSQL the turns its
+    writing units of work take (`write_slots` at once)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, write_slots: int = Config.write_slots) -> None:
         self.engine = engine
         self.known_replies = KnownReplies()  # one set per process and database: every unit of work adds what it commits
+        self.write_slots = WriteSlots(write_slots) if is_postgres(engine) else None
         self.secrets = SqlSecrets(engine)
 
     def __call__(self) -> AbstractUnitOfWork:
-        return unit_of_work(self.engine, self.known_replies)
+        return unit_of_work(self.engine, self.known_replies, self.write_slots)
 
 
-def unit_of_work(engine: Engine, known_replies: KnownReplies | None = None) -> SqlAlchemyUnitOfWork:
-    """A unit of work of `engine`'s backend."""
-    kind = PostgresUnitOfWork if engine.dialect.name == "postgresql" else SqlAlchemyUnitOfWork
-    return kind(engine, known_replies)
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def unit_of_work(
+    engine: Engine, known_replies: KnownReplies | None = None, write_slots: WriteSlots | None = None
+) -> SqlAlchemyUnitOfWork:
+    """A unit of work of `engine`'s backend; on PostgreSQL, its writes wait for a turn of `write_slots` (if given)."""
+    if is_postgres(engine):
+        return PostgresUnitOfWork(engine, known_replies, write_slots)
+    return SqlAlchemyUnitOfWork(engine, known_replies)
 
 
 def bootstrap(config: Config, prepare: bool = True) -> Wiring:
@@ -53,7 +63,7 @@ def bootstrap(config: Config, prepare: bool = True) -> Wiring:
     engine = make_engine(config.database_url)
     if prepare:
         migrations.upgrade(engine)
-    uow_factory = SqlUowFactory(engine)
+    uow_factory = SqlUowFactory(engine, config.write_slots)
     if prepare:
         services.open_shop(uow_factory())
         uow_factory.secrets.ensure(PAGE_TOKENS)

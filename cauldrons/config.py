@@ -24,6 +24,7 @@ class Config:
     cors_origins: tuple[str, ...] = (EXCHANGE_ORIGIN,)
     secret_key: str | None = None  # signs page tokens; None: the shop's own secret, kept in its database
     metrics_fresh_seconds: float = 5.0  # how long a worker answers a metric's reply again (0: never)
+    write_slots: int = 4  # writing units of work a worker runs at once, on PostgreSQL
 
     @property
     def uses_dev_key(self) -> bool:
@@ -37,7 +38,9 @@ class Config:
         order search (default: the exchange's page; empty: none). `SECRET_KEY`, if set, signs the order search's
         page tokens instead of the secret the shop keeps in its database (`cauldrons secret rotate`); it must not be
         the API key, which page tokens must never let anyone test guesses of. `METRICS_FRESH_SECONDS` (default 5):
-        how long each worker answers a `/metrics` reply again before asking the database anew (0: every time)."""
+        how long each worker answers a `/metrics` reply again before asking the database anew (0: every time).
+        `WRITE_SLOTS` (default 4, up to 100): on PostgreSQL, how many writing requests each worker runs at once; the
+        others wait their turn in the worker, for up to 5 s."""
         api_key = os.environ.get("API_KEY")
         if not api_key and host not in LOOPBACK:
             raise ConfigError(f"set API_KEY before serving beyond this machine (host {host or 'unknown'})")
@@ -51,12 +54,16 @@ class Config:
             fresh = -1.0
         if not 0 <= fresh <= 3600:
             raise ConfigError("METRICS_FRESH_SECONDS must be a number of seconds from 0 to 3600")
+        slots = os.environ.get("WRITE_SLOTS") or str(cls.write_slots)
+        if not (slots.isdigit() and 1 <= int(slots) <= 100):
+            raise ConfigError("WRITE_SLOTS must be a whole number from 1 to 100")
         return cls(
             os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             api_key or DEV_API_KEY,
             (EXCHANGE_ORIGIN,) if origins is None else tuple(o.strip() for o in origins.split(",") if o.strip()),
             secret_key,
             fresh,
+            int(slots),
         )
 
 

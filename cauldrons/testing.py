@@ -118,9 +118,9 @@ def serve(command: list[str], env: dict[str, str], port: int, show_log: bool = F
 
 
 @contextmanager
-def shop_process(database_url: str, api_key: str, *options: str) -> Iterator[Server]:
-    """`cauldrons serve [options]` on a free port, over `database_url`."""
+def shop_process(database_url: str, api_key: str, *options: str, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """`cauldrons serve [options]` on a free port, over `database_url` (with `env` besides)."""
     port = free_port()
     command = [sys.executable, "-m", "cauldrons", "serve", "--port", str(port), *options]
-    with serve(command, {"DATABASE_URL": database_url, "API_KEY": api_key}, port) as server:
+    with serve(command, {**(env or {}), "DATABASE_URL": database_url, "API_KEY": api_key}, port) as server:
         yield server

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from domain import errors as shop
 from entrypoints.http import RequestInvalid, json_response
-from service_layer.unit_of_work import DatabaseUnavailable
+from service_layer.unit_of_work import DatabaseUnavailable, ShopBusy
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +51,13 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DatabaseUnavailable)
     def unavailable(err: DatabaseUnavailable) -> Response:
-        log.warning("database unavailable, answered 503: %s", err)
-        response = error(
-            503,
-            "database_unavailable",
-            "the shop's database is unavailable; retry the same request (with its key, it takes effect at most once)",
-        )
+        retry = "retry the same request (with its key, it takes effect at most once)"
+        if isinstance(err, ShopBusy):
+            log.warning("no write slot, answered 503: %s", err)
+            response = error(503, "shop_busy", f"the shop is busy with other writes; {retry}")
+        else:
+            log.warning("database unavailable, answered 503: %s", err)
+            response = error(503, "database_unavailable", f"the shop's database is unavailable; {retry}")
         response.headers["Retry-After"] = "1"
         return response
 

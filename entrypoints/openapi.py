@@ -165,8 +165,9 @@ def _components(spec: APISpec) -> None:
     spec.components.response(
         "Unavailable",
         _error(
-            "the database is unavailable; nothing was changed: retry the same request",
-            ["database_unavailable"],
+            "the database is unavailable, or (a write) no write slot of the worker came free within 5 s; nothing"
+            " was changed: retry the same request",
+            ["database_unavailable", "shop_busy"],
             headers={"Retry-After": "Retry-After"},
         ),
     )

@@ -97,10 +97,14 @@ def plan_barrels(offers: Sequence[Barrel], uow: AbstractUnitOfWork) -> list[dict
     """Which barrels to buy from the exchange's wholesale catalog (as `views` plans it: the books do not move), and
     the catalog recorded at the current game tick, once per tick and sku, for the metrics. No idempotency key: a
     repeated plan in the same tick records nothing more, and its reply is computed afresh."""
-    with uow:
+
+    def work() -> views.Situation:
         uow.offers.record(offers)
         now = views.situation(uow)
         uow.commit()
+        return now
+
+    now = uow.run(work)
     plan = planners.plan_barrels(now.forecast, now.inventory, offers, now.chosen)
     return [{"sku": sku, "quantity": k} for sku, k in plan]
 

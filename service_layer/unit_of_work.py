@@ -29,6 +29,11 @@ class DatabaseUnavailable(Exception):
     request may be retried as it is."""
 
 
+class ShopBusy(DatabaseUnavailable):
+    """The shop had no turn free to write within its deadline: nothing was done, so the same request may be
+    retried as it is."""
+
+
 T = TypeVar("T")
 
 

@@ -7,7 +7,7 @@ from cauldrons.config import DEFAULT_DATABASE_URL, DEV_API_KEY, EXCHANGE_ORIGIN,
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
-    for name in ("API_KEY", "DATABASE_URL", "CORS_ORIGINS"):
+    for name in ("API_KEY", "DATABASE_URL", "CORS_ORIGINS", "WRITE_SLOTS"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -35,3 +35,13 @@ def test_serving_beyond_loopback_needs_an_api_key():
 def test_cors_origins_are_a_comma_separated_list_and_empty_grants_none(monkeypatch, value, origins):
     monkeypatch.setenv("CORS_ORIGINS", value)
     assert Config.from_env("127.0.0.1").cors_origins == origins
+
+
+def test_write_slots_default_to_four_and_must_be_a_whole_number_from_1_to_100(monkeypatch):
+    assert Config.from_env("127.0.0.1").write_slots == 4
+    monkeypatch.setenv("WRITE_SLOTS", "8")
+    assert Config.from_env("127.0.0.1").write_slots == 8
+    for bad in ("0", "101", "-1", "2.5", "two"):
+        monkeypatch.setenv("WRITE_SLOTS", bad)
+        with pytest.raises(ConfigError, match="WRITE_SLOTS"):
+            Config.from_env("127.0.0.1")
