@@ -10,12 +10,17 @@ Prints, per level, the median and the range over the rounds, and the targets: de
 >= 0.9 x at 4 clients; the round-to-round spread at 16 clients within +-15 % of its median; the catalog's p99
 <= 50 ms while 64 clients post deliveries. Exits 1 if a target is missed.
 
-    python bench/saturation.py [--rounds 3] [--seconds 8] [--levels 1,4,16,64] [--write-slots N]
+    python bench/saturation.py [--rounds 3] [--seconds 8] [--levels 1,4,16,64] [--write-slots N[,M...]]
+
+With several write-slot settings (`--write-slots default,100`: the shop as it is, and with no limit to speak of),
+each serves a shop of its own, and every level is measured on each in turn, so a machine that slows for a while
+slows them alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import shutil
@@ -152,48 +157,71 @@ def report(figures: dict[tuple[str, int], Level]) -> bool:
     return met
 
 
+@dataclass
+class Shop:
+    """One shop under test: its database, its server, and what it measured."""
+
+    slots: str  # WRITE_SLOTS, or "default"
+    database_url: str
+    url: str
+    figures: dict[tuple[str, int], Level] = field(default_factory=dict)
+
+
+def open_for_business(shop_url: str) -> None:
+    client = Client(shop_url)
+    for account, change in (("shop/gold", 1_000_000), ("shop/ml_capacity", 1_000)):  # room for every delivery
+        answer = client.post(
+            "/ledger/corrections", {"account": account, "change": change, "reason": "bench"}, key=account
+        )
+        assert answer.status == 200, answer
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--levels", default="1,4,16,64")
     parser.add_argument("--routes", default="barrels,checkout")
-    parser.add_argument("--write-slots", help="WRITE_SLOTS for the shop (default: the shop's own)")
+    parser.add_argument(
+        "--write-slots",
+        default="default",
+        help="WRITE_SLOTS for the shop; several, comma-separated, serve one shop each, measured in turn every round",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench/saturation.py needs wrk: apt-get install wrk")
     levels, routes = [int(n) for n in args.levels.split(",")], args.routes.split(",")
-    env = {"WRITE_SLOTS": args.write_slots} if args.write_slots else {}
-    figures: dict[tuple[str, int], Level] = {}
-    with fresh_pg_database() as url, gunicorn_shop(url, env=env) as server:
-        shop = Client(server.url)
-        for account, change in (("shop/gold", 1_000_000), ("shop/ml_capacity", 1_000)):  # room for every delivery
-            answer = shop.post(
-                "/ledger/corrections", {"account": account, "change": change, "reason": "bench"}, key=account
-            )
-            assert answer.status == 200, answer
+    with contextlib.ExitStack() as stack:
+        shops = []
+        for slots in args.write_slots.split(","):
+            url = stack.enter_context(fresh_pg_database())
+            env = {} if slots == "default" else {"WRITE_SLOTS": slots}
+            shops.append(Shop(slots, url, stack.enter_context(gunicorn_shop(url, env=env)).url))
+            open_for_business(shops[-1].url)
         first_id = 1
         for round_ in range(args.rounds):
             order = levels[round_ % len(levels) :] + levels[: round_ % len(levels)]
-            for route, clients in itertools.product(routes, order):
+            for route, clients, shop in itertools.product(routes, order, shops):
                 if route == "checkout":
                     room = int(CARTS_PER_SECOND * args.seconds)
                     starts = [first_id + t * IDS_PER_THREAD for t in range(min(clients, 2))]
-                    stock_carts(url, server.url, [(start, start + room) for start in starts])
-                rate, statuses, p99 = one_round(server.url, route, clients, args.seconds, first_id)
+                    stock_carts(shop.database_url, shop.url, [(start, start + room) for start in starts])
+                rate, statuses, p99 = one_round(shop.url, route, clients, args.seconds, first_id)
                 first_id += 2 * IDS_PER_THREAD
-                level = figures.setdefault((route, clients), Level())
+                level = shop.figures.setdefault((route, clients), Level())
                 level.rates.append(rate)
                 level.catalog_p99.append(p99)
                 level.statuses.update(statuses)
                 print(
-                    f"  round {round_ + 1} {route:8} {clients:>3} clients: {rate:8,.0f}/s"
+                    f"  round {round_ + 1} slots {shop.slots:>7} {route:8} {clients:>3} clients: {rate:8,.0f}/s"
                     f"  catalog p99 {p99 * 1000:6.1f} ms  {dict(statuses)}",
                     flush=True,
                 )
-    slots = args.write_slots or "default"
-    print(f"\nPostgreSQL, the shop's default workers, write slots {slots}, {args.rounds} rounds of {args.seconds:g} s")
-    sys.exit(0 if report(figures) else 1)
+    met = True
+    for shop in shops:
+        print(f"\nPostgreSQL, the default workers, write slots {shop.slots}, {args.rounds} rounds of {args.seconds:g} s")
+        met &= report(shop.figures)
+    sys.exit(0 if met else 1)
 
 
 if __name__ == "__main__":
