@@ -378,8 +378,16 @@ class WriteSlots:
                 return
             turn = threading.Event()
             self._waiting.append(turn)
-        if turn.wait(self.deadline):
-            return
+        try:
+            if turn.wait(self.deadline):
+                return
+        except BaseException:  # interrupted while waiting (a greenlet killed): no turn may be lost with it
+            with self._lock:
+                if not turn.is_set():
+                    self._waiting.remove(turn)
+                    raise
+            self.__exit__()  # handed over meanwhile: pass it on
+            raise
         with self._lock:
             if turn.is_set():  # handed over as the deadline passed
                 return

@@ -37,34 +37,47 @@ class Holder:
         self.thread.join()
 
 
-def test_no_more_than_size_write_at_once_and_the_waiters_go_in_the_order_they_came():
+def test_no_more_than_size_write_at_once():
     slots = WriteSlots(2, deadline=5)
-    holders = [Holder(slots), Holder(slots)]
-    entered: list[int] = []
     at_once, most = [0], [0]
     lock = threading.Lock()
 
-    def writer(n: int) -> None:
+    def writer() -> None:
         with slots:
             with lock:
-                entered.append(n)
                 at_once[0] += 1
                 most[0] = max(most[0], at_once[0])
             time.sleep(0.002)
             with lock:
                 at_once[0] -= 1
 
+    writers = [threading.Thread(target=writer) for _ in range(10)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join()
+    assert most[0] <= 2
+    assert slots.waiting == 0
+
+
+def test_the_waiters_get_their_turns_in_the_order_they_came():
+    slots = WriteSlots(1, deadline=5)
+    holder = Holder(slots)
+    entered: list[int] = []
+
+    def writer(n: int) -> None:
+        with slots:
+            entered.append(n)
+
     waiters = []
     for n in range(6):
         waiters.append(threading.Thread(target=writer, args=(n,)))
         waiters[-1].start()
         wait_until(lambda n=n: slots.waiting == n + 1)  # queued before the next one comes
-    for holder in holders:
-        holder.release()
+    holder.release()
     for waiter in waiters:
         waiter.join()
     assert entered == [0, 1, 2, 3, 4, 5]
-    assert most[0] <= 2
     assert slots.waiting == 0
 
 
@@ -92,3 +105,31 @@ def test_a_writer_that_waits_past_the_deadline_is_refused_and_no_slot_is_lost():
     holder.release()
     with slots:  # the slot came back to the pool: taken at once
         assert slots.waiting == 0
+
+
+class Interrupted(Exception):
+    pass
+
+
+@pytest.mark.parametrize("handed_over_first", [False, True])
+def test_a_waiter_interrupted_while_waiting_loses_no_slot(monkeypatch, handed_over_first):
+    slots = WriteSlots(1, deadline=5)
+    holder = Holder(slots)
+
+    class Interrupting(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            if handed_over_first:
+                holder.release()  # the turn is handed to this waiter just as it is interrupted
+                assert self.is_set()
+            raise Interrupted
+
+    monkeypatch.setattr(threading, "Event", Interrupting)
+    with pytest.raises(Interrupted), slots:
+        pass
+    monkeypatch.undo()
+    assert slots.waiting == 0
+    if not handed_over_first:
+        holder.release()
+    slots.deadline = 0.05
+    with slots:  # the one slot is free again
+        pass
