@@ -55,7 +55,7 @@ class Config:
         if not 0 <= fresh <= 3600:
             raise ConfigError("METRICS_FRESH_SECONDS must be a number of seconds from 0 to 3600")
         slots = os.environ.get("WRITE_SLOTS") or str(cls.write_slots)
-        if not (slots.isdigit() and 1 <= int(slots) <= 100):
+        if not (slots.isascii() and slots.isdigit() and 1 <= int(slots) <= 100):
             raise ConfigError("WRITE_SLOTS must be a whole number from 1 to 100")
         return cls(
             os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,

@@ -41,7 +41,7 @@ def test_write_slots_default_to_four_and_must_be_a_whole_number_from_1_to_100(mo
     assert Config.from_env("127.0.0.1").write_slots == 4
     monkeypatch.setenv("WRITE_SLOTS", "8")
     assert Config.from_env("127.0.0.1").write_slots == 8
-    for bad in ("0", "101", "-1", "2.5", "two"):
+    for bad in ("0", "101", "-1", "2.5", "two", "²"):
         monkeypatch.setenv("WRITE_SLOTS", bad)
         with pytest.raises(ConfigError, match="WRITE_SLOTS"):
             Config.from_env("127.0.0.1")
