@@ -31,15 +31,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import psycopg2.extensions
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, String, bindparam, create_engine, event, func, select, text, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
+from adapters import orm
 from adapters.processed_requests import RECORD, KnownReplies, SqlProcessedRequests
 from adapters.repositories import (
     SqlCartRepository,
     SqlLedgerRepository,
     SqlSalesRepository,
+    in_order,
+    paged,
     posted,
     transaction_row,
 )
@@ -49,6 +52,7 @@ from domain import inventory
 from domain.clock import GameTime
 from domain.errors import ShopError
 from domain.ledger import ML_PER_CAPACITY_UNIT, POTIONS_PER_CAPACITY_UNIT, AccountRef, PostedTransaction, Transaction
+from domain.sales import Cursor
 from service_layer.idempotency import ProcessedRequest, Reply, RequestAlreadyProcessed, RequestKey
 from service_layer.repositories import AbstractClock
 from service_layer.unit_of_work import DatabaseUnavailable, ShopBusy
@@ -323,6 +327,21 @@ class PgCartRepository(SqlCartRepository):
 class PgSalesRepository(SqlSalesRepository):
     def _write(self, key: dict[str, str], rows: list[dict[str, Any]]) -> None:
         self.writes.add(SALE_LINES_CALL, [{**key, **{column: [r[column] for r in rows] for column in rows[0]}}])
+
+    def _per_name(
+        self, names: list[str], skus: list[str] | None, column: str, descending: bool, cursor: Cursor | None, limit: int
+    ) -> Any:
+        """Each name's lines walked in a LATERAL join over the names (an array), reading only the index (the sku is
+        in it) until the rows of the page are chosen."""
+        s, walked = orm.sale_lines, orm.sale_lines.alias("walked")
+        potion = [walked.c.sku.in_(skus)] if skus is not None else []
+        names_in = func.unnest(bindparam("names", names, type_=postgresql.ARRAY(String)))
+        n = names_in.table_valued("name").render_derived(name="n")  # AS n(name)
+        one = select(walked.c.id, walked.c[column]).where(walked.c.customer_name == n.c.name, *potion)
+        walk = paged(one, walked, column, descending, cursor, limit).lateral("walk")
+        page = select(walk.c.id).select_from(n.join(walk, true()))
+        chosen = page.order_by(*in_order(walk, column, descending)).limit(limit)
+        return select(s).where(s.c.id.in_(chosen)).order_by(*in_order(s, column, descending))
 
 
 class PgProcessedRequests(SqlProcessedRequests):

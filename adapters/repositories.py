@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    String,
     Table,
     bindparam,
     desc,
@@ -477,7 +476,7 @@ class SqlSalesRepository(AbstractSalesRepository):
             return self._sold(_walk(s, column.name, descending, cursor, limit, s.c.sku == skus[0], *needle))
         walks = [_walk(s, column.name, descending, cursor, limit, s.c.sku == sku, *needle) for sku in skus]
         merged = union_all(*(select(walk.subquery()) for walk in walks)).subquery()
-        return self._sold(select(merged).order_by(*_order(merged, column.name, descending)).limit(limit))
+        return self._sold(select(merged).order_by(*in_order(merged, column.name, descending)).limit(limit))
 
     def _names(
         self, needle: str, by_name: bool, descending: bool, cursor: Cursor | None, enough: int | None
@@ -499,25 +498,16 @@ class SqlSalesRepository(AbstractSalesRepository):
         self, names: list[str], skus: list[str] | None, column: str, descending: bool, cursor: Cursor | None, limit: int
     ) -> Any:
         """The first `limit` lines past the cursor of the lines of `names` (of `skus`): each name's read in order on
-        its (customer_name, value, id) index, `limit` at most, and the walks merged. PostgreSQL walks each name
-        in a LATERAL join over the names (an array), reading only the index (the sku is in it) until the rows of
-        the page are chosen; SQLite, which has no LATERAL, walks each in a correlated subquery per name (a JSON
-        array)."""
+        its (customer_name, value, id) index, `limit` at most, and the walks merged. SQLite, which has no LATERAL,
+        walks each in a correlated subquery per name (a JSON array); PostgreSQL in a LATERAL join
+        (`adapters.postgres.PgSalesRepository`)."""
         s, walked = orm.sale_lines, orm.sale_lines.alias("walked")
         potion = [walked.c.sku.in_(skus)] if skus is not None else []
-        if self.connection.dialect.name == "postgresql":
-            names_in = func.unnest(bindparam("names", names, type_=postgresql.ARRAY(String)))
-            n = names_in.table_valued("name").render_derived(name="n")  # AS n(name)
-            one = select(walked.c.id, walked.c[column]).where(walked.c.customer_name == n.c.name, *potion)
-            walk = _paged(one, walked, column, descending, cursor, limit).lateral("walk")
-            page = select(walk.c.id).select_from(n.join(walk, true()))
-            chosen = page.order_by(*_order(walk, column, descending)).limit(limit)
-            return select(s).where(s.c.id.in_(chosen)).order_by(*_order(s, column, descending))
         n = func.json_each(bindparam("names", json.dumps(names))).table_valued("value")
         one = select(walked.c.id).where(walked.c.customer_name == n.c.value, *potion)
-        walk = _paged(one, walked, column, descending, cursor, limit).correlate(n)
+        walk = paged(one, walked, column, descending, cursor, limit).correlate(n)
         page = select(s).select_from(n.join(s, s.c.id.in_(walk)))
-        return page.order_by(*_order(s, column, descending)).limit(limit)
+        return page.order_by(*in_order(s, column, descending)).limit(limit)
 
     def _sold(self, statement: Any) -> list[SoldLine]:
         return [
@@ -547,15 +537,15 @@ def _new_names(connection: Connection) -> Any:
     return insert_ignoring_duplicates(connection, orm.sale_customer_names, "customer_name")
 
 
-def _order(table: Any, column: str, descending: bool) -> tuple[Any, Any]:
+def in_order(table: Any, column: str, descending: bool) -> tuple[Any, Any]:
     """By (value, id), in the scan's direction."""
     by, line_id = table.c[column], table.c.id
     return (by.desc(), line_id.desc()) if descending else (by.asc(), line_id.asc())
 
 
-def _paged(statement: Any, table: Any, column: str, descending: bool, cursor: Cursor | None, limit: int) -> Any:
+def paged(statement: Any, table: Any, column: str, descending: bool, cursor: Cursor | None, limit: int) -> Any:
     """`statement` (over `table`'s lines) in the scan's order, from the cursor's position on, `limit` lines."""
-    statement = statement.order_by(*_order(table, column, descending)).limit(limit)
+    statement = statement.order_by(*in_order(table, column, descending)).limit(limit)
     if cursor is None:
         return statement
     # Written inclusively (ids are whole numbers), so PostgreSQL estimates its reach by the value alone.
@@ -566,7 +556,7 @@ def _paged(statement: Any, table: Any, column: str, descending: bool, cursor: Cu
 
 def _walk(table: Any, column: str, descending: bool, cursor: Cursor | None, limit: int, *where: Any) -> Any:
     """Whole lines of `table` matching `where`, `limit` of them past the cursor, in the scan's order."""
-    return _paged(select(table).where(*where), table, column, descending, cursor, limit)
+    return paged(select(table).where(*where), table, column, descending, cursor, limit)
 
 
 class SqlVisitRepository(AbstractVisitRepository):
