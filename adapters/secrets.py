@@ -10,14 +10,14 @@ before signed is refused from then on, by every process (they read the secret ea
 from __future__ import annotations
 
 import secrets as random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from adapters import orm
-from adapters.unit_of_work import unavailable
+from adapters.unit_of_work import connect, unavailable
 from domain.clock import utcnow
 from service_layer.unit_of_work import DatabaseUnavailable
 
@@ -34,12 +34,7 @@ class SqlSecrets:
     def _transaction(self) -> Iterator[Connection]:
         """A transaction of its own; a database that is not there is DatabaseUnavailable (a 503), as in a unit of
         work."""
-        try:
-            connection = self.engine.connect()
-        except Exception as error:
-            if (reason := unavailable(error, connecting=True)) is not None:
-                raise DatabaseUnavailable(reason) from error
-            raise
+        connection = connect(self.engine)
         try:
             with connection.begin():
                 yield connection
@@ -86,26 +81,15 @@ class SqlSecrets:
     def rotate(self, purpose: str) -> int:
         """Append a new random secret for `purpose`; returns its generation. What the earlier ones signed is refused
         from then on."""
-        t = orm.secrets
         for _ in range(ROTATE_ATTEMPTS):
             try:
                 with self._transaction() as connection:
-                    newest = connection.execute(
-                        select(func.coalesce(func.max(t.c.generation), 0)).where(t.c.purpose == purpose)
-                    ).scalar_one()
-                    connection.execute(insert(t).values(self._row(purpose, newest + 1)))
-                return int(newest) + 1
+                    generation = (self._newest(connection, purpose) or (0, ""))[0] + 1
+                    connection.execute(insert(orm.secrets).values(self._row(purpose, generation)))
+                return generation
             except IntegrityError:  # a rotation racing this one took that generation: take the next
                 continue
         raise RuntimeError(f"could not rotate the {purpose} secret: {ROTATE_ATTEMPTS} rotations raced it")
-
-    def reader(self, purpose: str) -> Callable[[], str]:
-        """A function giving the secret of `purpose` as it is when called (made if it has none)."""
-
-        def secret() -> str:
-            return self.current(purpose) or self.ensure(purpose)
-
-        return secret
 
     @staticmethod
     def _row(purpose: str, generation: int) -> dict[str, object]:

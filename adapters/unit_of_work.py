@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -36,6 +36,16 @@ def unavailable(error: object, connecting: bool = False) -> str | None:
     return None
 
 
+def connect(engine: Engine) -> Connection:
+    """A pooled connection of `engine`; a database that is not there for us is DatabaseUnavailable (a 503)."""
+    try:
+        return engine.connect()
+    except Exception as error:
+        if (reason := unavailable(error, connecting=True)) is not None:
+            raise DatabaseUnavailable(reason) from error
+        raise
+
+
 class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     """Repositories on one pooled connection, in one transaction (begun by the first statement). They are written
     with Core alone: the ORM's session, identity map and flush cost more CPU than the work of a request here.
@@ -55,12 +65,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.known_replies = known_replies if known_replies is not None else KnownReplies()
 
     def __enter__(self) -> Self:
-        try:
-            self.connection = self.engine.connect()
-        except Exception as error:
-            if (reason := unavailable(error, connecting=True)) is not None:
-                raise DatabaseUnavailable(reason) from error
-            raise
+        self.connection = connect(self.engine)
         self._repositories()
         return super().__enter__()
 

@@ -46,10 +46,9 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import metrics_latency  # noqa: E402
-from bench.harness import API_KEY, Client, fresh_pg_database  # noqa: E402
+from bench.harness import API_KEY, Client, correct, fresh_pg_database, gunicorn_shop  # noqa: E402
 from cauldrons.bootstrap import bootstrap  # noqa: E402
 from cauldrons.config import Config, test_database_server  # noqa: E402
-from cauldrons.testing import shop_process  # noqa: E402
 from domain.metrics import Metric  # noqa: E402
 
 EXCHANGE_P99 = 0.050  # seconds
@@ -144,13 +143,7 @@ def figures(label: str, timings: list[Timing]) -> float:
 
 def stock(url: str) -> None:
     """Potions for every checkout, and ml capacity for every barrel (a correction may exceed capacity)."""
-    client = Client(url)
-    for account, change in (("shop/potion:RED_POTION", 1_000_000), ("shop/ml_capacity", 1_000)):
-        answer = client.post(
-            "/ledger/corrections", {"account": account, "change": change, "reason": "bench stock"}, key=account
-        )
-        assert answer.status == 200, (account, answer.status, answer.body[:200])
-    client.close()
+    correct(url, {"shop/potion:RED_POTION": 1_000_000, "shop/ml_capacity": 1_000}, "bench stock")
 
 
 @contextmanager
@@ -199,7 +192,7 @@ def main() -> None:
     spawn = multiprocessing.get_context("spawn")
     with (
         history(args.lines, args.entries, args.template, args.keep_template) as url,
-        shop_process(url, API_KEY) as server,
+        gunicorn_shop(url) as server,
     ):
         stock(server.url)
         workers = len(server.workers())

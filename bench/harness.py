@@ -12,7 +12,7 @@ from typing import Any
 from cauldrons.exchange.transport import HttpTransport
 from cauldrons.testing import Server, free_port, fresh_pg_database, serve, shop_process
 
-__all__ = ["API_KEY", "Client", "Server", "fire", "free_port", "fresh_pg_database", "gunicorn_shop", "serve"]
+__all__ = ["API_KEY", "Client", "Server", "correct", "fire", "free_port", "fresh_pg_database", "gunicorn_shop", "serve"]
 API_KEY = "bench-key"
 
 
@@ -23,6 +23,17 @@ def gunicorn_shop(database_url: str, workers: int | None = None, env: dict[str, 
     options = ("--workers", str(workers)) if workers is not None else ()
     with shop_process(database_url, API_KEY, *options, env=env) as server:
         yield server
+
+
+def correct(url: str, changes: dict[str, int], reason: str = "bench") -> None:
+    """Post a ledger correction for each account (the account is the request's key), each answered 200."""
+    client = Client(url)
+    for account, change in changes.items():
+        answer = client.post(
+            "/ledger/corrections", {"account": account, "change": change, "reason": reason}, key=account
+        )
+        assert answer.status == 200, (account, answer.status, answer.body[:200])
+    client.close()
 
 
 class Client(HttpTransport):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -244,8 +243,8 @@ def main() -> None:
         }
         times: dict[tuple[Metric, str], list[float]] = {}
         calls = [(m, label, params) for m in Metric for label, params in filter_sets(m).items()]
-        os.environ["METRICS_FRESH_SECONDS"] = "0"  # the database's work every time: no kept replies
-        with gunicorn_shop(url, args.workers) as server:
+        fresh = {"METRICS_FRESH_SECONDS": "0"}  # the database's work every time: no kept replies
+        with gunicorn_shop(url, args.workers, env=fresh) as server:
             client = Client(server.url)
             for metric, _, params in calls:  # warm up: every route once per worker
                 for _ in range(args.workers):

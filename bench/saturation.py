@@ -37,7 +37,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bench.harness import API_KEY, Client, fresh_pg_database, gunicorn_shop  # noqa: E402
+from bench.harness import API_KEY, Client, correct, fresh_pg_database, gunicorn_shop  # noqa: E402
 
 SCRIPT = Path(__file__).with_suffix(".lua")
 CUSTOMER = ("c", "Bench", "Rogue", "Gnome", 3)
@@ -167,15 +167,6 @@ class Shop:
     figures: dict[tuple[str, int], Level] = field(default_factory=dict)
 
 
-def open_for_business(shop_url: str) -> None:
-    client = Client(shop_url)
-    for account, change in (("shop/gold", 1_000_000), ("shop/ml_capacity", 1_000)):  # room for every delivery
-        answer = client.post(
-            "/ledger/corrections", {"account": account, "change": change, "reason": "bench"}, key=account
-        )
-        assert answer.status == 200, answer
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -197,7 +188,7 @@ def main() -> None:
             url = stack.enter_context(fresh_pg_database())
             env = {} if slots == "default" else {"WRITE_SLOTS": slots}
             shops.append(Shop(slots, url, stack.enter_context(gunicorn_shop(url, env=env)).url))
-            open_for_business(shops[-1].url)
+            correct(shops[-1].url, {"shop/gold": 1_000_000, "shop/ml_capacity": 1_000})  # room for every delivery
         first_id = 1
         for round_ in range(args.rounds):
             order = levels[round_ % len(levels) :] + levels[: round_ % len(levels)]

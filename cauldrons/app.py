@@ -11,7 +11,7 @@ from flask_cors import CORS
 
 from cauldrons.bootstrap import UowFactory, bootstrap, page_token_secret
 from cauldrons.config import Config
-from cauldrons.wsgi import WholeBody
+from cauldrons.wsgi import BODY_DEADLINE, WholeBody
 from entrypoints import (
     admin,
     auth,
@@ -32,9 +32,11 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def create_app(config: Config | None = None, uow_factory: UowFactory | None = None) -> Flask:
+def create_app(
+    config: Config | None = None, uow_factory: UowFactory | None = None, body_deadline: float = BODY_DEADLINE
+) -> Flask:
     """The shop's Flask app over `config` (default: from the environment). Tests may hand in a `uow_factory`
-    (e.g. a fake) instead of a database."""
+    (e.g. a fake) instead of a database. `body_deadline`: seconds a request's whole body may take to arrive."""
     config = config or Config.from_env()
     if config.uses_dev_key:
         log.warning(
@@ -44,7 +46,10 @@ def create_app(config: Config | None = None, uow_factory: UowFactory | None = No
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.url_map.strict_slashes = False  # /catalog and /catalog/ both answer, never an HTML redirect
     app.wsgi_app = WholeBody(  # type: ignore[method-assign]
-        app.wsgi_app, MAX_BODY_BYTES, lambda environ: auth.key_matches(environ.get("HTTP_ACCESS_TOKEN"), config.api_key)
+        app.wsgi_app,
+        MAX_BODY_BYTES,
+        lambda environ: auth.key_matches(environ.get("HTTP_ACCESS_TOKEN"), config.api_key),
+        body_deadline,
     )
     uow_factory = uow_factory or bootstrap(config).uow_factory
     app.extensions["cauldrons.uow_factory"] = uow_factory

@@ -3,6 +3,7 @@ page tokens."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ UowFactory = Callable[[], AbstractUnitOfWork]
 @dataclass(frozen=True)
 class Wiring:
     engine: Engine
-    uow_factory: UowFactory
+    uow_factory: SqlUowFactory
 
 
 class SqlUowFactory:
@@ -79,6 +80,6 @@ def page_token_secret(config: Config, uow_factory: UowFactory) -> Callable[[], s
         key = config.secret_key
         return lambda: key
     if isinstance(uow_factory, SqlUowFactory):
-        return uow_factory.secrets.reader(PAGE_TOKENS)
+        return functools.partial(uow_factory.secrets.ensure, PAGE_TOKENS)  # read anew each call; made if missing
     own = secrets.token_urlsafe(32)
     return lambda: own

@@ -31,7 +31,6 @@ from gunicorn.app.base import BaseApplication
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from cauldrons.config import Config
-from cauldrons.wsgi import WholeBody
 
 AUTH_HEADER = "ACCESS_TOKEN"  # the environ's spelling of `access_token`
 LIMIT_LINE = 8190  # the longest request line and header line gunicorn reads (its maximum)
@@ -98,11 +97,8 @@ class ShopServer(BaseApplication):  # type: ignore[misc]
         from cauldrons.bootstrap import bootstrap
 
         wiring = bootstrap(self.config, prepare=False)
-        app = create_app(self.config, uow_factory=wiring.uow_factory)
-        body_reader = app.wsgi_app
-        assert isinstance(body_reader, WholeBody)  # gunicorn reads sockets without a timeout: bound the body's pace
-        body_reader.deadline = 2 * self.read_timeout
-        return app
+        # gunicorn reads sockets without a timeout: the body's pace is bounded by the app's own deadline
+        return create_app(self.config, uow_factory=wiring.uow_factory, body_deadline=2 * self.read_timeout)
 
 
 def run_gunicorn(config: Config, host: str, port: int, workers: int, read_timeout: float = READ_TIMEOUT) -> None:

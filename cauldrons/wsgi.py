@@ -31,15 +31,11 @@ StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
-def error_document(status: int, message: str) -> bytes:
-    """The shop's error shape, `{"error": code, "message": text}`, for errors found below the app."""
-    code = re.sub(r"\W+", "_", HTTPStatus(status).phrase.lower()).strip("_")
-    return encode({"error": code, "message": message})
-
-
 def error_response(status: int, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
-    """(status line, headers, body) of a JSON error."""
-    body = error_document(status, message)
+    """(status line, headers, body) of a JSON error in the shop's shape, `{"error": code, "message": text}`, for
+    errors found below the app."""
+    code = re.sub(r"\W+", "_", HTTPStatus(status).phrase.lower()).strip("_")
+    body = encode({"error": code, "message": message})
     return f"{status} {HTTPStatus(status).phrase}", [("Content-Type", JSON), ("Content-Length", str(len(body)))], body
 
 

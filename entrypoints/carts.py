@@ -3,7 +3,7 @@ from typing import Any, cast
 from flask import Blueprint, Response, current_app
 
 from domain.errors import CartNotFound
-from domain.sales import SoldLine
+from domain.sales import BIGINT_MAX, SoldLine
 from entrypoints.auth import preflight_open
 from entrypoints.http import as_response, json_response, load, new_uow, optional_key, path_id, path_text, query
 from entrypoints.page_tokens import PageTokens
@@ -11,7 +11,7 @@ from entrypoints.schemas import CartItemSchema, CheckoutSchema, CustomerSchema, 
 from service_layer import services, views
 
 bp = Blueprint("carts", __name__, url_prefix="/carts")
-MAX_CART_ID = 2**63 - 1
+MAX_CART_ID = BIGINT_MAX
 SEARCH_PATH = r"^/carts/search/?$"  # called from the exchange's web page: CORS applies (cauldrons/app.py)
 
 

@@ -39,6 +39,13 @@ def unauthorized() -> Response:
     return error(401, "unauthorized", "send the shop's API key in the access_token header")
 
 
+def retry_later(code: str, why: str) -> Response:
+    """503 with Retry-After: nothing was done, and the same request may come again."""
+    response = error(503, code, f"{why}; retry the same request (with its key, it takes effect at most once)")
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(shop.ShopError)
     def refused(err: shop.ShopError) -> Response:
@@ -51,15 +58,13 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DatabaseUnavailable)
     def unavailable(err: DatabaseUnavailable) -> Response:
-        retry = "retry the same request (with its key, it takes effect at most once)"
-        if isinstance(err, ShopBusy):
-            log.warning("no write slot, answered 503: %s", err)
-            response = error(503, "shop_busy", f"the shop is busy with other writes; {retry}")
-        else:
-            log.warning("database unavailable, answered 503: %s", err)
-            response = error(503, "database_unavailable", f"the shop's database is unavailable; {retry}")
-        response.headers["Retry-After"] = "1"
-        return response
+        log.warning("database unavailable, answered 503: %s", err)
+        return retry_later("database_unavailable", "the shop's database is unavailable")
+
+    @app.errorhandler(ShopBusy)
+    def busy(err: ShopBusy) -> Response:
+        log.warning("no write slot, answered 503: %s", err)
+        return retry_later("shop_busy", "the shop is busy with other writes")
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response:

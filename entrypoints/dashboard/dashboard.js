@@ -41,7 +41,7 @@
   let controller = null; // aborts the round under way when the key is forgotten
   let again = false; // a round was asked for while one was under way: run it as soon as that one ends
   let rounds = 0;
-  const plots = new Map(); // metric -> {signature, plots: [uPlot]}
+  const plots = new Map(); // metric -> {plots: [uPlot], width}
 
   // --- shaping the rows into bounded charts -------------------------------------------------------------------------
 
@@ -423,7 +423,6 @@
     details.append(summary, table(shape, groups));
     data.replaceChildren(details);
     section.dataset.marks = String(marks);
-    section.dataset.drawn = String(Number(section.dataset.drawn || 0) + 1);
   }
 
   function resize(section) {
